@@ -1,0 +1,33 @@
+"""notifier: appointment reminders and programme announcements for Korean employment centres."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from notifier import bootstrap
+from notifier.config import Settings
+
+
+def create_app(settings: Settings | None = None, ctx: bootstrap.Context | None = None, **build: Any) -> Flask:
+    """The Flask app factory: every entry point and test builds the app here."""
+    from notifier.api import register_api
+    from notifier.services.setup import wire
+    from notifier.tasks import create_celery, make_enqueue
+
+    ctx = ctx or bootstrap.build(settings, **build)
+    celery = create_celery(ctx.settings)
+    ctx.enqueue = make_enqueue(celery)
+    wire(ctx)
+    app = Flask(__name__, template_folder="web_templates")
+    app.config.update(
+        SECRET_KEY=ctx.settings.secret_key,
+        MAX_CONTENT_LENGTH=ctx.settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["notifier"] = ctx
+    app.extensions["celery"] = celery
+    register_api(app)
+    return app

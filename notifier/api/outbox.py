@@ -1,0 +1,22 @@
+"""The sandbox outbox in the browser: what would have been sent, when no provider is set up."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import select
+
+from notifier.api.context import context
+from notifier.errors import NotFound
+from notifier.storage.tables import outbox
+
+bp = Blueprint("outbox", __name__)
+
+
+@bp.get("/outbox")
+def index() -> str:
+    ctx = context()
+    if not ctx.settings.sandbox:
+        raise NotFound("the outbox exists only while a channel runs in sandbox mode")
+    with ctx.engine.connect() as conn:
+        rows = list(conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(100)).mappings())
+    return render_template("outbox.html", rows=rows)

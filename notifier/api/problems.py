@@ -1,0 +1,87 @@
+"""Every error the API answers, as RFC 9457 problem details, mapped in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeVar
+
+from flask import Flask, Response, json, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from notifier.errors import (
+    FieldError,
+    MalformedRequest,
+    NotifierError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+log = logging.getLogger("notifier.api")
+PROBLEM_JSON = "application/problem+json"
+M = TypeVar("M", bound=BaseModel)
+
+
+def problem(status: int, title: str, detail: str, errors: list[FieldError] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": f"https://notifier.dev/problems/{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors is not None:
+        body["errors"] = [e.as_dict() for e in errors]
+    body.update(extra)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="notifier"'
+    return response
+
+
+def pointer(loc: tuple[int | str, ...]) -> str:
+    return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in loc)
+
+
+def validation_errors(exc: ValidationError) -> list[FieldError]:
+    return [FieldError(pointer(tuple(e["loc"])), e["msg"]) for e in exc.errors(include_url=False)]
+
+
+def parse_json(model: type[M]) -> tuple[M, Any]:
+    """Read the JSON body into ``model``: 415, 400 or 422 when it cannot be."""
+    if not request.is_json:
+        raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
+    try:
+        raw = json.loads(request.get_data(cache=True))
+    except RequestEntityTooLarge:
+        raise
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedRequest(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise MalformedRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(raw), raw
+    except ValidationError as exc:
+        raise ValidationFailed(validation_errors(exc)) from exc
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(NotifierError)
+    def _notifier_error(exc: NotifierError) -> Response:
+        errors = exc.errors if isinstance(exc, ValidationFailed) else None
+        if exc.status >= 500:
+            log.error("unexpected error", exc_info=exc)
+        return problem(exc.status, exc.title, exc.detail, errors)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        if isinstance(exc, RequestEntityTooLarge):
+            return problem(413, PayloadTooLarge.title, "the request body is larger than this API accepts")
+        status = exc.code or 500
+        return problem(status, exc.name, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "Internal error", "something went wrong on our side; it has been logged")

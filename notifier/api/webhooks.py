@@ -1,0 +1,34 @@
+"""Provider callbacks. Each is signed; a bad or missing signature changes nothing (403)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from twilio.request_validator import RequestValidator
+
+from notifier.api.context import context
+from notifier.errors import Forbidden
+from notifier.services import messages
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+
+def signed_twilio_params() -> dict[str, str]:
+    """Return the form if Twilio signed exactly this URL and body, else raise Forbidden."""
+    settings = context().settings
+    if settings.twilio is None:
+        raise Forbidden("Twilio is not configured, so no Twilio callback can be verified")
+    url = settings.public_url + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode()
+    params = request.form.to_dict()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(settings.twilio.auth_token).validate(url, params, signature):
+        raise Forbidden("the X-Twilio-Signature does not match this request")
+    return params
+
+
+@bp.post("/twilio/status")
+def twilio_status() -> Response:
+    params = signed_twilio_params()
+    messages.apply_twilio_status(context(), request.args.get("message_id"), params)
+    return Response(status=204)

@@ -1,0 +1,207 @@
+"""The ``notifier`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+
+from notifier import bootstrap, logs
+from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE, Settings
+from notifier.errors import ConfigError
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(f"invalid configuration: {exc}") from exc
+
+
+@click.group()
+def main() -> None:
+    """Appointment reminders and programme announcements for Korean employment centres."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+def prepare(ctx: bootstrap.Context) -> None:
+    """Upgrade the schema and load the shipped templates (and other shipped data)."""
+    from notifier.services.setup import load_shipped_data
+    from notifier.storage.db import upgrade
+
+    upgrade(ctx.engine)
+    load_shipped_data(ctx)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the schema up to date and load the shipped templates as version 1."""
+    ctx = bootstrap.build(settings_or_exit())
+    prepare(ctx)
+    click.echo("database is up to date")
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True, help="send, appointments, campaigns, templates, admin")
+@click.option("--owner", default=None, help="the client the key belongs to (default: NAME)")
+def keys_create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
+    """Create an API key. The key is printed once, as the last line; only its hash is kept."""
+    from notifier.storage import keys as key_repo
+
+    ctx = bootstrap.build(settings_or_exit())
+    try:
+        with ctx.engine.begin() as conn:
+            key = key_repo.create(conn, name, scopes, ctx.clock(), owner)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scope") from exc
+    click.echo(f"created key {name!r} with scopes {', '.join(sorted(set(scopes)))}; store it now, it is not shown again:")
+    click.echo(key)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def api(bind: str, workers: int) -> None:
+    """Serve the API with gunicorn."""
+    settings_or_exit()
+    os.execvp(  # noqa: S606 - replace this process with gunicorn
+        sys.executable,
+        [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
+         "--access-logfile", "-", "notifier:create_app()"],
+    )
+
+
+@main.command()
+@click.option("--queues", default=f"{TRANSACTIONAL_QUEUE},{BULK_QUEUE}", show_default=True)
+@click.option("--concurrency", default=4, show_default=True)
+@click.option("--pool", default="threads", show_default=True, type=click.Choice(["threads", "prefork", "solo"]))
+def worker(queues: str, concurrency: int, pool: str) -> None:
+    """Run a Celery worker on the given lanes."""
+    from notifier.tasks import create_celery
+
+    settings = settings_or_exit()
+    logs.configure(settings.log_level)
+    app = create_celery(settings)
+    app.worker_main(["worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "--without-gossip",
+                     "--without-mingle", "--without-heartbeat", "-l", settings.log_level])
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="run one tick and exit")
+def scheduler(once: bool) -> None:
+    """Move due messages to the queue, expire overdue ones, recover lost ones."""
+    from notifier.services.scheduler import tick
+    from notifier.services.setup import wire
+    from notifier.tasks import create_celery, make_enqueue
+
+    settings = settings_or_exit()
+    logs.configure(settings.log_level)
+    ctx = bootstrap.build(settings)
+    ctx.enqueue = make_enqueue(create_celery(settings))
+    wire(ctx)
+    stopping = False
+
+    def stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping:
+        started = time.monotonic()
+        try:
+            report = tick(ctx)
+            if any(vars(report).values()):
+                click.echo(json.dumps({"tick": {k: v for k, v in vars(report).items() if v}}), err=True)
+        except Exception as exc:  # keep ticking; the next tick retries
+            click.echo(f"scheduler tick failed: {exc!r}", err=True)
+        if once:
+            return
+        time.sleep(max(0.0, settings.scheduler_interval - (time.monotonic() - started)))
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True)
+def dev(port: int) -> None:
+    """Run everything on embedded defaults: API, worker and scheduler, sandbox outbox."""
+    os.environ.setdefault("NOTIFIER_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    settings = settings_or_exit()
+    ctx = bootstrap.build(settings)
+    prepare(ctx)
+    from notifier.storage import keys as key_repo
+
+    with ctx.engine.begin() as conn:
+        key = key_repo.create(conn, "demo", ["admin"], ctx.clock())
+    me = [sys.executable, "-m", "notifier"]
+    children = [
+        subprocess.Popen([*me, "api", "--bind", f"127.0.0.1:{port}", "--workers", "2"]),  # noqa: S603
+        subprocess.Popen([*me, "worker", "--concurrency", "2"]),  # noqa: S603
+        subprocess.Popen([*me, "scheduler"]),  # noqa: S603
+    ]
+    url = f"http://127.0.0.1:{port}"
+    body = json.dumps(
+        {"template": "appointment_confirmation", "to": {"phone": "010-1234-5678", "name": "홍길동"},
+         "center": {"code": "seosan"}, "data": demo_data()},
+        ensure_ascii=False,
+    )
+    click.echo(f"""
+notifier is running at {url}  (sandbox mode: nothing leaves this machine)
+  outbox:  {url}/outbox
+  API doc: {url}/openapi.json
+  demo API key (admin): {key}
+
+Send a message:
+  curl -sS {url}/v1/messages -H 'Authorization: Bearer {key}' \\
+    -H 'Content-Type: application/json' -d '{body}'
+
+Press Ctrl-C to stop.
+""")
+
+    def stop(*_: Any) -> None:
+        for child in children:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            child.wait(timeout=20)
+
+
+def demo_data() -> dict[str, Any]:
+    return {
+        "appointment": {
+            "kind": "in_depth_counseling",
+            "kind_label": "1:1 심층상담",
+            "when": "12월 3일(수) 오후 2시",
+            "duration": "50분",
+            "location": "서산고용복지+센터 2층 상담실",
+            "counselor": "김상담",
+            "link": "",
+        }
+    }
+
+
+if __name__ == "__main__":
+    main()

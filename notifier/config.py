@@ -1,0 +1,234 @@
+"""One Settings object, read from the environment, with documented defaults.
+
+Every variable is listed in the README. A value that cannot work fails at start-up with a
+``ConfigError`` naming the variable, never later in a worker.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from notifier.domain.quiet_hours import QuietHours
+from notifier.domain.reminders import parse_offsets
+from notifier.errors import ConfigError
+
+DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
+TRANSACTIONAL_QUEUE = "transactional"
+BULK_QUEUE = "bulk"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to hand mail over: ``smtp://user:pass@host:port?starttls=true`` or smtps."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    implicit_tls: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpSettings:
+        """Parse ``NOTIFIER_SMTP_URL``."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ConfigError("NOTIFIER_SMTP_URL", "scheme must be smtp:// or smtps://")
+        if not parts.hostname:
+            raise ConfigError("NOTIFIER_SMTP_URL", "a host is required")
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigError("NOTIFIER_SMTP_URL", "the port is not a number") from exc
+        query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+        unknown = set(query) - {"starttls", "timeout"}
+        if unknown:
+            raise ConfigError("NOTIFIER_SMTP_URL", f"unknown option(s): {', '.join(sorted(unknown))}")
+        starttls = query.get("starttls", "false") in ("1", "true", "yes")
+        implicit = parts.scheme == "smtps"
+        if starttls and implicit:
+            raise ConfigError("NOTIFIER_SMTP_URL", "use either smtps:// or ?starttls=true, not both")
+        try:
+            timeout = float(query.get("timeout", "10"))
+        except ValueError as exc:
+            raise ConfigError("NOTIFIER_SMTP_URL", "timeout must be a number of seconds") from exc
+        return cls(
+            host=parts.hostname,
+            port=port or (465 if implicit else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            starttls=starttls,
+            implicit_tls=implicit,
+            timeout=timeout,
+        )
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str
+    auth_token: str
+    default_from: str
+    base_url: str = DEFAULT_TWILIO_BASE_URL
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    database_url: str
+    broker_url: str
+    public_url: str
+    timezone: ZoneInfo
+    secret_key: str
+    twilio: TwilioSettings | None = None
+    smtp: SmtpSettings | None = None
+    mail_from: str = "noreply@localhost"
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    max_attempts: int = 5
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 300.0
+    stuck_after: timedelta = timedelta(minutes=5)
+    requeue_after: timedelta = timedelta(minutes=2)
+    scheduler_interval: float = 2.0
+    message_validity: timedelta = timedelta(hours=24)
+    max_body_bytes: int = 1024 * 1024
+    broker_key_prefix: str = ""
+    log_level: str = "INFO"
+
+    @property
+    def sandbox(self) -> bool:
+        """True when at least one channel has no real provider and goes to the outbox."""
+        return self.twilio is None or self.smtp is None
+
+    @property
+    def broker_is_embedded(self) -> bool:
+        return self.broker_url.startswith("sqla+")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every ``NOTIFIER_*`` and ``TWILIO_*`` variable."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("NOTIFIER_DATA_DIR", "instance"))
+        database_url = env.get("NOTIFIER_DATABASE_URL") or f"sqlite:///{data_dir / 'notifier.sqlite'}"
+        if not database_url.startswith(("sqlite", "postgresql")):
+            raise ConfigError("NOTIFIER_DATABASE_URL", "must be a sqlite:// or postgresql:// URL")
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        broker_url = env.get("NOTIFIER_BROKER_URL") or f"sqla+sqlite:///{data_dir / 'broker.sqlite'}"
+        if not broker_url.startswith(("redis://", "rediss://", "amqp://", "amqps://", "sqla+")):
+            raise ConfigError("NOTIFIER_BROKER_URL", "must be a redis:// or amqp:// URL (unset: embedded)")
+        public_url = env.get("NOTIFIER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+        if not public_url.startswith(("http://", "https://")):
+            raise ConfigError("NOTIFIER_PUBLIC_URL", "must start with http:// or https://")
+        return cls(
+            database_url=database_url,
+            broker_url=broker_url,
+            public_url=public_url,
+            timezone=_zone(env.get("NOTIFIER_TIMEZONE", "Asia/Seoul")),
+            secret_key=env.get("NOTIFIER_SECRET_KEY") or _dev_secret(data_dir),
+            twilio=_twilio(env),
+            smtp=SmtpSettings.parse(env["NOTIFIER_SMTP_URL"]) if env.get("NOTIFIER_SMTP_URL") else None,
+            mail_from=env.get("NOTIFIER_MAIL_FROM", "noreply@localhost"),
+            reminder_offsets=_offsets(env.get("NOTIFIER_REMINDER_OFFSETS", "24h,2h")),
+            quiet_hours=_quiet(env.get("NOTIFIER_QUIET_HOURS", "21:00-08:00")),
+            max_attempts=_int(env, "NOTIFIER_MAX_ATTEMPTS", 5, minimum=1),
+            stuck_after=timedelta(seconds=_int(env, "NOTIFIER_STUCK_AFTER_SECONDS", 300, minimum=1)),
+            requeue_after=timedelta(seconds=_int(env, "NOTIFIER_REQUEUE_AFTER_SECONDS", 120, minimum=1)),
+            scheduler_interval=_float(env, "NOTIFIER_SCHEDULER_INTERVAL", 2.0, maximum=10.0),
+            retry_base_seconds=_float(env, "NOTIFIER_RETRY_BASE_SECONDS", 2.0, maximum=3600.0),
+            max_body_bytes=_int(env, "NOTIFIER_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            broker_key_prefix=env.get("NOTIFIER_BROKER_KEY_PREFIX", ""),
+            log_level=env.get("NOTIFIER_LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError("NOTIFIER_TIMEZONE", f"unknown time zone {name!r}") from exc
+
+
+def _offsets(spec: str) -> tuple[timedelta, ...]:
+    try:
+        return parse_offsets(spec)
+    except ValueError as exc:
+        raise ConfigError("NOTIFIER_REMINDER_OFFSETS", str(exc)) from exc
+
+
+def _quiet(spec: str) -> QuietHours:
+    try:
+        return QuietHours.parse(spec)
+    except ValueError as exc:
+        raise ConfigError("NOTIFIER_QUIET_HOURS", str(exc)) from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(name, f"must be at least {minimum}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(name, f"must be a number, got {raw!r}") from exc
+    if not 0 < value <= maximum:
+        raise ConfigError(name, f"must be above 0 and at most {maximum}")
+    return value
+
+
+def _twilio(env: Mapping[str, str]) -> TwilioSettings | None:
+    sid, token = env.get("TWILIO_ACCOUNT_SID", ""), env.get("TWILIO_AUTH_TOKEN", "")
+    if not sid and not token:
+        return None
+    if not sid:
+        raise ConfigError("TWILIO_ACCOUNT_SID", "is required when TWILIO_AUTH_TOKEN is set")
+    if not token:
+        raise ConfigError("TWILIO_AUTH_TOKEN", "is required when TWILIO_ACCOUNT_SID is set")
+    if not (sid.startswith("AC") and len(sid) == 34):
+        raise ConfigError("TWILIO_ACCOUNT_SID", "must look like AC followed by 32 characters")
+    sender = env.get("TWILIO_FROM", "")
+    if not sender:
+        raise ConfigError("TWILIO_FROM", "is required when Twilio is configured")
+    base_url = env.get("NOTIFIER_TWILIO_BASE_URL", DEFAULT_TWILIO_BASE_URL).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError("NOTIFIER_TWILIO_BASE_URL", "must start with http:// or https://")
+    return TwilioSettings(account_sid=sid, auth_token=token, default_from=sender, base_url=base_url)
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """Keep one random secret per data folder, so embedded runs need no setup."""
+    import secrets
+
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

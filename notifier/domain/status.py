@@ -1,0 +1,82 @@
+"""Message statuses and the one table of transitions between them.
+
+A status never moves backwards: a late ``sent`` callback after ``delivered`` is ignored.
+The only steps "back" are retries: ``sending -> scheduled`` after a temporary provider error
+(the scheduler sends it again when its backoff is over) and ``sending -> queued`` when a
+stuck message is recovered; both are recorded in the history like any other change.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from notifier.errors import InvalidTransition
+
+
+class Status(str, Enum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        return not TRANSITIONS[self]
+
+    @property
+    def is_pending(self) -> bool:
+        """Not yet handed to a provider, so it can still be cancelled or suppressed."""
+        return self in (Status.SCHEDULED, Status.QUEUED)
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.SCHEDULED: frozenset(
+        {Status.QUEUED, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED}
+    ),
+    Status.QUEUED: frozenset(
+        {Status.SENDING, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED, Status.SCHEDULED}
+    ),
+    # A provider callback may arrive before the worker records ``sent``.
+    Status.SENDING: frozenset(
+        {Status.SENT, Status.DELIVERED, Status.FAILED, Status.QUEUED, Status.SCHEDULED}
+    ),
+    Status.SENT: frozenset({Status.DELIVERED, Status.FAILED}),
+    Status.DELIVERED: frozenset(),
+    Status.FAILED: frozenset(),
+    Status.SUPPRESSED: frozenset(),
+    Status.CANCELLED: frozenset(),
+    Status.EXPIRED: frozenset(),
+}
+
+PENDING = (Status.SCHEDULED, Status.QUEUED)
+
+
+def can_move(current: Status, new: Status) -> bool:
+    """Tell whether a message in ``current`` may move to ``new``."""
+    return new in TRANSITIONS[current]
+
+
+def sources_of(new: Status) -> tuple[Status, ...]:
+    """List the statuses from which ``new`` may be reached (for conditional updates)."""
+    return tuple(s for s, targets in TRANSITIONS.items() if new in targets)
+
+
+def check_move(current: Status, new: Status) -> None:
+    """Raise ``InvalidTransition`` unless ``current -> new`` is allowed."""
+    if not can_move(current, new):
+        raise InvalidTransition(f"{current.value} -> {new.value} is not allowed")
+
+
+# Twilio's MessageStatus values, mapped onto ours. Statuses Twilio reports before it
+# has handed the message on (accepted, queued, sending) change nothing for us.
+TWILIO_STATUS: dict[str, Status] = {
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "undelivered": Status.FAILED,
+    "failed": Status.FAILED,
+}

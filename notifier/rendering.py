@@ -1,0 +1,325 @@
+"""Sandboxed Jinja2 rendering: a template version plus data becomes a RenderedMessage.
+
+Threat model: template sources are edited through the API, so a template is untrusted code.
+Jinja's ``ImmutableSandboxedEnvironment`` already stops access to Python internals
+(``__class__``, ``__globals__``, ...) and mutation of values. It does not bound work, so
+this module adds the limits below, each a named constant with a test that tries to break it:
+
+- every ``{% for %}`` iterates through a counter (``MAX_LOOP_ITERATIONS`` per render);
+- ``range()`` yields at most ``MAX_RANGE`` items; ``*`` and ``**`` may not build huge values;
+- the output is streamed and cut at ``MAX_OUTPUT_CHARS``;
+- a render that runs past ``RENDER_DEADLINE_SECONDS`` is stopped;
+- recursion (macros calling themselves) ends in a clear error, not a crashed worker;
+- the only globals are ``range``, ``dict`` and ``loop`` helpers Jinja itself needs.
+
+Values are escaped in HTML parts and never in SMS or plain text.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from notifier.domain.consent import mark_advertising_sms, mark_advertising_subject
+from notifier.domain.sms import SmsSize, apply_replacements, measure_sms
+from notifier.domain.templates import CHANNEL_PARTS, TemplateSpec, TemplateVersion
+from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
+
+MAX_LOOP_ITERATIONS = 10_000
+MAX_RANGE = 1_000
+MAX_OUTPUT_CHARS = 200_000
+MAX_CALLS = 20_000
+MAX_BINOP_LENGTH = 10_000
+RENDER_DEADLINE_SECONDS = 2.0
+
+ALWAYS_PRESENT = frozenset({"center", "recipient"})
+
+
+class RenderBudgetExceeded(Exception):
+    """A template tried to do more work than one message may take."""
+
+
+@dataclass
+class _Budget:
+    deadline: float
+    iterations: int = 0
+    calls: int = 0
+    output: int = 0
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise RenderBudgetExceeded(f"rendering took longer than {RENDER_DEADLINE_SECONDS}s")
+
+
+_budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("render_budget", default=None)
+
+
+def _current_budget() -> _Budget:
+    budget = _budget.get()
+    if budget is None:  # rendering outside render_part(): still bounded
+        budget = _Budget(deadline=time.monotonic() + RENDER_DEADLINE_SECONDS)
+        _budget.set(budget)
+    return budget
+
+
+def _bounded(iterable: Iterable[Any]) -> Iterator[Any]:
+    budget = _current_budget()
+    for item in iterable:
+        budget.iterations += 1
+        if budget.iterations > MAX_LOOP_ITERATIONS:
+            raise RenderBudgetExceeded(f"loops may run at most {MAX_LOOP_ITERATIONS} times")
+        if budget.iterations % 256 == 0:
+            budget.check()
+        yield item
+
+
+def _bounded_range(*args: int) -> range:
+    rng = range(*args)
+    if len(rng) > MAX_RANGE:
+        raise RenderBudgetExceeded(f"range() may yield at most {MAX_RANGE} items")
+    return rng
+
+
+class MessageSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox every template renders in."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, "_bounded", [], [], None, None, lineno=loop.lineno)
+        return tree
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        budget = _current_budget()
+        budget.calls += 1
+        if budget.calls > MAX_CALLS:
+            raise RenderBudgetExceeded(f"a template may make at most {MAX_CALLS} calls")
+        budget.check()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 64:
+            raise RenderBudgetExceeded("exponent too large")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(count, int):
+                    if len(seq) * count > MAX_BINOP_LENGTH:
+                        raise RenderBudgetExceeded("repetition builds too large a value")
+        return super().call_binop(context, operator, left, right)
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    channel: str
+    locale: str
+    body: str
+    subject: str | None = None
+    html: str | None = None
+    sms: SmsSize | None = None
+
+
+@dataclass(frozen=True)
+class Advertising:
+    """What the service adds to an advertising message (정보통신망법 제50조)."""
+
+    opt_out_line: str  # e.g. "무료수신거부 080-123-4567" or a link, for SMS
+    unsubscribe_url: str  # for email bodies
+
+
+class Renderer:
+    """Render template versions in one shared sandbox; compiled templates are cached."""
+
+    def __init__(self, layout_dir: Path) -> None:
+        self._versions: dict[str, TemplateVersion] = {}
+        loader = jinja2.ChoiceLoader(
+            [
+                jinja2.FunctionLoader(self._load_version_source),
+                jinja2.PrefixLoader({"_layout": jinja2.FileSystemLoader(layout_dir)}),
+            ]
+        )
+        self.env = MessageSandbox(
+            loader=loader,
+            undefined=jinja2.StrictUndefined,
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            auto_reload=False,
+            cache_size=2000,
+        )
+        self.env.globals.clear()
+        self.env.globals.update({"range": _bounded_range, "dict": dict})
+        self.env.filters["_bounded"] = _bounded
+
+    @staticmethod
+    def source_name(version: TemplateVersion, locale: str, part: str) -> str:
+        return f"{version.key}@{version.version}/{locale}/{part}"
+
+    def _load_version_source(self, name: str) -> str | None:
+        head, _, rest = name.partition("/")
+        version = self._versions.get(head)
+        if version is None or "/" not in rest:
+            return None
+        locale, _, part = rest.partition("/")
+        return version.sources.get(locale, {}).get(part)
+
+    def register(self, version: TemplateVersion) -> None:
+        self._versions[f"{version.key}@{version.version}"] = version
+
+    def compile_part(self, version: TemplateVersion, locale: str, part: str) -> jinja2.Template:
+        self.register(version)
+        return self.env.get_template(self.source_name(version, locale, part))
+
+    def render_part(self, version: TemplateVersion, locale: str, part: str, context: Mapping[str, Any]) -> str:
+        """Render one part within the budget; raise TemplateRejected if it misbehaves."""
+        template = self.compile_part(version, locale, part)
+        token = _budget.set(_Budget(deadline=time.monotonic() + RENDER_DEADLINE_SECONDS))
+        try:
+            chunks: list[str] = []
+            size = 0
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > MAX_OUTPUT_CHARS:
+                    raise RenderBudgetExceeded(f"output longer than {MAX_OUTPUT_CHARS} characters")
+                chunks.append(chunk)
+            return "".join(chunks)
+        except jinja2.UndefinedError as exc:
+            raise MissingTemplateValues([_undefined_name(exc)]) from exc
+        except (RenderBudgetExceeded, RecursionError, jinja2.sandbox.SecurityError) as exc:
+            reason = "recursion too deep" if isinstance(exc, RecursionError) else str(exc)
+            raise TemplateRejected([FieldError(f"/{locale}/{part}", reason)]) from exc
+        except jinja2.TemplateError as exc:
+            raise TemplateRejected([FieldError(f"/{locale}/{part}", str(exc))]) from exc
+        finally:
+            _budget.reset(token)
+
+    def render(
+        self,
+        version: TemplateVersion,
+        channel: str,
+        locale: str,
+        data: Mapping[str, Any],
+        advertising: Advertising | None = None,
+    ) -> RenderedMessage:
+        """Render ``version`` for ``channel`` with every check a message must pass."""
+        locale = version.locale_for(locale)
+        if not version.has_channel(channel, locale):
+            raise ValidationFailed(
+                [FieldError("/channel", f"template {version.key!r} has no {channel} variant")]
+            )
+        context = prepare_context(version.spec, data)
+        center_name = str(context["center"].get("name", ""))
+        if channel == "sms":
+            body = apply_replacements(self.render_part(version, locale, "sms.txt", context).strip())
+            if advertising is not None:
+                body = mark_advertising_sms(body, center_name, advertising.opt_out_line)
+            size = measure_sms(body)
+            check_sms(size)
+            return RenderedMessage(channel, locale, body, sms=size)
+        subject = " ".join(self.render_part(version, locale, "email_subject.txt", context).split())
+        html = self.render_part(version, locale, "email.html", context)
+        text = self.render_part(version, locale, "email.txt", context).strip() + "\n"
+        if advertising is not None:
+            subject = mark_advertising_subject(subject)
+            html, text = add_unsubscribe(html, text, advertising.unsubscribe_url, locale)
+        return RenderedMessage(channel, locale, text, subject=subject, html=html)
+
+
+def check_sms(size: SmsSize) -> None:
+    """Refuse an SMS body that handsets would garble or carriers would refuse."""
+    errors = [
+        FieldError("/data", f"SMS cannot carry {u.char!r} (position {u.position})")
+        for u in size.unencodable
+    ]
+    if size.too_long:
+        errors.append(
+            FieldError("/data", f"SMS body is {size.cp949_bytes} bytes; at most 2,000 may be sent")
+        )
+    if errors:
+        raise ValidationFailed(errors)
+
+
+UNSUBSCRIBE_TEXT = {
+    "ko": "수신을 원하지 않으시면 여기를 눌러 수신거부해 주세요 (무료)",
+    "en": "To stop receiving these messages, unsubscribe here (free)",
+}
+
+
+def add_unsubscribe(html: str, text: str, url: str, locale: str) -> tuple[str, str]:
+    """Append the unsubscribe link every advertising email must carry."""
+    label = UNSUBSCRIBE_TEXT.get(locale, UNSUBSCRIBE_TEXT["ko"])
+    escaped = jinja2.utils.markupsafe.escape(url)
+    footer = (
+        f'<p style="font-size:13px;color:#444;margin:16px 0 0"><a href="{escaped}" '
+        f'style="color:#1a5490">{jinja2.utils.markupsafe.escape(label)}</a></p>'
+    )
+    if "</body>" in html:
+        html = html.replace("</body>", footer + "</body>", 1)
+    else:
+        html += footer
+    return html, f"{text}\n{label}: {url}\n"
+
+
+def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the data against the spec and fill optional values with empty strings."""
+    context: dict[str, Any] = {k: v for k, v in data.items()}
+    context.setdefault("center", {})
+    context.setdefault("recipient", {})
+    for root in ALWAYS_PRESENT:
+        if not isinstance(context[root], Mapping):
+            raise ValidationFailed([FieldError(f"/data/{root}", "must be an object")])
+        context[root] = dict(context[root])
+    context["center"].setdefault("name", "")
+    context["center"].setdefault("phone", "")
+    context["center"].setdefault("address", "")
+    context["recipient"].setdefault("name", "")
+    missing = []
+    for name in spec.values:
+        found, value = _lookup(context, name)
+        if not found or value is None:
+            if name in spec.optional:
+                _assign(context, name, "")
+            else:
+                missing.append(name)
+    if missing:
+        raise MissingTemplateValues([m.replace(".", "/") for m in missing])
+    return context
+
+
+def _lookup(context: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
+    value: Any = context
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def _assign(context: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    target = context
+    for part in parents:
+        existing = target.get(part)
+        if not isinstance(existing, dict):
+            existing = dict(existing) if isinstance(existing, Mapping) else {}
+            target[part] = existing
+        target = existing
+    target[last] = value
+
+
+def _undefined_name(exc: jinja2.UndefinedError) -> str:
+    message = str(exc)
+    # "'x' is undefined" or "'dict object' has no attribute 'y'"
+    if "has no attribute" in message:
+        return message.rsplit("'", 2)[-2]
+    return message.split("'")[1] if "'" in message else message

@@ -1,0 +1,42 @@
+"""Request bodies, validated with pydantic. The API turns their errors into JSON pointers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+
+Locale = Field(default="ko", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RecipientIn(Strict):
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = None
+    name: str = Field(default="", max_length=100)
+    locale: str = Locale
+
+
+class CenterIn(Strict):
+    """Sender identity and contact details; ``code`` picks a registered centre."""
+
+    code: str | None = Field(default=None, max_length=50)
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=300)
+    sms_sender: str | None = Field(default=None, max_length=32)
+    email_sender: EmailStr | None = None
+    reply_to: EmailStr | None = None
+
+
+class MessageIn(Strict):
+    template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
+    to: RecipientIn
+    channel: Literal["sms", "email", "auto"] = "auto"
+    data: dict[str, Any] = Field(default_factory=dict)
+    center: CenterIn | None = None
+    send_at: AwareDatetime | None = None
+    reference: str | None = Field(default=None, max_length=200)

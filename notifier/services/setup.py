@@ -1,0 +1,18 @@
+"""Wire optional services into a context, and load the data the project ships."""
+
+from __future__ import annotations
+
+from notifier.bootstrap import Context
+from notifier.services.templates import load_directory
+from notifier.storage import templates as template_repo
+
+
+def wire(ctx: Context) -> Context:
+    """Attach the hooks feature modules contribute; safe to call more than once."""
+    return ctx
+
+
+def load_shipped_data(ctx: Context) -> None:
+    """Store shipped templates as version 1 of each key that is not in the database yet."""
+    with ctx.engine.begin() as conn:
+        template_repo.sync_shipped(conn, load_directory(ctx.templates_dir), ctx.clock())

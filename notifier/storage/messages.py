@@ -1,0 +1,134 @@
+"""Message rows and their history. Every status change goes through ``transition``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy.engine import RowMapping
+
+from notifier.domain.status import Status, sources_of
+from notifier.storage.tables import message_events, messages
+
+
+def insert(conn: Connection, row: Mapping[str, Any], now: datetime) -> None:
+    """Insert a new message and the first entry of its history."""
+    conn.execute(messages.insert().values({**row, "created_at": now, "updated_at": now}))
+    conn.execute(
+        message_events.insert().values(message_id=row["id"], status=row["status"], at=now, detail=None)
+    )
+
+
+def insert_many(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> None:
+    if not rows:
+        return
+    conn.execute(messages.insert(), [{**r, "created_at": now, "updated_at": now} for r in rows])
+    conn.execute(
+        message_events.insert(),
+        [{"message_id": r["id"], "status": r["status"], "at": now, "detail": None} for r in rows],
+    )
+
+
+def get(conn: Connection, message_id: str) -> RowMapping | None:
+    return conn.execute(select(messages).where(messages.c.id == message_id)).mappings().first()
+
+
+def history(conn: Connection, message_id: str) -> list[RowMapping]:
+    query = (
+        select(message_events.c.status, message_events.c.at, message_events.c.detail)
+        .where(message_events.c.message_id == message_id)
+        .order_by(message_events.c.id)
+    )
+    return list(conn.execute(query).mappings())
+
+
+def transition(
+    conn: Connection,
+    message_id: str,
+    new: Status,
+    now: datetime,
+    *,
+    detail: str | None = None,
+    only_from: Iterable[Status] | None = None,
+    extra_where: Any = None,
+    **values: Any,
+) -> bool:
+    """Move one message to ``new`` if the lifecycle allows it from its current status.
+
+    One conditional UPDATE: of two racing callers exactly one wins. Returns whether it moved.
+    """
+    allowed = set(sources_of(new))
+    if only_from is not None:
+        allowed &= set(only_from)
+    condition = and_(messages.c.id == message_id, messages.c.status.in_([s.value for s in allowed]))
+    if extra_where is not None:
+        condition = and_(condition, extra_where)
+    result = conn.execute(
+        update(messages).where(condition).values(status=new.value, updated_at=now, **values)
+    )
+    if result.rowcount != 1:
+        return False
+    conn.execute(message_events.insert().values(message_id=message_id, status=new.value, at=now, detail=detail))
+    return True
+
+
+def transition_many(
+    conn: Connection, condition: Any, new: Status, now: datetime, *, detail: str | None = None, **values: Any
+) -> list[str]:
+    """Move every message matching ``condition`` (and allowed to) to ``new``; return their ids."""
+    allowed = [s.value for s in sources_of(new)]
+    result = conn.execute(
+        update(messages)
+        .where(and_(condition, messages.c.status.in_(allowed)))
+        .values(status=new.value, updated_at=now, **values)
+        .returning(messages.c.id)
+    )
+    ids = [row[0] for row in result]
+    if ids:
+        conn.execute(
+            message_events.insert(),
+            [{"message_id": i, "status": new.value, "at": now, "detail": detail} for i in ids],
+        )
+    return ids
+
+
+def page(
+    conn: Connection,
+    owner: str,
+    *,
+    status: str | None,
+    reference: str | None,
+    limit: int,
+    after: tuple[datetime, str] | None,
+    campaign_id: str | None = None,
+) -> list[RowMapping]:
+    """Newest first, keyset-paged on (created_at, id)."""
+    query = select(messages).where(messages.c.owner == owner)
+    if status:
+        query = query.where(messages.c.status == status)
+    if reference:
+        query = query.where(messages.c.reference == reference)
+    if campaign_id:
+        query = query.where(messages.c.campaign_id == campaign_id)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(
+                messages.c.created_at < created,
+                and_(messages.c.created_at == created, messages.c.id < last_id),
+            )
+        )
+    query = query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit)
+    return list(conn.execute(query).mappings())
+
+
+def find_by_provider_id(conn: Connection, provider_message_id: str) -> RowMapping | None:
+    query = select(messages).where(messages.c.provider_message_id == provider_message_id)
+    return conn.execute(query).mappings().first()
+
+
+def ids_where(conn: Connection, condition: Any, limit: int) -> list[str]:
+    query = select(messages.c.id).where(condition).order_by(messages.c.send_at).limit(limit)
+    return [row[0] for row in conn.execute(query)]

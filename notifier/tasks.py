@@ -1,0 +1,91 @@
+"""Celery wiring: the app, the two lanes, and thin tasks that call services.
+
+Tasks take ids, never objects. They acknowledge late, so a task whose worker dies is
+delivered again; the claim in ``deliver`` makes that redelivery harmless. Nothing waits in
+the broker for long: future sends wait in the database (see ``services.scheduler``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from notifier import bootstrap
+from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE, Settings
+
+SEND_MESSAGE = "notifier.send_message"
+SEND_BATCH = "notifier.send_batch"
+QUEUES = (TRANSACTIONAL_QUEUE, BULK_QUEUE)
+BULK_CHUNK = 100
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    """Build the Celery app for ``settings``; connects to nothing until used."""
+    settings = settings or Settings.from_env()
+    app = Celery("notifier", broker=settings.broker_url, set_as_current=False)
+    transport_options: dict[str, Any] = {"visibility_timeout": 3600}
+    if settings.broker_key_prefix:
+        transport_options["global_keyprefix"] = settings.broker_key_prefix
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_default_queue=TRANSACTIONAL_QUEUE,
+        task_queues=[Queue(name) for name in QUEUES],
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+    )
+    app.conf["notifier_settings"] = settings
+
+    @app.task(name=SEND_MESSAGE)
+    def send_message(message_id: str) -> str:
+        from notifier.services.messages import deliver
+
+        return deliver(worker_context(app), message_id).status
+
+    @app.task(name=SEND_BATCH)
+    def send_batch(message_ids: list[str]) -> int:
+        from notifier.services.delivery import deliver_many
+
+        return deliver_many(worker_context(app), message_ids)
+
+    return app
+
+
+def make_enqueue(app: Celery) -> Callable[[str, list[str]], None]:
+    """Ring the lane's doorbell: one task per transactional message, chunks for bulk."""
+
+    def enqueue(lane: str, ids: list[str]) -> None:
+        if lane == BULK_QUEUE:
+            for start in range(0, len(ids), BULK_CHUNK):
+                app.send_task(SEND_BATCH, args=[ids[start : start + BULK_CHUNK]], queue=lane)
+        else:
+            for message_id in ids:
+                app.send_task(SEND_MESSAGE, args=[message_id], queue=lane)
+
+    return enqueue
+
+
+def worker_context(app: Celery) -> bootstrap.Context:
+    """The context of this worker process, built on first use (after the fork)."""
+    return _context_for(app)
+
+
+@functools.cache
+def _context_for(app: Celery) -> bootstrap.Context:
+    from notifier.services.setup import wire
+
+    ctx = bootstrap.build(app.conf["notifier_settings"])
+    ctx.enqueue = make_enqueue(app)
+    wire(ctx)
+    return ctx
