@@ -143,3 +143,19 @@ template_versions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("created_by", String(100), nullable=False),
 )
+
+centers = Table(
+    "centers",
+    metadata,
+    Column("code", String(50), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("address", String(300)),
+    Column("sms_sender", String(20), nullable=False),
+    Column("email_sender", String(320)),
+    Column("reply_to", String(320)),
+    Column("timezone", String(50), nullable=False),
+    Column("reminder_offsets", String(100)),
+    Column("quiet_hours", String(20)),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
