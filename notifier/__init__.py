@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # importing the package must not pull in Flask (the domain stays pure)
+    from flask import Flask
 
-from notifier import bootstrap
-from notifier.config import Settings
+    from notifier.bootstrap import Context
+    from notifier.config import Settings
 
 
-def create_app(settings: Settings | None = None, ctx: bootstrap.Context | None = None, **build: Any) -> Flask:
+def create_app(settings: Settings | None = None, ctx: Context | None = None, **build: Any) -> Flask:
     """The Flask app factory: every entry point and test builds the app here."""
+    from flask import Flask
+
+    from notifier import bootstrap
     from notifier.api import register_api
     from notifier.services.setup import wire
     from notifier.tasks import create_celery, make_enqueue
@@ -24,7 +28,6 @@ def create_app(settings: Settings | None = None, ctx: bootstrap.Context | None =
     app.config.update(
         SECRET_KEY=ctx.settings.secret_key,
         MAX_CONTENT_LENGTH=ctx.settings.max_body_bytes,
-        JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["notifier"] = ctx

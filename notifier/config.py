@@ -60,11 +60,16 @@ class SmtpSettings:
             timeout = float(query.get("timeout", "10"))
         except ValueError as exc:
             raise ConfigError("NOTIFIER_SMTP_URL", "timeout must be a number of seconds") from exc
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        if not f"{username or ''}{password or ''}".isascii():
+            # smtplib sends AUTH credentials as ASCII; anything else could never log in.
+            raise ConfigError("NOTIFIER_SMTP_URL", "the user name and password must be ASCII")
         return cls(
             host=parts.hostname,
             port=port or (465 if implicit else 25),
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
+            username=username,
+            password=password,
             starttls=starttls,
             implicit_tls=implicit,
             timeout=timeout,

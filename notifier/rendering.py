@@ -26,11 +26,19 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import escape
 
 from notifier.domain.consent import mark_advertising_sms, mark_advertising_subject
-from notifier.domain.sms import SmsSize, apply_replacements, measure_sms
-from notifier.domain.templates import CHANNEL_PARTS, TemplateSpec, TemplateVersion
+from notifier.domain.sms import (
+    LMS_MAX_BYTES,
+    TWILIO_MAX_CHARS,
+    SmsSize,
+    apply_replacements,
+    measure_sms,
+)
+from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
 
 MAX_LOOP_ITERATIONS = 10_000
@@ -112,9 +120,9 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
             raise RenderBudgetExceeded("exponent too large")
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(count, int):
-                    if len(seq) * count > MAX_BINOP_LENGTH:
-                        raise RenderBudgetExceeded("repetition builds too large a value")
+                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if sized and len(seq) * count > MAX_BINOP_LENGTH:
+                    raise RenderBudgetExceeded("repetition builds too large a value")
         return super().call_binop(context, operator, left, right)
 
 
@@ -180,7 +188,9 @@ class Renderer:
         self.register(version)
         return self.env.get_template(self.source_name(version, locale, part))
 
-    def render_part(self, version: TemplateVersion, locale: str, part: str, context: Mapping[str, Any]) -> str:
+    def render_part(
+        self, version: TemplateVersion, locale: str, part: str, context: Mapping[str, Any]
+    ) -> str:
         """Render one part within the budget; raise TemplateRejected if it misbehaves."""
         template = self.compile_part(version, locale, part)
         token = _budget.set(_Budget(deadline=time.monotonic() + RENDER_DEADLINE_SECONDS))
@@ -195,7 +205,7 @@ class Renderer:
             return "".join(chunks)
         except jinja2.UndefinedError as exc:
             raise MissingTemplateValues([_undefined_name(exc)]) from exc
-        except (RenderBudgetExceeded, RecursionError, jinja2.sandbox.SecurityError) as exc:
+        except (RenderBudgetExceeded, RecursionError, SecurityError) as exc:
             reason = "recursion too deep" if isinstance(exc, RecursionError) else str(exc)
             raise TemplateRejected([FieldError(f"/{locale}/{part}", reason)]) from exc
         except jinja2.TemplateError as exc:
@@ -238,12 +248,15 @@ class Renderer:
 def check_sms(size: SmsSize) -> None:
     """Refuse an SMS body that handsets would garble or carriers would refuse."""
     errors = [
-        FieldError("/data", f"SMS cannot carry {u.char!r} (position {u.position})")
-        for u in size.unencodable
+        FieldError("/data", f"SMS cannot carry {u.char!r} (position {u.position})") for u in size.unencodable
     ]
     if size.too_long:
         errors.append(
-            FieldError("/data", f"SMS body is {size.cp949_bytes} bytes; at most 2,000 may be sent")
+            FieldError(
+                "/data",
+                f"SMS body is {size.cp949_bytes} bytes and {size.characters} characters; "
+                f"at most {LMS_MAX_BYTES:,} bytes and {TWILIO_MAX_CHARS:,} characters may be sent",
+            )
         )
     if errors:
         raise ValidationFailed(errors)
@@ -258,10 +271,10 @@ UNSUBSCRIBE_TEXT = {
 def add_unsubscribe(html: str, text: str, url: str, locale: str) -> tuple[str, str]:
     """Append the unsubscribe link every advertising email must carry."""
     label = UNSUBSCRIBE_TEXT.get(locale, UNSUBSCRIBE_TEXT["ko"])
-    escaped = jinja2.utils.markupsafe.escape(url)
+    escaped = escape(url)
     footer = (
         f'<p style="font-size:13px;color:#444;margin:16px 0 0"><a href="{escaped}" '
-        f'style="color:#1a5490">{jinja2.utils.markupsafe.escape(label)}</a></p>'
+        f'style="color:#1a5490">{escape(label)}</a></p>'
     )
     if "</body>" in html:
         html = html.replace("</body>", footer + "</body>", 1)

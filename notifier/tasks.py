@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu.entity import Queue
 
 from notifier import bootstrap
 from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE, Settings
@@ -27,7 +27,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
     """Build the Celery app for ``settings``; connects to nothing until used."""
     settings = settings or Settings.from_env()
     app = Celery("notifier", broker=settings.broker_url, set_as_current=False)
-    transport_options: dict[str, Any] = {"visibility_timeout": 3600}
+    transport_options: dict[str, Any] = {}
+    if settings.broker_url.startswith(("redis", "rediss")):
+        # Longer than any retry backoff, so an unacknowledged task is not handed out twice.
+        transport_options["visibility_timeout"] = 3600
     if settings.broker_key_prefix:
         transport_options["global_keyprefix"] = settings.broker_key_prefix
     app.conf.update(

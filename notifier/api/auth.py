@@ -15,8 +15,8 @@ from notifier.storage import keys
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def requires(scope: str) -> Callable[[F], F]:
-    """Let the view run only for a live key holding ``scope`` (or ``admin``)."""
+def requires(scope: str | None) -> Callable[[F], F]:
+    """Let the view run only for a live key holding ``scope`` (or ``admin``); None: any key."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -29,7 +29,7 @@ def requires(scope: str) -> Callable[[F], F]:
                 row = keys.find(conn, token.strip())
             if row is None:
                 raise Unauthorized("unknown or revoked API key")
-            if scope not in row["scopes"] and "admin" not in row["scopes"]:
+            if scope is not None and scope not in row["scopes"] and "admin" not in row["scopes"]:
                 raise Forbidden(f"this key lacks the '{scope}' scope")
             g.owner = row["owner"]
             g.key_name = row["name"]

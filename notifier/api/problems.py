@@ -23,7 +23,9 @@ PROBLEM_JSON = "application/problem+json"
 M = TypeVar("M", bound=BaseModel)
 
 
-def problem(status: int, title: str, detail: str, errors: list[FieldError] | None = None, **extra: Any) -> Response:
+def problem(
+    status: int, title: str, detail: str, errors: list[FieldError] | None = None, **extra: Any
+) -> Response:
     body: dict[str, Any] = {
         "type": f"https://notifier.dev/problems/{title.lower().replace(' ', '-')}",
         "title": title,

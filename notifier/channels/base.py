@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,14 +69,14 @@ def provider_call(
     started = time.perf_counter()
     try:
         result = call()
-    except ProviderError as error:
-        _log_failure(provider, operation, message_id, started, error)
+    except ProviderError as known:
+        _log_failure(provider, operation, message_id, started, known)
         raise
     except Exception as exc:  # every provider failure becomes one ProviderError
-        error = classify(exc)
-        error.provider = error.provider or provider
-        _log_failure(provider, operation, message_id, started, error)
-        raise error from exc
+        classified = classify(exc)
+        classified.provider = classified.provider or provider
+        _log_failure(provider, operation, message_id, started, classified)
+        raise classified from exc
     log.info(
         "provider call ok",
         extra={
@@ -89,7 +89,9 @@ def provider_call(
     return result
 
 
-def _log_failure(provider: str, operation: str, message_id: str, started: float, error: ProviderError) -> None:
+def _log_failure(
+    provider: str, operation: str, message_id: str, started: float, error: ProviderError
+) -> None:
     log.warning(
         "provider call failed",
         extra={
@@ -102,5 +104,3 @@ def _log_failure(provider: str, operation: str, message_id: str, started: float,
             "reason": error.message,
         },
     )
-
-

@@ -52,13 +52,10 @@ def build_email(
     for item in attachments:
         maintype, _, rest = item.content_type.partition("/")
         subtype, _, params = rest.partition(";")
-        email.add_attachment(item.data, maintype=maintype, subtype=subtype.strip(), filename=item.filename)
-        if params:
-            part = email.get_payload()[-1]  # type: ignore[index]
-            for param in params.split(";"):
-                key, _, value = param.strip().partition("=")
-                if key:
-                    part.set_param(key, value, header="Content-Type")
+        extra = dict(p.strip().partition("=")[::2] for p in params.split(";") if p.strip())
+        email.add_attachment(
+            item.data, maintype=maintype, subtype=subtype.strip(), filename=item.filename, params=extra
+        )
     return email
 
 

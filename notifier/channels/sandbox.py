@@ -28,7 +28,9 @@ class SandboxSender:
         self.engine = engine
         self.clock = clock
 
-    def _store(self, message_id: str, channel: str, recipient: str, sender: str, **content: str | None) -> Accepted:
+    def _store(
+        self, message_id: str, channel: str, recipient: str, sender: str, **content: str | None
+    ) -> Accepted:
         with self.engine.begin() as conn:
             conn.execute(
                 outbox.insert().values(
@@ -68,6 +70,6 @@ class SandboxEmailBatch:
             str(email["To"]),
             str(email["From"]),
             subject=str(email["Subject"]),
-            body=text.get_content() if text is not None else "",  # type: ignore[attr-defined]
-            html=html.get_content() if html is not None else None,  # type: ignore[attr-defined]
+            body=text.get_content() if text is not None else "",
+            html=html.get_content() if html is not None else None,
         )

@@ -24,11 +24,21 @@ def classify(exc: Exception) -> ProviderError:
         reason = "; ".join(msg.decode(errors="replace") for _, msg in exc.recipients.values())
         return ProviderError(retryable=code < 500, code=f"smtp_{code}", message=reason, provider=NAME)
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
         permanent = 500 <= exc.smtp_code < 600 and not isinstance(exc, smtplib.SMTPAuthenticationError)
-        return ProviderError(retryable=not permanent, code=f"smtp_{exc.smtp_code}", message=text, provider=NAME)
-    if isinstance(exc, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError | OSError | ssl.SSLError):
-        return ProviderError(retryable=True, code="network", message=str(exc) or type(exc).__name__, provider=NAME)
+        return ProviderError(
+            retryable=not permanent, code=f"smtp_{exc.smtp_code}", message=text, provider=NAME
+        )
+    if isinstance(
+        exc, smtplib.SMTPServerDisconnected | socket.timeout | TimeoutError | OSError | ssl.SSLError
+    ):
+        return ProviderError(
+            retryable=True, code="network", message=str(exc) or type(exc).__name__, provider=NAME
+        )
     return ProviderError(retryable=False, code="smtp_error", message=str(exc), provider=NAME)
 
 
@@ -56,7 +66,9 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.implicit_tls:
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self.ssl_context)
+            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=self.ssl_context
+            )
         else:
             connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         try:

@@ -58,7 +58,9 @@ class TwilioSender:
     def find_sent(self, request: SmsRequest, since: datetime) -> str | None:
         def call() -> str | None:
             # Twilio filters by day; compare exact times, sender and body ourselves.
-            listed = self.client.messages.list(to=request.to, date_sent_after=since - timedelta(days=1), limit=200)
+            listed = self.client.messages.list(
+                to=request.to, date_sent_after=since - timedelta(days=1), limit=200
+            )
             for item in listed:
                 created = item.date_created
                 if item.body == request.body and (created is None or created >= since - timedelta(minutes=1)):

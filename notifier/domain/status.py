@@ -8,12 +8,12 @@ stuck message is recovered; both are recorded in the history like any other chan
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from notifier.errors import InvalidTransition
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"
     SENDING = "sending"
@@ -35,9 +35,7 @@ class Status(str, Enum):
 
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.SCHEDULED: frozenset(
-        {Status.QUEUED, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED}
-    ),
+    Status.SCHEDULED: frozenset({Status.QUEUED, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED}),
     Status.QUEUED: frozenset(
         {Status.SENDING, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED, Status.SCHEDULED}
     ),

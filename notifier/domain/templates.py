@@ -67,5 +67,3 @@ class TemplateVersion:
     def has_channel(self, channel: str, locale: str) -> bool:
         parts = self.sources.get(self.locale_for(locale), {})
         return all(parts.get(p) for p in CHANNEL_PARTS[channel])
-
-

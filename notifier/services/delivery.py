@@ -38,4 +38,3 @@ def deliver_many(ctx: Context, message_ids: list[str]) -> int:
             record_accepted(ctx, row["id"], accepted)
             sent += 1
     return sent
-

@@ -93,9 +93,12 @@ def resolve_channel(body: MessageIn) -> tuple[str, Recipient]:
 
 def center_identity(ctx: Context, center: CenterIn | None) -> dict[str, str]:
     """The sender identity and call-back details a message carries."""
+    from notifier.services import centers
+
     raw = center.model_dump(exclude_none=True) if center else {}
-    if raw.get("code") and "centers" in ctx.extras:
-        raw = {**ctx.extras["centers"](raw["code"]), **{k: v for k, v in raw.items() if k != "code"}}
+    if raw.get("code"):
+        registered = centers.get(ctx, raw["code"]).identity()
+        raw = {**registered, **{k: v for k, v in raw.items() if k != "code"}}
     for field in ("phone", "sms_sender"):
         if raw.get(field):
             try:
@@ -142,9 +145,18 @@ def accept_message(
     rendered = ctx.renderer.render(version, channel, recipient.locale, data)
     send_at = body.send_at or now
     row = new_message_row(
-        ctx, owner=owner, channel=channel, recipient=recipient, center=center, rendered=rendered,
-        template_key=version.key, template_version=version.version, data=body.data, now=now,
-        send_at=send_at, reference=body.reference,
+        ctx,
+        owner=owner,
+        channel=channel,
+        recipient=recipient,
+        center=center,
+        rendered=rendered,
+        template_key=version.key,
+        template_version=version.version,
+        data=body.data,
+        now=now,
+        send_at=send_at,
+        reference=body.reference,
     )
     response = message_view(row)
     try:
@@ -153,8 +165,12 @@ def accept_message(
             if idempotency_key:
                 conn.execute(
                     idempotency_keys.insert().values(
-                        owner=owner, key=idempotency_key, request_hash=digest,
-                        status_code=202, response=response, created_at=now,
+                        owner=owner,
+                        key=idempotency_key,
+                        request_hash=digest,
+                        status_code=202,
+                        response=response,
+                        created_at=now,
                     )
                 )
     except IntegrityError:
@@ -170,10 +186,16 @@ def accept_message(
     return 202, response
 
 
-def _idempotent_replay(conn: Connection, owner: str, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
-    found = conn.execute(
-        idempotency_keys.select().where(idempotency_keys.c.owner == owner, idempotency_keys.c.key == key)
-    ).mappings().first()
+def _idempotent_replay(
+    conn: Connection, owner: str, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    found = (
+        conn.execute(
+            idempotency_keys.select().where(idempotency_keys.c.owner == owner, idempotency_keys.c.key == key)
+        )
+        .mappings()
+        .first()
+    )
     if found is None:
         return None
     if found["request_hash"] != digest:
@@ -284,8 +306,13 @@ def claim(ctx: Context, message_id: str) -> RowMapping | None:
                 repo.transition(conn, message_id, new_status, now, detail=detail)
                 return None
         won = repo.transition(
-            conn, message_id, Status.SENDING, now, only_from=[Status.QUEUED],
-            claimed_at=now, attempts=row["attempts"] + 1,
+            conn,
+            message_id,
+            Status.SENDING,
+            now,
+            only_from=[Status.QUEUED],
+            claimed_at=now,
+            attempts=row["attempts"] + 1,
         )
         return repo.get(conn, message_id) if won else None
 
@@ -296,7 +323,10 @@ def status_callback_url(ctx: Context, message_id: str) -> str:
 
 def send_sms(ctx: Context, row: RowMapping) -> Accepted:
     request = SmsRequest(
-        message_id=row["id"], to=row["to_phone"], sender=row["sender"], body=row["body"],
+        message_id=row["id"],
+        to=row["to_phone"],
+        sender=row["sender"],
+        body=row["body"],
         status_callback=None if ctx.sms_sandboxed else status_callback_url(ctx, row["id"]),
     )
     return ctx.sms.send(request)
@@ -341,7 +371,7 @@ def deliver(ctx: Context, message_id: str) -> Outcome:
 
 def record_accepted(ctx: Context, message_id: str, accepted: Accepted) -> None:
     now = ctx.clock()
-    fields = {
+    fields: dict[str, Any] = {
         "provider": accepted.provider,
         "provider_message_id": accepted.provider_message_id,
         "sandboxed": accepted.sandboxed,
@@ -361,7 +391,7 @@ def record_accepted(ctx: Context, message_id: str, accepted: Accepted) -> None:
 def backoff_seconds(ctx: Context, attempt: int) -> float:
     """Exponential backoff with jitter: half fixed, half random, capped."""
     ceiling = min(ctx.settings.retry_max_seconds, ctx.settings.retry_base_seconds * 2 ** (attempt - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
 def record_failure(ctx: Context, row: RowMapping, error: ProviderError) -> Outcome:
@@ -372,15 +402,27 @@ def record_failure(ctx: Context, row: RowMapping, error: ProviderError) -> Outco
         if error.retryable and attempts < ctx.settings.max_attempts:
             delay = backoff_seconds(ctx, attempts)
             repo.transition(
-                conn, row["id"], Status.SCHEDULED, now, only_from=[Status.SENDING],
+                conn,
+                row["id"],
+                Status.SCHEDULED,
+                now,
+                only_from=[Status.SENDING],
                 detail=f"attempt {attempts} failed ({error.code}); retry in {delay:.1f}s",
-                send_at=now + timedelta(seconds=delay), error_code=error.code, error_reason=reason,
+                send_at=now + timedelta(seconds=delay),
+                error_code=error.code,
+                error_reason=reason,
             )
             return Outcome(Status.SCHEDULED.value, retry_in=delay)
         detail = f"{error.code}: {reason}" + (" (gave up after retries)" if error.retryable else "")
         repo.transition(
-            conn, row["id"], Status.FAILED, now, only_from=[Status.SENDING], detail=detail,
-            error_code=error.code, error_reason=reason,
+            conn,
+            row["id"],
+            Status.FAILED,
+            now,
+            only_from=[Status.SENDING],
+            detail=detail,
+            error_code=error.code,
+            error_reason=reason,
         )
     return Outcome(Status.FAILED.value)
 
@@ -399,11 +441,18 @@ def apply_twilio_status(ctx: Context, message_id: str | None, params: dict[str, 
         row = repo.get(conn, message_id) if message_id else repo.find_by_provider_id(conn, sid)
         if row is None or (row["provider_message_id"] and sid and row["provider_message_id"] != sid):
             return False
-        fields: dict[str, Any] = {"provider_message_id": sid or row["provider_message_id"], "provider": "twilio"}
+        fields: dict[str, Any] = {
+            "provider_message_id": sid or row["provider_message_id"],
+            "provider": "twilio",
+        }
         if new is Status.FAILED:
             code = params.get("ErrorCode") or "undelivered"
-            fields.update(error_code=code, error_reason=TWILIO_ERROR_REASONS.get(code, params.get("MessageStatus")))
-        return repo.transition(conn, row["id"], new, now, detail=f"twilio: {params.get('MessageStatus')}", **fields)
+            fields.update(
+                error_code=code, error_reason=TWILIO_ERROR_REASONS.get(code, params.get("MessageStatus"))
+            )
+        return repo.transition(
+            conn, row["id"], new, now, detail=f"twilio: {params.get('MessageStatus')}", **fields
+        )
 
 
 # ---- reading -------------------------------------------------------------------------
@@ -478,4 +527,3 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(created), message_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed([FieldError("/cursor", "not a cursor this API returned")]) from exc
-

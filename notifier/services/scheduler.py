@@ -55,7 +55,11 @@ def dispatch_due(ctx: Context) -> int:
     for lane in LANES:
         while True:
             with ctx.engine.begin() as conn:
-                due = and_(messages.c.status == Status.SCHEDULED.value, messages.c.send_at <= now, messages.c.lane == lane)
+                due = and_(
+                    messages.c.status == Status.SCHEDULED.value,
+                    messages.c.send_at <= now,
+                    messages.c.lane == lane,
+                )
                 ids = repo.ids_where(conn, due, BATCH)
                 if not ids:
                     break
@@ -122,22 +126,34 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
             try:
                 provider_id = ctx.sms.find_sent(request, row["claimed_at"])
             except Exception:  # provider unreachable: try again next tick
-                log.warning("could not ask the provider about a stuck message", extra={"message_id": row["id"]})
+                log.warning(
+                    "could not ask the provider about a stuck message", extra={"message_id": row["id"]}
+                )
                 continue
         with ctx.engine.begin() as conn:
             if provider_id:
                 moved = repo.transition(
-                    conn, row["id"], Status.SENT, now, only_from=[Status.SENDING],
+                    conn,
+                    row["id"],
+                    Status.SENT,
+                    now,
+                    only_from=[Status.SENDING],
                     extra_where=messages.c.claimed_at == row["claimed_at"],
-                    detail="recovered: the provider had accepted it", provider_message_id=provider_id,
+                    detail="recovered: the provider had accepted it",
+                    provider_message_id=provider_id,
                     provider=ctx.sms.name,
                 )
                 sent += moved
             else:
                 moved = repo.transition(
-                    conn, row["id"], Status.QUEUED, now, only_from=[Status.SENDING],
+                    conn,
+                    row["id"],
+                    Status.QUEUED,
+                    now,
+                    only_from=[Status.SENDING],
                     extra_where=messages.c.claimed_at == row["claimed_at"],
-                    detail="recovered: the worker died before the provider took it", enqueued_at=now,
+                    detail="recovered: the worker died before the provider took it",
+                    enqueued_at=now,
                 )
                 if moved:
                     requeued += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from notifier.bootstrap import Context
+from notifier.services import centers
 from notifier.services.templates import load_directory
 from notifier.storage import templates as template_repo
 
@@ -13,6 +14,7 @@ def wire(ctx: Context) -> Context:
 
 
 def load_shipped_data(ctx: Context) -> None:
-    """Store shipped templates as version 1 of each key that is not in the database yet."""
+    """Store shipped templates (as version 1 of new keys) and the shipped centres."""
     with ctx.engine.begin() as conn:
         template_repo.sync_shipped(conn, load_directory(ctx.templates_dir), ctx.clock())
+    centers.load(ctx, centers.parse_file(centers.SHIPPED))

@@ -22,7 +22,9 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create(conn: Connection, name: str, scopes: Iterable[str], now: datetime, owner: str | None = None) -> str:
+def create(
+    conn: Connection, name: str, scopes: Iterable[str], now: datetime, owner: str | None = None
+) -> str:
     """Create a key and return it; only its hash is kept."""
     scopes = sorted(set(scopes))
     unknown = set(scopes) - SCOPES
@@ -56,5 +58,12 @@ def revoke(conn: Connection, prefix: str, now: datetime) -> bool:
 
 
 def listing(conn: Connection) -> list[RowMapping]:
-    cols = [api_keys.c.name, api_keys.c.owner, api_keys.c.prefix, api_keys.c.scopes, api_keys.c.created_at, api_keys.c.revoked_at]
+    cols = [
+        api_keys.c.name,
+        api_keys.c.owner,
+        api_keys.c.prefix,
+        api_keys.c.scopes,
+        api_keys.c.created_at,
+        api_keys.c.revoked_at,
+    ]
     return list(conn.execute(select(*cols).order_by(api_keys.c.created_at)).mappings())

@@ -70,7 +70,9 @@ def transition(
     )
     if result.rowcount != 1:
         return False
-    conn.execute(message_events.insert().values(message_id=message_id, status=new.value, at=now, detail=detail))
+    conn.execute(
+        message_events.insert().values(message_id=message_id, status=new.value, at=now, detail=detail)
+    )
     return True
 
 

@@ -26,7 +26,9 @@ def get(conn: Connection, key: str, version: int | None = None) -> TemplateVersi
             return None
         version = current
     row = conn.execute(
-        select(template_versions).where(template_versions.c.key == key, template_versions.c.version == version)
+        select(template_versions).where(
+            template_versions.c.key == key, template_versions.c.version == version
+        )
     ).first()
     return _version(row) if row else None
 
@@ -41,15 +43,25 @@ def versions(conn: Connection, key: str) -> list[Any]:
 
 
 def listing(conn: Connection) -> list[TemplateVersion]:
-    query = select(template_versions).join(
-        templates,
-        (templates.c.key == template_versions.c.key) & (templates.c.current_version == template_versions.c.version),
-    ).order_by(templates.c.key)
+    query = (
+        select(template_versions)
+        .join(
+            templates,
+            (templates.c.key == template_versions.c.key)
+            & (templates.c.current_version == template_versions.c.version),
+        )
+        .order_by(templates.c.key)
+    )
     return [_version(row) for row in conn.execute(query)]
 
 
 def add_version(
-    conn: Connection, key: str, spec: TemplateSpec, sources: dict[str, dict[str, str]], author: str, now: datetime
+    conn: Connection,
+    key: str,
+    spec: TemplateSpec,
+    sources: dict[str, dict[str, str]],
+    author: str,
+    now: datetime,
 ) -> TemplateVersion:
     """Store a new version of ``key`` and make it current."""
     latest = conn.execute(
@@ -57,14 +69,18 @@ def add_version(
     ).scalar()
     number = (latest or 0) + 1
     if latest is None:
-        conn.execute(templates.insert().values(key=key, current_version=number, created_at=now, updated_at=now))
+        conn.execute(
+            templates.insert().values(key=key, current_version=number, created_at=now, updated_at=now)
+        )
     conn.execute(
         template_versions.insert().values(
             key=key, version=number, spec=spec.as_dict(), sources=sources, created_at=now, created_by=author
         )
     )
     if latest is not None:
-        conn.execute(update(templates).where(templates.c.key == key).values(current_version=number, updated_at=now))
+        conn.execute(
+            update(templates).where(templates.c.key == key).values(current_version=number, updated_at=now)
+        )
     return TemplateVersion(key=key, version=number, spec=spec, sources=sources)
 
 

@@ -1,0 +1,37 @@
+"""Small factories for test data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CENTER = {"name": "서산고용복지+센터", "phone": "041-661-5676", "sms_sender": "041-661-5676"}
+
+
+def appointment_data(**changes: Any) -> dict[str, Any]:
+    appointment = {
+        "kind": "in_depth_counseling",
+        "kind_label": "1:1 심층상담",
+        "when": "12월 3일(수) 오후 2시",
+        "duration": "50분",
+        "location": "서산고용복지+센터 2층 상담실",
+        "counselor": "김상담",
+        "link": "",
+    }
+    appointment.update(changes)
+    return {"appointment": appointment}
+
+
+def message_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "template": "appointment_confirmation",
+        "to": {"phone": "010-1234-5678", "name": "홍길동"},
+        "channel": "sms",
+        "center": dict(CENTER),
+        "data": appointment_data(),
+    }
+    body.update(changes)
+    return body
+
+
+def email_body(**changes: Any) -> dict[str, Any]:
+    return message_body(to={"email": "hong@example.com", "name": "홍길동"}, channel="email", **changes)

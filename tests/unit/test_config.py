@@ -1,0 +1,88 @@
+from datetime import timedelta
+
+import pytest
+
+from notifier.config import Settings, SmtpSettings
+from notifier.errors import ConfigError
+
+BASE = {"NOTIFIER_SECRET_KEY": "x"}
+
+
+def test_defaults_need_no_servers(tmp_path) -> None:
+    settings = Settings.from_env({**BASE, "NOTIFIER_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/notifier.sqlite"
+    assert settings.broker_is_embedded
+    assert settings.sandbox
+    assert settings.timezone.key == "Asia/Seoul"
+    assert settings.reminder_offsets == (timedelta(hours=24), timedelta(hours=2))
+
+
+def test_without_a_secret_one_is_made_and_kept_in_the_data_folder(tmp_path) -> None:
+    first = Settings.from_env({"NOTIFIER_DATA_DIR": str(tmp_path)})
+    second = Settings.from_env({"NOTIFIER_DATA_DIR": str(tmp_path)})
+    assert first.secret_key == second.secret_key
+    assert len(first.secret_key) >= 32
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("NOTIFIER_TIMEZONE", "Mars/Olympus"),
+        ("NOTIFIER_DATABASE_URL", "mysql://x"),
+        ("NOTIFIER_BROKER_URL", "kafka://x"),
+        ("NOTIFIER_PUBLIC_URL", "example.org"),
+        ("NOTIFIER_SMTP_URL", "http://mail.example.org"),
+        ("NOTIFIER_REMINDER_OFFSETS", "24 parsecs"),
+        ("NOTIFIER_QUIET_HOURS", "late"),
+        ("NOTIFIER_MAX_ATTEMPTS", "zero"),
+        ("NOTIFIER_SCHEDULER_INTERVAL", "60"),
+        ("NOTIFIER_TWILIO_BASE_URL", "ftp://x"),
+    ],
+)
+def test_invalid_configuration_fails_naming_the_variable(variable: str, value: str) -> None:
+    env = {**BASE, variable: value}
+    if variable == "NOTIFIER_TWILIO_BASE_URL":
+        env.update(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="t", TWILIO_FROM="+82416615676")
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env)
+    assert error.value.variable == variable
+    assert variable in str(error.value)
+
+
+def test_half_configured_twilio_is_refused() -> None:
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        Settings.from_env({**BASE, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32})
+    with pytest.raises(ConfigError, match="TWILIO_FROM"):
+        Settings.from_env({**BASE, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t"})
+
+
+def test_postgres_urls_use_psycopg_3() -> None:
+    settings = Settings.from_env({**BASE, "NOTIFIER_DATABASE_URL": "postgresql://u@h/db"})
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.example.org", SmtpSettings("mail.example.org", 25)),
+        (
+            "smtp://user%40x:p%3Ass@mail.example.org:587?starttls=true",
+            SmtpSettings("mail.example.org", 587, "user@x", "p:ss", starttls=True),
+        ),
+        ("smtps://u:p@mail.example.org", SmtpSettings("mail.example.org", 465, "u", "p", implicit_tls=True)),
+    ],
+)
+def test_smtp_url_forms(url: str, expected: SmtpSettings) -> None:
+    assert SmtpSettings.parse(url) == expected
+
+
+def test_smtp_url_refuses_both_tls_modes_and_unknown_options() -> None:
+    with pytest.raises(ConfigError, match="either"):
+        SmtpSettings.parse("smtps://h?starttls=true")
+    with pytest.raises(ConfigError, match="unknown option"):
+        SmtpSettings.parse("smtp://h?tls=yes")
+
+
+def test_smtp_credentials_smtplib_cannot_send_are_refused_at_start_up() -> None:
+    with pytest.raises(ConfigError, match="ASCII"):
+        SmtpSettings.parse("smtp://mailer:%EB%B9%84%EB%B0%80@mail.example.org")

@@ -1,0 +1,40 @@
+import io
+import json
+import logging
+
+from notifier.logs import MaskingJsonFormatter
+
+
+def log_line(message: str, *args: object, **extra: object) -> str:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(MaskingJsonFormatter())
+    logger = logging.getLogger("test.masking")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning(message, *args, extra=extra)
+    finally:
+        logger.removeHandler(handler)
+    return stream.getvalue()
+
+
+def test_phone_numbers_and_emails_are_masked_in_message_args_and_fields() -> None:
+    line = log_line(
+        "sending to %s and %s",
+        "010-1234-5678",
+        "hong@example.com",
+        to="+821098765432",
+        body="연락처 01055556666",
+    )
+    entry = json.loads(line)
+    for secret in ("1234-5678", "hong@", "98765432", "55556666"):
+        assert secret not in line
+    assert "5678" in entry["msg"]
+    assert entry["level"] == "warning"
+
+
+def test_masking_leaves_ids_and_numbers_alone() -> None:
+    line = log_line("message 3f1c2a9e-1b2c-4d5e-8f90-123456789abc took 12.5ms, status 503")
+    assert "3f1c2a9e-1b2c-4d5e-8f90-123456789abc" in line
+    assert "status 503" in line
