@@ -1,4 +1,4 @@
-"""Wire optional services into a context, and load the data the project ships."""
+"""Wire feature services into a context, and load the data the project ships."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from notifier.storage import templates as template_repo
 
 
 def wire(ctx: Context) -> Context:
-    """Attach the hooks feature modules contribute; safe to call more than once."""
+    """Attach the hooks feature modules contribute (claim checks, tick hooks, throttles).
+
+    Each feature module has a ``register(ctx)``; calling ``wire`` twice registers nothing twice.
+    """
+    if ctx.extras.get("wired"):
+        return ctx
+    ctx.extras["wired"] = True
+    ctx.extras.setdefault("claim_checks", [])
+    ctx.extras.setdefault("tick_hooks", [])
+    # feature registrations (one line each):
     return ctx
 
 

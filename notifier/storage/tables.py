@@ -159,3 +159,7 @@ centers = Table(
     Column("quiet_hours", String(20)),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# Feature tables live in their own modules but share this metadata; importing them here makes
+# ``metadata`` complete for migrations and for tests that truncate every table.
+from notifier.storage import appointment_tables, campaign_tables, recipient_tables  # noqa: E402, F401
