@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -22,6 +24,16 @@ def settings_or_exit() -> Settings:
         return Settings.from_env()
     except ConfigError as exc:
         raise click.ClickException(f"invalid configuration: {exc}") from exc
+
+
+@contextmanager
+def command_context() -> Iterator[bootstrap.Context]:
+    """Build the context for one command and close its connections afterwards."""
+    ctx = bootstrap.build(settings_or_exit())
+    try:
+        yield ctx
+    finally:
+        ctx.engine.dispose()
 
 
 @click.group()
@@ -46,8 +58,8 @@ def prepare(ctx: bootstrap.Context) -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Bring the schema up to date and load the shipped templates as version 1."""
-    ctx = bootstrap.build(settings_or_exit())
-    prepare(ctx)
+    with command_context() as ctx:
+        prepare(ctx)
     click.echo("database is up to date")
 
 
@@ -64,14 +76,36 @@ def keys_create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
     """Create an API key. The key is printed once, as the last line; only its hash is kept."""
     from notifier.storage import keys as key_repo
 
-    ctx = bootstrap.build(settings_or_exit())
     try:
-        with ctx.engine.begin() as conn:
+        with command_context() as ctx, ctx.engine.begin() as conn:
             key = key_repo.create(conn, name, scopes, ctx.clock(), owner)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scope") from exc
     click.echo(f"created key {name!r} with scopes {', '.join(sorted(set(scopes)))}; store it now, it is not shown again:")
     click.echo(key)
+
+
+@main.group()
+def centers() -> None:
+    """The centre registry."""
+
+
+@centers.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def centers_load(path: str) -> None:
+    """Add or update the centres listed in a YAML file (see notifier/data/centers.yaml)."""
+    from pathlib import Path
+
+    from notifier.errors import ValidationFailed
+    from notifier.services import centers as registry
+
+    try:
+        records = registry.parse_file(Path(path))
+    except ValidationFailed as exc:
+        lines = "\n".join(f"  {e.pointer}: {e.detail}" for e in exc.errors)
+        raise click.ClickException(f"{exc.detail}\n{lines}") from exc
+    with command_context() as ctx:
+        click.echo(f"loaded {registry.load(ctx, records)} centre(s)")
 
 
 @main.command()

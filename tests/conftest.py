@@ -153,7 +153,9 @@ def settings(env: dict[str, str]) -> Settings:
 def ctx(settings: Settings, clean_db: Engine) -> bootstrap.Context:
     context = bootstrap.build(settings, engine=clean_db)
     load_shipped_data(context)
-    return context
+    from notifier.services.setup import wire
+
+    return wire(context)
 
 
 @pytest.fixture

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
-from notifier.api import health, messages, openapi, outbox, problems, webhooks
+from notifier.api import centers, health, messages, openapi, outbox, problems, templates, webhooks
 
 
 def register_api(app: Flask) -> None:
     problems.register(app)
-    for module in (health, messages, webhooks, outbox, openapi):
+    for module in (health, messages, centers, templates, webhooks, outbox, openapi):
         app.register_blueprint(module.bp)
+    if os.environ.get("NOTIFIER_BENCH_ENDPOINTS") == "1":  # bench/intake.py only
+        from notifier.api import bench
+
+        app.register_blueprint(bench.bp)

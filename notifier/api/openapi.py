@@ -9,11 +9,16 @@ from typing import Any
 from flask import Blueprint
 from pydantic import BaseModel
 
+from notifier.api.templates import PreviewIn, TemplateIn
 from notifier.schemas import MessageIn
 
 bp = Blueprint("openapi", __name__)
 
-REQUEST_MODELS: dict[str, type[BaseModel]] = {"MessageIn": MessageIn}
+REQUEST_MODELS: dict[str, type[BaseModel]] = {
+    "MessageIn": MessageIn,
+    "TemplateIn": TemplateIn,
+    "PreviewIn": PreviewIn,
+}
 TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 
 RESPONSE_SCHEMAS: dict[str, Any] = {
@@ -81,12 +86,139 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "CenterList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "name", "phone", "sms_sender", "timezone"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "name": {"type": "string"},
+                        "phone": {"type": "string", "description": "E.164"},
+                        "phone_display": {"type": "string", "example": "041-661-5676"},
+                        "address": {"type": ["string", "null"]},
+                        "sms_sender": {"type": "string"},
+                        "email_sender": {"type": "string"},
+                        "reply_to": {"type": "string"},
+                        "timezone": {"type": "string"},
+                        "reminder_offsets": {"type": "array", "items": {"type": "integer"}, "description": "seconds before the start"},
+                        "quiet_hours": {"type": "string", "example": "21:00-08:00"},
+                    },
+                },
+            }
+        },
+    },
     "MessageList": {
         "type": "object",
         "required": ["items", "next_cursor"],
         "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
             "next_cursor": {"type": ["string", "null"]},
+        },
+    },
+    "Template": {
+        "type": "object",
+        "required": ["key", "version", "description", "purpose", "channels", "values", "optional",
+                     "sample", "sources", "created_at", "created_by"],
+        "properties": {
+            "key": {"type": "string"},
+            "version": {"type": "integer", "minimum": 1},
+            "description": {"type": "string"},
+            "purpose": {"type": "string"},
+            "channels": {"type": "array", "items": {"enum": ["sms", "email"]}},
+            "values": {"type": "object", "additionalProperties": {"type": "string"}},
+            "optional": {"type": "array", "items": {"type": "string"}},
+            "sample": {"type": "object"},
+            "sample_en": {"type": ["object", "null"]},
+            "sources": {
+                "type": "object",
+                "description": "locale -> part file name -> Jinja source",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+            "created_at": TIMESTAMP,
+            "created_by": {"type": "string", "description": "owner of the key that saved it"},
+        },
+    },
+    "TemplateList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["key", "version", "description", "purpose", "channels", "locales"],
+                    "properties": {
+                        "key": {"type": "string"},
+                        "version": {"type": "integer", "description": "the current version"},
+                        "description": {"type": "string"},
+                        "purpose": {"type": "string"},
+                        "channels": {"type": "array", "items": {"enum": ["sms", "email"]}},
+                        "locales": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    },
+    "TemplateVersions": {
+        "type": "object",
+        "required": ["key", "current_version", "items"],
+        "properties": {
+            "key": {"type": "string"},
+            "current_version": {"type": "integer"},
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["version", "created_at", "created_by"],
+                    "properties": {
+                        "version": {"type": "integer"},
+                        "created_at": TIMESTAMP,
+                        "created_by": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "Preview": {
+        "type": "object",
+        "description": "SMS previews carry body and sizing; email previews subject, html and text.",
+        "required": ["key", "version", "channel", "locale", "advertising"],
+        "properties": {
+            "key": {"type": "string"},
+            "version": {"type": "integer"},
+            "channel": {"enum": ["sms", "email"]},
+            "locale": {"type": "string", "description": "the variant used (falls back to ko)"},
+            "advertising": {"type": "boolean"},
+            "body": {"type": "string"},
+            "characters": {"type": "integer"},
+            "cp949_bytes": {"type": "integer", "description": "size Korean carriers bill"},
+            "kr_class": {"enum": ["SMS", "LMS", None]},
+            "encoding": {"enum": ["GSM-7", "UCS-2"]},
+            "segments": {"type": "integer", "description": "Twilio segments"},
+            "too_long": {"type": "boolean"},
+            "unencodable": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "char": {"type": "string"},
+                        "position": {"type": "integer"},
+                        "line": {"type": "integer"},
+                        "column": {"type": "integer"},
+                    },
+                },
+            },
+            "subject": {"type": "string"},
+            "html": {"type": "string"},
+            "text": {"type": "string"},
         },
     },
 }
@@ -152,6 +284,99 @@ PATHS: dict[str, Any] = {
             ],
             "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
             "responses": {"204": {"description": "Applied, or ignored as late"}, **_problems(403)},
+        }
+    },
+    "/v1/centers": {
+        "get": {
+            "summary": "The centres messages can be sent on behalf of",
+            "security": [{"apiKey": []}],
+            "responses": {"200": _json("CenterList", "Every registered centre"), **_problems(401)},
+        }
+    },
+    "/v1/templates": {
+        "get": {
+            "summary": "Every template at its current version",
+            "security": [{"apiKey": ["templates"]}],
+            "responses": {"200": _json("TemplateList", "The templates"), **_problems(401, 403)},
+        }
+    },
+    "/v1/templates/{key}": {
+        "get": {
+            "summary": "One template version (the current one without `version`)",
+            "security": [{"apiKey": ["templates"]}],
+            "parameters": [
+                {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "version",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                },
+            ],
+            "responses": {"200": _json("Template", "The version"), **_problems(401, 403, 404, 422)},
+        },
+        "put": {
+            "summary": "Save a new version (or the first version of a new key)",
+            "description": "The version is checked before it is stored: every part compiles, uses "
+            "only declared values and (SMS) characters cp949 can encode, and every locale and "
+            "channel renders with the sample data. A refused version stores nothing; `errors` "
+            "name the part (`/sources/ko/sms.txt`) and the line.",
+            "security": [{"apiKey": ["templates"]}],
+            "parameters": [
+                {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/TemplateIn"}},
+                },
+            },
+            "responses": {
+                "200": _json("Template", "A new version of an existing template"),
+                "201": _json("Template", "The first version of a new template"),
+                **_problems(400, 401, 403, 409, 413, 415, 422),
+            },
+        },
+    },
+    "/v1/templates/{key}/versions": {
+        "get": {
+            "summary": "Every version of a template, oldest first",
+            "security": [{"apiKey": ["templates"]}],
+            "parameters": [
+                {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "responses": {
+                "200": _json("TemplateVersions", "The versions"),
+                **_problems(401, 403, 404),
+            },
+        }
+    },
+    "/v1/templates/{key}/preview": {
+        "post": {
+            "summary": "Render a template as a recipient would get it, without sending",
+            "description": "SMS: body, Korean size class, cp949 bytes, Twilio encoding and "
+            "segments. Email: subject, HTML and text. Without `data` the template's sample "
+            "data is used. "
+            "With `advertising` the (광고) markings are applied with a placeholder opt-out line; "
+            "real campaigns use the centre's own free 080 number.",
+            "security": [{"apiKey": ["templates"]}],
+            "parameters": [
+                {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "version",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/PreviewIn"}},
+                },
+            },
+            "responses": {
+                "200": _json("Preview", "The rendered message"),
+                **_problems(400, 401, 403, 404, 415, 422),
+            },
         }
     },
     "/healthz": {"get": {"summary": "Process alive", "responses": {"200": {"description": "ok"}}}},
