@@ -205,6 +205,7 @@ class FakeTwilio:
         self._rejections: dict[str, _Reply] = {}
         self._holding = False
         self._held: list[_Held] = []
+        self._in_flight = 0
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -227,7 +228,7 @@ class FakeTwilio:
         return self
 
     def stop(self) -> None:
-        """Drop held requests, stop serving and wait for every handler thread."""
+        """Drop held and delayed requests, stop serving, and wait until none is in progress."""
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
@@ -236,8 +237,12 @@ class FakeTwilio:
             self._holding = False
             self._decide_held(record=False)
         server.shutdown()
-        server.server_close()  # joins the handler threads
+        server.server_close()
         thread.join()
+        # Handler threads are daemons, which server_close() does not join: wait for the
+        # requests themselves, so nothing is recorded after stop() returns.
+        with self._changed:
+            self._changed.wait_for(lambda: self._in_flight == 0, timeout=10)
         self._server = self._thread = None
 
     def __enter__(self) -> Self:
@@ -424,13 +429,27 @@ class FakeTwilio:
         self, method: str, path: str, query: dict[str, str], form: dict[str, str], auth: str | None
     ) -> _Reply | None:
         """Answer one request; None means close the connection without a response."""
+        with self._changed:
+            if self._stopping.is_set():
+                return None
+            self._in_flight += 1
+        try:
+            return self._respond(method, path, query, form, auth)
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                self._changed.notify_all()
+
+    def _respond(
+        self, method: str, path: str, query: dict[str, str], form: dict[str, str], auth: str | None
+    ) -> _Reply | None:
         match = MESSAGES_PATH.fullmatch(path)
         creating = method == "POST" and match is not None and match["sid"] is None
         if creating:
             with self._changed:
                 self._requests.append(CreateRequest(form, self._clock()))
-            if self.latency:
-                self._stopping.wait(self.latency)
+            if self.latency and self._stopping.wait(self.latency):
+                return None  # stopped while "in transit"
         if not self._authenticated(auth):
             return twilio_error(401, 20003)
         if match is None or match["account"] != self.account_sid:
@@ -604,10 +623,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.0: one request per connection, so an idle client never pins a thread and
-    # twilio's pooled sockets are closed by the response, not left for the GC to find.
+    # HTTP/1.0 (the default): one request per connection, so a drop is always a fresh
+    # connection closing unanswered, and an idle pooled client never pins a thread.
     server: _Server
-    timeout = 10  # a client that connects and never sends must not pin stop()
+    timeout = 10  # a client that connects and never sends does not keep its thread forever
 
     def do_GET(self) -> None:
         self._handle("GET")
