@@ -1,0 +1,128 @@
+"""GET/PUT /v1/templates/{key}, GET /v1/templates, versions, and POST .../preview.
+
+Every route needs the ``templates`` scope (``admin`` keys pass too). A PUT adds a version;
+it never changes one, so messages already accepted keep what they were rendered with.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from flask import Blueprint, g, request, url_for
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+
+from notifier.api.auth import requires
+from notifier.api.context import context
+from notifier.api.problems import parse_json
+from notifier.domain.template_checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
+from notifier.domain.templates import PURPOSES, TemplateSpec
+from notifier.errors import FieldError, ValidationFailed
+from notifier.services import template_library
+
+bp = Blueprint("templates", __name__, url_prefix="/v1/templates")
+
+PartName = Literal["sms.txt", "email_subject.txt", "email.html", "email.txt"]
+LocaleName = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN.pattern)]
+ValueName = Annotated[str, StringConstraints(pattern=VALUE_NAME_PATTERN.pattern, max_length=200)]
+PURPOSE_NAMES: list[JsonValue] = [p for p in sorted(PURPOSES)]
+MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class TemplateIn(BaseModel):
+    """A new version of a template. Sources are Jinja; values are the data callers send."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    purpose: str = Field(json_schema_extra={"enum": PURPOSE_NAMES})
+    channels: list[Literal["sms", "email"]] = Field(min_length=1, max_length=2)
+    values: dict[ValueName, Text] = Field(
+        default_factory=dict, max_length=200, description="dotted name -> what the caller sends"
+    )
+    optional: list[ValueName] = Field(default_factory=list, max_length=200)
+    sample: dict[str, Any] = Field(default_factory=dict, description="data previews and checks render with")
+    sample_en: dict[str, Any] | None = Field(default=None, description="sample for the 'en' variant")
+    sources: dict[LocaleName, dict[PartName, str]] = Field(
+        min_length=1, max_length=20, description="locale -> part file name -> Jinja source; 'ko' is required"
+    )
+
+    def source_texts(self) -> dict[str, dict[str, str]]:
+        return {locale: {str(p): text for p, text in parts.items()} for locale, parts in self.sources.items()}
+
+    def spec(self) -> TemplateSpec:
+        return TemplateSpec(
+            description=self.description,
+            purpose=self.purpose,
+            channels=tuple(self.channels),
+            values=dict(self.values),
+            optional=frozenset(self.optional),
+            sample=self.sample,
+            sample_en=self.sample_en,
+        )
+
+
+class PreviewIn(BaseModel):
+    """What to preview: without ``data`` the template's sample data for the locale is used."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: dict[str, Any] | None = Field(
+        default=None,
+        description="the template's values plus `center` {name, phone, address} and `recipient` {name}",
+    )
+    channel: Literal["sms", "email"] = "sms"
+    locale: LocaleName = "ko"
+    advertising: bool = Field(default=False, description="apply the (광고) markings and opt-out")
+
+
+def version_arg() -> int | None:
+    """Read ``?version=N``; 422 unless it is a version number the database can hold."""
+    raw = request.args.get("version")
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_VERSION:
+        raise ValidationFailed([FieldError("/version", f"must be a whole number from 1 to {MAX_VERSION}")])
+    return int(raw)
+
+
+@bp.get("")
+@requires("templates")
+def index() -> dict[str, Any]:
+    return template_library.list_templates(context())
+
+
+@bp.get("/<key>")
+@requires("templates")
+def show(key: str) -> dict[str, Any]:
+    return template_library.get_template(context(), key, version_arg())
+
+
+@bp.get("/<key>/versions")
+@requires("templates")
+def versions(key: str) -> dict[str, Any]:
+    return template_library.template_versions(context(), key)
+
+
+@bp.put("/<key>")
+@requires("templates")
+def save(key: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body, _ = parse_json(TemplateIn)
+    created, view = template_library.save_template(context(), key, body.spec(), body.source_texts(), g.owner)
+    location = url_for("templates.show", key=key, version=view["version"])
+    return view, 201 if created else 200, {"Location": location}
+
+
+@bp.post("/<key>/preview")
+@requires("templates")
+def preview(key: str) -> dict[str, Any]:
+    body, _ = parse_json(PreviewIn)
+    return template_library.preview(
+        context(),
+        key,
+        channel=body.channel,
+        locale=body.locale,
+        data=body.data,
+        advertising=body.advertising,
+        version=version_arg(),
+    )
