@@ -18,7 +18,9 @@ Values are escaped in HTML parts and never in SMS or plain text.
 from __future__ import annotations
 
 import contextvars
+import copy
 import time
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,6 +212,10 @@ class Renderer:
             raise TemplateRejected([FieldError(f"/{locale}/{part}", reason)]) from exc
         except jinja2.TemplateError as exc:
             raise TemplateRejected([FieldError(f"/{locale}/{part}", str(exc))]) from exc
+        except RUNTIME_ERRORS as exc:
+            # The template did something its data does not allow (e.g. dividing by a string).
+            reason = f"{line_prefix(exc)}the template fails with this data: {exc!r}"
+            raise TemplateRejected([FieldError("/data", reason)]) from exc
         finally:
             _budget.reset(token)
 
@@ -229,6 +235,8 @@ class Renderer:
             )
         context = prepare_context(version.spec, data)
         center_name = str(context["center"].get("name", ""))
+        if advertising is not None and not center_name:
+            raise ValidationFailed([FieldError("/center", "advertising must name the centre that sends it")])
         if channel == "sms":
             body = apply_replacements(self.render_part(version, locale, "sms.txt", context).strip())
             if advertising is not None:
@@ -243,6 +251,21 @@ class Renderer:
             subject = mark_advertising_subject(subject)
             html, text = add_unsubscribe(html, text, advertising.unsubscribe_url, locale)
         return RenderedMessage(channel, locale, text, subject=subject, html=html)
+
+
+RUNTIME_ERRORS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
+_TEMPLATE_FRAME = "<template>"  # how Jinja names the frames of templates loaded without a file
+
+
+def line_prefix(exc: BaseException) -> str:
+    """'line N: ' for the template line an exception came from, or ''."""
+    line = None
+    for error in (exc, exc.__cause__):
+        if error is not None:
+            for frame in traceback.extract_tb(error.__traceback__):
+                if frame.filename == _TEMPLATE_FRAME:
+                    line = frame.lineno
+    return f"line {line}: " if line else ""
 
 
 def check_sms(size: SmsSize) -> None:
@@ -285,7 +308,7 @@ def add_unsubscribe(html: str, text: str, url: str, locale: str) -> tuple[str, s
 
 def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """Check the data against the spec and fill optional values with empty strings."""
-    context: dict[str, Any] = {k: v for k, v in data.items()}
+    context: dict[str, Any] = copy.deepcopy(dict(data))  # filling optional values must not touch the caller's
     context.setdefault("center", {})
     context.setdefault("recipient", {})
     for root in ALWAYS_PRESENT:

@@ -62,7 +62,10 @@ class TemplateVersion:
 
     def locale_for(self, wanted: str) -> str:
         """Pick the variant for ``wanted``, falling back to Korean."""
-        return wanted if wanted in self.sources else DEFAULT_LOCALE
+        if wanted in self.sources:
+            return wanted
+        language = wanted.replace("_", "-").split("-", 1)[0]
+        return language if language in self.sources else DEFAULT_LOCALE
 
     def has_channel(self, channel: str, locale: str) -> bool:
         parts = self.sources.get(self.locale_for(locale), {})

@@ -10,7 +10,6 @@ template's own sample data. A refused save stores nothing.
 from __future__ import annotations
 
 import copy
-import traceback
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -34,7 +33,7 @@ from notifier.errors import (
     TemplateRejected,
     ValidationFailed,
 )
-from notifier.rendering import Advertising, Renderer, prepare_context
+from notifier.rendering import Advertising, Renderer, line_prefix, prepare_context
 from notifier.storage import templates as repo
 
 # Previews show where the opt-out line goes, but a preview is never sent, so it carries a
@@ -43,10 +42,6 @@ from notifier.storage import templates as repo
 PREVIEW_OPT_OUT_LINE = "무료수신거부 080-000-0000 (예시)"
 PREVIEW_UNSUBSCRIBE_PATH = "/u/preview"
 
-# What a template can raise from Python operations on the data ({{ a / b }}, {{ s + 1 }}).
-TEMPLATE_RUNTIME_ERRORS = (ArithmeticError, LookupError, TypeError, ValueError)
-# Jinja names the frames of templates loaded without a file name "<template>".
-_TEMPLATE_FRAME = "<template>"
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -179,21 +174,15 @@ def _part_render_problems(
     except MissingTemplateValues as exc:
         return [FieldError(where, f"{_at(exc)}{n!r} is undefined with the {field} data") for n in exc.names]
     except TemplateRejected as exc:
-        return [FieldError(where, f"{_at(exc)}{e.detail}") for e in exc.errors]
-    except TEMPLATE_RUNTIME_ERRORS as exc:
-        return [FieldError(where, f"{_at(exc)}fails with the {field} data: {exc!r}")]
+        return [
+            FieldError(where, e.detail if e.detail.startswith("line ") else f"{_at(exc)}{e.detail}")
+            for e in exc.errors
+        ]
     return []
 
 
 def _at(exc: BaseException) -> str:
-    """'line N: ' for the template line an exception came from, or ''."""
-    line = None
-    for error in (exc, exc.__cause__):
-        if error is not None:
-            for frame in traceback.extract_tb(error.__traceback__):
-                if frame.filename == _TEMPLATE_FRAME:
-                    line = frame.lineno
-    return f"line {line}: " if line else ""
+    return line_prefix(exc)
 
 
 # ---- previewing ------------------------------------------------------------------------
@@ -231,11 +220,7 @@ def preview(
             opt_out_line=PREVIEW_OPT_OUT_LINE,
             unsubscribe_url=f"{ctx.settings.public_url}{PREVIEW_UNSUBSCRIBE_PATH}",
         )
-    try:
-        rendered = ctx.renderer.render(found, channel, locale, data, marking)
-    except TEMPLATE_RUNTIME_ERRORS as exc:
-        reason = f"{_at(exc)}the template fails with this data: {exc!r}"
-        raise TemplateRejected([FieldError("/data", reason)]) from exc
+    rendered = ctx.renderer.render(found, channel, locale, data, marking)
     view: dict[str, Any] = {
         "key": found.key,
         "version": found.version,

@@ -290,7 +290,7 @@ def test_a_character_sms_cannot_carry_is_refused_with_its_position(client, edito
 def test_a_template_that_fails_on_its_sample_is_refused_with_its_line(client, editor) -> None:
     body = with_part(fair_template(), "email.txt", "{{ fair.when }}\n{{ fair.place / 2 }}")
     detail = refusal(client.put("/v1/templates/job_fair", json=body, headers=editor))["/sources/ko/email.txt"]
-    assert detail.startswith("line 2: fails with the sample data: TypeError")
+    assert detail.startswith("line 2: the template fails with this data: TypeError")
 
 
 def test_data_a_template_fails_on_is_422_not_500(client, editor) -> None:

@@ -80,3 +80,23 @@ def test_undefined_values_raise_instead_of_rendering_blank() -> None:
     with pytest.raises(MissingTemplateValues) as error:
         render("안녕하세요 {{ name }}님")
     assert error.value.names == ["name"]
+
+
+def test_a_template_error_on_unexpected_data_is_a_refusal_not_a_crash() -> None:
+    with pytest.raises(TemplateRejected, match="ZeroDivisionError"):
+        render("{{ 1 / n }}", {"n": 0})
+
+
+def test_regional_locales_fall_back_to_their_language_then_korean() -> None:
+    version = TemplateVersion("k", 1, SPEC, {"ko": {"sms.txt": "가"}, "en": {"sms.txt": "a"}})
+    assert version.locale_for("en-US") == "en"
+    assert version.locale_for("ja") == "ko"
+
+
+def test_rendering_does_not_change_the_callers_data() -> None:
+    from notifier.rendering import prepare_context
+
+    spec = TemplateSpec("t", "message", ("sms",), {"a.b": "x", "a.c": "y"}, optional=frozenset({"a.c"}))
+    data = {"a": {"b": 1}}
+    prepare_context(spec, data)
+    assert data == {"a": {"b": 1}}
