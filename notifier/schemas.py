@@ -40,3 +40,50 @@ class MessageIn(Strict):
     center: CenterIn | None = None
     send_at: AwareDatetime | None = None
     reference: str | None = Field(default=None, max_length=200)
+
+
+AppointmentKind = Literal[
+    "in_depth_counseling",
+    "psychological_support",
+    "competency_assessment",
+    "interview_resume_consulting",
+    "employer_consulting",
+    "other",
+]
+
+
+class AppointmentRecipientIn(Strict):
+    name: str = Field(default="", max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = None
+    locale: str = Locale
+    external_id: str | None = Field(default=None, max_length=200)
+
+
+class AppointmentIn(Strict):
+    recipient: AppointmentRecipientIn
+    center: str = Field(min_length=1, max_length=50)
+    kind: AppointmentKind
+    starts_at: AwareDatetime
+    duration_minutes: int = Field(default=50, ge=5, le=480)
+    counselor: str = Field(default="", max_length=100)
+    location: str = Field(min_length=1, max_length=300)
+    channels: list[Literal["sms", "email"]] | None = Field(default=None, min_length=1, max_length=2)
+    version: int | None = Field(default=None, ge=0)
+
+
+class AppointmentQuery(Strict):
+    center: str | None = Field(default=None, max_length=50)
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    limit: int = Field(default=100, ge=1, le=500)
+
+
+WebhookEvent = Literal[
+    "message.status_changed", "appointment.confirmed", "appointment.change_requested", "recipient.opted_out"
+]
+
+
+class WebhookIn(Strict):
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")
+    events: list[WebhookEvent] = Field(min_length=1)

@@ -1,0 +1,221 @@
+"""Signed webhooks to client services: appointment answers, message statuses, opt-outs.
+
+Events are written to ``webhook_deliveries`` in the same transaction as the change they
+report (so none is lost), then POSTed by the scheduler's tick with retries.
+
+Signature: header ``Notifier-Signature: t=<unix seconds>,v1=<hex>`` where ``hex`` is
+HMAC-SHA256 with the webhook's secret over ``f"{t}.{body}"``. Receivers recompute it and
+reject old timestamps (we suggest five minutes) to stop replays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import secrets
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import Connection, and_, func, select, update
+
+from notifier.bootstrap import Context
+from notifier.errors import NotFound
+from notifier.storage.appointment_tables import event_cursor, webhook_deliveries, webhooks
+from notifier.storage.tables import message_events, messages
+
+log = logging.getLogger("notifier.webhooks")
+MAX_ATTEMPTS = 8
+TIMEOUT_SECONDS = 5.0
+STUCK_AFTER = timedelta(minutes=2)
+BATCH = 100
+SIGNATURE_HEADER = "Notifier-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """Compute the signature header value for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def put_webhook(ctx: Context, owner: str, url: str, events: list[str]) -> tuple[int, dict[str, Any]]:
+    """Register or replace the owner's webhook. The secret is shown when it is created."""
+    now = ctx.clock()
+    events = sorted(set(events))
+    with ctx.engine.begin() as conn:
+        existing = conn.execute(select(webhooks).where(webhooks.c.owner == owner)).mappings().first()
+        if existing is None:
+            secret = "whsec_" + secrets.token_urlsafe(32)
+            conn.execute(
+                webhooks.insert().values(
+                    owner=owner, url=url, events=events, secret=secret, created_at=now, updated_at=now
+                )
+            )
+            return 201, {"url": url, "events": events, "secret": secret}
+        conn.execute(update(webhooks).where(webhooks.c.owner == owner).values(url=url, events=events, updated_at=now))
+    return 200, {"url": url, "events": events}
+
+
+def get_webhook(ctx: Context, owner: str) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        hook = conn.execute(select(webhooks).where(webhooks.c.owner == owner)).mappings().first()
+        if hook is None:
+            raise NotFound("no webhook is registered for this key's owner")
+        query = (
+            select(webhook_deliveries)
+            .where(webhook_deliveries.c.owner == owner)
+            .order_by(webhook_deliveries.c.created_at.desc())
+            .limit(50)
+        )
+        deliveries = [
+            {
+                "id": d["id"],
+                "event": d["event"],
+                "status": d["status"],
+                "attempts": d["attempts"],
+                "last_status_code": d["last_status_code"],
+                "last_error": d["last_error"],
+                "created_at": d["created_at"].isoformat(),
+                "delivered_at": d["delivered_at"].isoformat() if d["delivered_at"] else None,
+                "next_attempt_at": d["next_attempt_at"].isoformat() if d["status"] == "pending" else None,
+            }
+            for d in conn.execute(query).mappings()
+        ]
+    return {"url": hook["url"], "events": hook["events"], "deliveries": deliveries}
+
+
+def emit(conn: Connection, owner: str, event: str, data: dict[str, Any], now: datetime) -> str | None:
+    """Record an event for the owner's webhook, if it wants it; call inside the change's transaction."""
+    hook = conn.execute(select(webhooks.c.events).where(webhooks.c.owner == owner)).first()
+    if hook is None or event not in hook[0]:
+        return None
+    delivery_id = str(uuid.uuid4())
+    payload = {"id": delivery_id, "type": event, "created_at": now.isoformat(), "data": data}
+    conn.execute(
+        webhook_deliveries.insert().values(
+            id=delivery_id, owner=owner, event=event, payload=payload, status="pending",
+            attempts=0, next_attempt_at=now, created_at=now,
+        )
+    )
+    return delivery_id
+
+
+def emit_message_events(ctx: Context) -> int:
+    """Turn new message history entries into ``message.status_changed`` events."""
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        cursor = conn.execute(
+            select(event_cursor.c.last_id).where(event_cursor.c.name == "message_events").with_for_update()
+        ).scalar()
+        if cursor is None:  # start at the present: no backfill of old history
+            cursor = conn.execute(select(func.coalesce(func.max(message_events.c.id), 0))).scalar_one()
+            conn.execute(event_cursor.insert().values(name="message_events", last_id=cursor))
+        subscribed = {
+            r[0] for r in conn.execute(select(webhooks.c.owner, webhooks.c.events)) if "message.status_changed" in r[1]
+        }
+        query = (
+            select(message_events.c.id, message_events.c.status, message_events.c.at, message_events.c.detail,
+                   messages.c.id.label("message_id"), messages.c.owner, messages.c.reference, messages.c.channel)
+            .join(messages, messages.c.id == message_events.c.message_id)
+            .where(message_events.c.id > cursor)
+            .order_by(message_events.c.id)
+            .limit(1000)
+        )
+        rows = list(conn.execute(query).mappings())
+        emitted = 0
+        for row in rows:
+            if row["owner"] in subscribed:
+                data = {
+                    "message_id": row["message_id"], "status": row["status"], "at": row["at"].isoformat(),
+                    "detail": row["detail"], "reference": row["reference"], "channel": row["channel"],
+                }
+                emitted += emit(conn, row["owner"], "message.status_changed", data, now) is not None
+        if rows:
+            conn.execute(
+                update(event_cursor).where(event_cursor.c.name == "message_events").values(last_id=rows[-1]["id"])
+            )
+    return emitted
+
+
+def deliver_due(ctx: Context, pool: ThreadPoolExecutor | None = None) -> int:
+    """Claim due deliveries and POST them; with a pool, do not wait for the answers."""
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        stale = and_(webhook_deliveries.c.status == "delivering", webhook_deliveries.c.next_attempt_at < now - STUCK_AFTER)
+        conn.execute(update(webhook_deliveries).where(stale).values(status="pending"))
+        due = and_(webhook_deliveries.c.status == "pending", webhook_deliveries.c.next_attempt_at <= now)
+        ids = [r[0] for r in conn.execute(select(webhook_deliveries.c.id).where(due).limit(BATCH))]
+    claimed = []
+    for delivery_id in ids:
+        with ctx.engine.begin() as conn:
+            won = conn.execute(
+                update(webhook_deliveries)
+                .where(webhook_deliveries.c.id == delivery_id, webhook_deliveries.c.status == "pending")
+                .values(status="delivering", next_attempt_at=now)
+            ).rowcount
+        if won:
+            claimed.append(delivery_id)
+    for delivery_id in claimed:
+        if pool is None:
+            attempt(ctx, delivery_id)
+        else:
+            pool.submit(attempt, ctx, delivery_id)
+    return len(claimed)
+
+
+def attempt(ctx: Context, delivery_id: str) -> str:
+    """POST one claimed delivery once and record the outcome."""
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            select(webhook_deliveries, webhooks.c.url, webhooks.c.secret)
+            .join(webhooks, webhooks.c.owner == webhook_deliveries.c.owner)
+            .where(webhook_deliveries.c.id == delivery_id)
+        ).mappings().one()
+    body = json.dumps(row["payload"], ensure_ascii=False, separators=(",", ":")).encode()
+    timestamp = int(ctx.clock().timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(row["secret"], timestamp, body),
+        "Notifier-Event": row["event"],
+        "Notifier-Delivery": delivery_id,
+    }
+    status_code, error = None, None
+    try:
+        response = requests.post(row["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+        status_code = response.status_code
+        retryable = status_code == 429 or status_code >= 500
+        ok = 200 <= status_code < 300
+    except requests.RequestException as exc:
+        error, retryable, ok = f"{type(exc).__name__}: {exc}"[:500], True, False
+    attempts = row["attempts"] + 1
+    now = ctx.clock()
+    if ok:
+        outcome, values = "delivered", {"delivered_at": now}
+    elif retryable and attempts < MAX_ATTEMPTS:
+        ceiling = min(3600.0, ctx.settings.retry_base_seconds * 2 ** attempts)
+        delay = ceiling / 2 + random.uniform(0, ceiling / 2)
+        outcome, values = "pending", {"next_attempt_at": now + timedelta(seconds=delay)}
+    else:
+        outcome, values = "failed", {}
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(webhook_deliveries)
+            .where(webhook_deliveries.c.id == delivery_id)
+            .values(status=outcome, attempts=attempts, last_status_code=status_code, last_error=error, **values)
+        )
+    log.info("webhook attempt", extra={"delivery_id": delivery_id, "outcome": outcome, "status_code": status_code})
+    return outcome
+
+
+def tick_hook(ctx: Context) -> dict[str, int]:
+    pool = ctx.extras.setdefault("webhook_pool", ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook"))
+    return {"webhook_events": emit_message_events(ctx), "webhooks_sent": deliver_due(ctx, pool)}
+
+
+def register(ctx: Context) -> None:
+    ctx.extras["tick_hooks"].append(tick_hook)

@@ -1,0 +1,190 @@
+"""The person's page (/a/{token}) and the signed webhooks that report their answers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from notifier.services import webhooks
+from notifier.services.messages import deliver
+from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.integration.test_appointments_api import NOW, booking
+from tests.integration.test_delivery import FrozenClock
+
+
+@pytest.fixture
+def clock(ctx):
+    ctx.clock = FrozenClock(NOW)
+    return ctx.clock
+
+
+@pytest.fixture
+def headers(make_key):
+    return {"Authorization": f"Bearer {make_key('appointments')}"}
+
+
+@pytest.fixture
+def receiver():
+    with WebhookReceiver() as server:
+        yield server
+
+
+def page_path(appointment) -> str:
+    return "/a/" + appointment["page_url"].rsplit("/a/", 1)[1]
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def verify(secret: str, received) -> dict:
+    timestamp, signature = (part.split("=", 1)[1] for part in received.headers["Notifier-Signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + received.body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(signature, expected)
+    return json.loads(received.body)
+
+
+def test_the_page_shows_time_place_counselor_and_the_centres_phone(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p1", json=booking(), headers=headers).json
+    html = client.get(page_path(appointment)).get_data(as_text=True)
+    assert '<html lang="ko">' in html
+    for text in ("1:1 심층상담", "12월 3일(목) 오후 2시", "서산고용복지+센터 2층 상담실", "김상담", "041-661-5676", "참석 확인", "일정 변경 요청"):
+        assert text in html
+
+
+def test_reminders_carry_the_personal_link(client, headers, clock, ctx, twilio) -> None:
+    appointment = client.put("/v1/appointments/p2", json=booking(), headers=headers).json
+    reminder = next(m for m in appointment["messages"] if m["purpose"] == "reminder")
+    clock.now = datetime.fromisoformat(reminder["send_at"].replace("Z", "+00:00"))
+    from notifier.services.scheduler import dispatch_due
+
+    dispatch_due(ctx)
+    deliver(ctx, reminder["id"])
+    assert appointment["page_url"] in twilio.messages[-1].body
+
+
+def test_answers_need_the_forms_csrf_token(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p3", json=booking(), headers=headers).json
+    client.get(page_path(appointment))
+    forged = client.post(page_path(appointment) + "/confirm", data={"csrf_token": "made-up"})
+    assert forged.status_code == 400
+    assert client.get("/v1/appointments/p3", headers=headers).json["attendance"] is None
+
+
+def test_confirming_attendance_is_stored_and_sent_as_a_signed_webhook(client, headers, clock, ctx, receiver) -> None:
+    secret = client.put("/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers).json["secret"]
+    appointment = client.put("/v1/appointments/p4", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    answered = client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+    assert answered.status_code == 303
+    assert "참석 확인이 전달되었습니다" in client.get(answered.headers["Location"]).get_data(as_text=True)
+    assert client.get("/v1/appointments/p4", headers=headers).json["attendance"] == "confirmed"
+    assert webhooks.deliver_due(ctx) == 1
+    [call] = receiver.wait_for(1)
+    payload = verify(secret, call)
+    assert payload["type"] == "appointment.confirmed"
+    assert payload["data"]["external_id"] == "p4"
+    assert call.headers["Notifier-Event"] == "appointment.confirmed"
+
+
+def test_change_requests_reach_the_booking_system(client, headers, clock, ctx, receiver) -> None:
+    secret = client.put(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["appointment.change_requested"]}, headers=headers
+    ).json["secret"]
+    appointment = client.put("/v1/appointments/p5", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    client.post(page_path(appointment) + "/change", data={"csrf_token": token})
+    webhooks.deliver_due(ctx)
+    assert verify(secret, receiver.wait_for(1)[0])["type"] == "appointment.change_requested"
+
+
+def test_links_stop_working_after_the_appointment_and_cannot_be_forged(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p6", json=booking(), headers=headers).json
+    path = page_path(appointment)
+    assert client.get(path[:-3] + "abc").status_code == 404
+    assert client.get("/a/not-a-token").status_code == 404
+    clock.now = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # after 14:00-14:50 in Seoul
+    assert client.get(path).status_code == 410
+
+
+def test_a_cancelled_appointments_page_offers_no_buttons(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p7", json=booking(), headers=headers).json
+    client.delete("/v1/appointments/p7", headers=headers)
+    html = client.get(page_path(appointment)).get_data(as_text=True)
+    assert "취소되었습니다" in html
+    assert "참석 확인</button>" not in html
+
+
+def test_webhooks_are_retried_on_5xx_and_429_with_attempts_visible(client, headers, clock, ctx, receiver) -> None:
+    client.put("/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers)
+    receiver.answer(500, 429)
+    appointment = client.put("/v1/appointments/p8", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+    for _ in range(3):
+        webhooks.deliver_due(ctx)
+        clock.advance(3600)
+    assert len(receiver.wait_for(3)) == 3
+    [delivery] = client.get("/v1/webhooks", headers=headers).json["deliveries"]
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == ("delivered", 3, 200)
+
+
+def test_webhooks_give_up_after_the_bound_and_4xx_fails_at_once(client, headers, clock, ctx, receiver) -> None:
+    client.put("/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers)
+    receiver.answer(*[503] * webhooks.MAX_ATTEMPTS, 400)
+    for external_id in ("p9", "p10"):
+        appointment = client.put(f"/v1/appointments/{external_id}", json=booking(), headers=headers).json
+        token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+        client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+        for _ in range(webhooks.MAX_ATTEMPTS + 2):
+            webhooks.deliver_due(ctx)
+            clock.advance(4000)
+    deliveries = client.get("/v1/webhooks", headers=headers).json["deliveries"]
+    assert sorted((d["status"], d["attempts"]) for d in deliveries) == [("failed", 1), ("failed", webhooks.MAX_ATTEMPTS)]
+
+
+def test_unreachable_webhooks_are_retried_too(client, headers, clock, ctx) -> None:
+    client.put("/v1/webhooks", json={"url": "http://127.0.0.1:9/hooks", "events": ["appointment.confirmed"]}, headers=headers)
+    appointment = client.put("/v1/appointments/p11", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+    webhooks.deliver_due(ctx)
+    [delivery] = client.get("/v1/webhooks", headers=headers).json["deliveries"]
+    assert delivery["status"] == "pending"
+    assert "ConnectionError" in delivery["last_error"]
+
+
+def test_message_status_changes_are_reported_to_subscribers(client, headers, auth, clock, ctx, receiver) -> None:
+    from tests.factories import message_body
+
+    owner_headers = {**auth}
+    client.put("/v1/webhooks", json={"url": receiver.url, "events": ["message.status_changed"]}, headers=owner_headers)
+    webhooks.emit_message_events(ctx)  # subscribing starts the feed at the present
+    message_id = client.post("/v1/messages", json=message_body(reference="r-1"), headers=owner_headers).json["id"]
+    deliver(ctx, message_id)
+    assert webhooks.emit_message_events(ctx) == 3  # queued, sending, sent
+    webhooks.deliver_due(ctx)
+    statuses = [json.loads(r.body)["data"]["status"] for r in receiver.wait_for(3)]
+    assert sorted(statuses) == ["queued", "sending", "sent"]
+    assert webhooks.emit_message_events(ctx) == 0
+
+
+def test_webhook_registration_validates_and_shows_the_secret_once(client, headers) -> None:
+    bad = client.put("/v1/webhooks", json={"url": "ftp://x", "events": ["appointment.confirmed"]}, headers=headers)
+    assert bad.status_code == 422
+    wrong_event = client.put("/v1/webhooks", json={"url": "https://x.example/h", "events": ["nope"]}, headers=headers)
+    assert wrong_event.json["errors"][0]["pointer"] == "/events/0"
+    assert client.get("/v1/webhooks", headers=headers).status_code == 404
+    created = client.put("/v1/webhooks", json={"url": "https://x.example/h", "events": ["appointment.confirmed"]}, headers=headers)
+    assert created.status_code == 201
+    assert created.json["secret"].startswith("whsec_")
+    updated = client.put("/v1/webhooks", json={"url": "https://y.example/h", "events": ["appointment.confirmed"]}, headers=headers)
+    assert updated.status_code == 200
+    assert "secret" not in updated.json
+
+
