@@ -7,9 +7,10 @@ from twilio.request_validator import RequestValidator
 
 from notifier.api.context import context
 from notifier.errors import Forbidden
-from notifier.services import messages
+from notifier.services import messages, suppression
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 def signed_twilio_params() -> dict[str, str]:
@@ -32,3 +33,12 @@ def twilio_status() -> Response:
     params = signed_twilio_params()
     messages.apply_twilio_status(context(), request.args.get("message_id"), params)
     return Response(status=204)
+
+
+@bp.post("/twilio/inbound")
+def twilio_inbound() -> Response:
+    """An SMS to one of our numbers: 수신거부, 거부 or STOP opts the sender out of everything."""
+    params = signed_twilio_params()
+    sender, to, text = params.get("From", ""), params.get("To", ""), params.get("Body", "")
+    suppression.opt_out_by_reply(context(), sender, to, text)
+    return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -1,0 +1,65 @@
+"""GET/POST /u/{token}: the unsubscribe page and one-click unsubscribe (RFC 8058).
+
+Threat: someone opting a person out who did not ask to, or a person unable to opt out.
+The signed token (``suppression.unsubscribe_url``) is the only credential: it names one
+address and cannot be forged or altered without the secret key. No login and no cookie is
+asked for, because the person has neither and RFC 8058 mail clients post without them.
+
+CSRF: deliberately exempt. A cross-site POST needs the unguessable token, and whoever has the
+token may opt that address out anyway; the worst a forged request can do is what the link
+itself does.
+
+GET never opts out: link scanners and mail previews fetch links. It shows a small Korean
+page whose 수신거부 button POSTs back. Any POST opts out: a mail client's one-click POST
+(body ``List-Unsubscribe=One-Click``) gets a plain-text 200, the page's form an HTML page.
+A bad token is a 404 page and changes nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+
+from notifier.api.context import context
+from notifier.services import suppression
+
+bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
+ONE_CLICK = "One-Click"
+
+
+def _page(template: str, status: int = 200, **values: object) -> Response:
+    response = Response(render_template(template, **values), status=status, mimetype="text/html")
+    # The page carries the token: keep it out of caches and of Referer headers.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/<token>")
+def show(token: str) -> Response:
+    wanted = suppression.read_unsubscribe_token(context(), token)
+    if wanted is None:
+        return _page("unsubscribe.html", 404, wanted=None)
+    labels = suppression.SCOPE_LABELS["ko"]
+    return _page("unsubscribe.html", wanted=wanted, scope_label=labels[wanted.scope], action=request.path)
+
+
+@bp.post("/<token>")
+def unsubscribe(token: str) -> Response:
+    one_click = request.form.get("List-Unsubscribe") == ONE_CLICK
+    wanted = suppression.read_unsubscribe_token(context(), token)
+    if wanted is None:
+        if one_click:
+            return Response("unknown unsubscribe link\n", status=404, mimetype="text/plain")
+        return _page("unsubscribe.html", 404, wanted=None)
+    suppression.record_opt_out(
+        context(),
+        channel=wanted.channel,
+        address=wanted.address,
+        scope=wanted.scope,
+        source="unsubscribe_link",
+        owner=wanted.owner,
+    )
+    if one_click:
+        return Response("unsubscribed\n", mimetype="text/plain")
+    labels = suppression.SCOPE_LABELS["ko"]
+    return _page("unsubscribed.html", wanted=wanted, scope_label=labels[wanted.scope])
