@@ -15,7 +15,16 @@ _TS = {"type": "string", "format": "date-time"}
 SCHEMAS: dict[str, Any] = {
     "Appointment": {
         "type": "object",
-        "required": ["id", "external_id", "status", "revision", "starts_at", "ends_at", "page_url", "reminders"],
+        "required": [
+            "id",
+            "external_id",
+            "status",
+            "revision",
+            "starts_at",
+            "ends_at",
+            "page_url",
+            "reminders",
+        ],
         "properties": {
             "id": {"type": "string"},
             "external_id": {"type": "string"},
@@ -42,8 +51,13 @@ SCHEMAS: dict[str, Any] = {
                     "properties": {
                         "offset_seconds": {"type": "integer"},
                         "outcome": {
-                            "enum": ["scheduled", "moved_for_quiet_hours", "dropped_past",
-                                     "dropped_quiet_hours", "dropped_too_close"],
+                            "enum": [
+                                "scheduled",
+                                "moved_for_quiet_hours",
+                                "dropped_past",
+                                "dropped_quiet_hours",
+                                "dropped_too_close",
+                            ],
                         },
                         "send_at": {"type": ["string", "null"]},
                         "note": {"type": "string"},
@@ -99,10 +113,20 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def paths(json: Callable[[str, str], dict[str, Any]], problems: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    external_id = {"name": "external_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 200}}
+def paths(
+    json: Callable[[str, str], dict[str, Any]], problems: Callable[..., dict[str, Any]]
+) -> dict[str, Any]:
+    external_id = {
+        "name": "external_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 200},
+    }
     security = [{"apiKey": ["appointments"]}]
-    body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AppointmentIn"}}}}
+    body = {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AppointmentIn"}}},
+    }
     return {
         "/v1/appointments/{external_id}": {
             "put": {
@@ -126,7 +150,9 @@ def paths(json: Callable[[str, str], dict[str, Any]], problems: Callable[..., di
                 "responses": {"200": json("Appointment", "The appointment"), **problems(401, 403, 404)},
             },
             "delete": {
-                "summary": "Cancel: pending messages cancelled, one cancellation notice; repeating it sends nothing",
+                "summary": "Cancel the appointment",
+                "description": "Pending messages are cancelled and one cancellation notice goes out; "
+                "repeating it answers the same and sends nothing.",
                 "security": security,
                 "parameters": [external_id],
                 "responses": {"200": json("Appointment", "Cancelled"), **problems(401, 403, 404)},
@@ -140,19 +166,34 @@ def paths(json: Callable[[str, str], dict[str, Any]], problems: Callable[..., di
                     {"name": "center", "in": "query", "schema": {"type": "string"}},
                     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date-time"}},
                     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date-time"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+                    },
                 ],
-                "responses": {"200": json("AppointmentList", "Matching appointments"), **problems(401, 403, 422)},
+                "responses": {
+                    "200": json("AppointmentList", "Matching appointments"),
+                    **problems(401, 403, 422),
+                },
             }
         },
         "/v1/webhooks": {
             "put": {
                 "summary": "Register the webhook of this key's owner",
-                "description": "Events are POSTed as JSON with `Notifier-Signature: t=<unix>,v1=<hex>`, the hex "
-                "being HMAC-SHA256 with the secret over `t.body`. Retried with backoff on timeouts, 429 and 5xx.",
+                "description": "Events are POSTed as JSON with `Notifier-Signature: t=<unix>,v1=<hex>`, "
+                "the hex being HMAC-SHA256 with the secret over `t.body`. "
+                "Retried with backoff on timeouts, 429 and 5xx.",
                 "security": [{"apiKey": []}],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookIn"}}}},
-                "responses": {"201": json("Webhook", "Created; the secret is shown now only"), "200": json("Webhook", "Updated"), **problems(400, 401, 415, 422)},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookIn"}}},
+                },
+                "responses": {
+                    "201": json("Webhook", "Created; the secret is shown now only"),
+                    "200": json("Webhook", "Updated"),
+                    **problems(400, 401, 415, 422),
+                },
             },
             "get": {
                 "summary": "The webhook and its latest deliveries with their attempts",
@@ -163,16 +204,24 @@ def paths(json: Callable[[str, str], dict[str, Any]], problems: Callable[..., di
         "/a/{token}": {
             "get": {
                 "summary": "The person's appointment page (HTML, no login)",
-                "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [
+                    {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
                 "responses": {"200": {"description": "HTML page"}, **problems(404, 410)},
             }
         },
         "/a/{token}/{answer}": {
             "post": {
-                "summary": "Confirm attendance (`confirm`) or ask for a change (`change`); a CSRF-protected form",
+                "summary": "Confirm attendance (`confirm`) or ask for a change (`change`)",
+                "description": "A form on the person's page, protected against CSRF.",
                 "parameters": [
                     {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "answer", "in": "path", "required": True, "schema": {"enum": ["confirm", "change"]}},
+                    {
+                        "name": "answer",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": ["confirm", "change"]},
+                    },
                 ],
                 "responses": {"303": {"description": "Back to the page"}, **problems(400, 404, 409, 410)},
             }

@@ -60,7 +60,7 @@ from notifier.domain.phones import mask_email, mask_phone, parse_phone
 from notifier.domain.status import Status
 from notifier.errors import InvalidPhoneNumber, NotifierError
 from notifier.schemas import MessageIn
-from notifier.services import recipients
+from notifier.services import recipients, webhooks
 from notifier.storage import messages as message_repo
 from notifier.storage.recipient_tables import opt_outs
 from notifier.storage.tables import messages
@@ -323,6 +323,17 @@ def record_opt_out(
                 now,
                 detail=_reason(row["scope"], row["source"]),
             )
+            if in_force is None:
+                webhooks.emit_opted_out(
+                    conn,
+                    channel=channel,
+                    address=normalised,
+                    scope=scope,
+                    source=source,
+                    now=now,
+                    recorded_by=owner,
+                    suppressed_ids=suppressed,
+                )
             origin = (
                 None
                 if in_force

@@ -57,7 +57,9 @@ def put_webhook(ctx: Context, owner: str, url: str, events: list[str]) -> tuple[
                 )
             )
             return 201, {"url": url, "events": events, "secret": secret}
-        conn.execute(update(webhooks).where(webhooks.c.owner == owner).values(url=url, events=events, updated_at=now))
+        conn.execute(
+            update(webhooks).where(webhooks.c.owner == owner).values(url=url, events=events, updated_at=now)
+        )
     return 200, {"url": url, "events": events}
 
 
@@ -98,8 +100,14 @@ def emit(conn: Connection, owner: str, event: str, data: dict[str, Any], now: da
     payload = {"id": delivery_id, "type": event, "created_at": now.isoformat(), "data": data}
     conn.execute(
         webhook_deliveries.insert().values(
-            id=delivery_id, owner=owner, event=event, payload=payload, status="pending",
-            attempts=0, next_attempt_at=now, created_at=now,
+            id=delivery_id,
+            owner=owner,
+            event=event,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
     )
     return delivery_id
@@ -116,11 +124,21 @@ def emit_message_events(ctx: Context) -> int:
             cursor = conn.execute(select(func.coalesce(func.max(message_events.c.id), 0))).scalar_one()
             conn.execute(event_cursor.insert().values(name="message_events", last_id=cursor))
         subscribed = {
-            r[0] for r in conn.execute(select(webhooks.c.owner, webhooks.c.events)) if "message.status_changed" in r[1]
+            r[0]
+            for r in conn.execute(select(webhooks.c.owner, webhooks.c.events))
+            if "message.status_changed" in r[1]
         }
         query = (
-            select(message_events.c.id, message_events.c.status, message_events.c.at, message_events.c.detail,
-                   messages.c.id.label("message_id"), messages.c.owner, messages.c.reference, messages.c.channel)
+            select(
+                message_events.c.id,
+                message_events.c.status,
+                message_events.c.at,
+                message_events.c.detail,
+                messages.c.id.label("message_id"),
+                messages.c.owner,
+                messages.c.reference,
+                messages.c.channel,
+            )
             .join(messages, messages.c.id == message_events.c.message_id)
             .where(message_events.c.id > cursor)
             .order_by(message_events.c.id)
@@ -131,13 +149,19 @@ def emit_message_events(ctx: Context) -> int:
         for row in rows:
             if row["owner"] in subscribed:
                 data = {
-                    "message_id": row["message_id"], "status": row["status"], "at": row["at"].isoformat(),
-                    "detail": row["detail"], "reference": row["reference"], "channel": row["channel"],
+                    "message_id": row["message_id"],
+                    "status": row["status"],
+                    "at": row["at"].isoformat(),
+                    "detail": row["detail"],
+                    "reference": row["reference"],
+                    "channel": row["channel"],
                 }
                 emitted += emit(conn, row["owner"], "message.status_changed", data, now) is not None
         if rows:
             conn.execute(
-                update(event_cursor).where(event_cursor.c.name == "message_events").values(last_id=rows[-1]["id"])
+                update(event_cursor)
+                .where(event_cursor.c.name == "message_events")
+                .values(last_id=rows[-1]["id"])
             )
     return emitted
 
@@ -146,7 +170,10 @@ def deliver_due(ctx: Context, pool: ThreadPoolExecutor | None = None) -> int:
     """Claim due deliveries and POST them; with a pool, do not wait for the answers."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        stale = and_(webhook_deliveries.c.status == "delivering", webhook_deliveries.c.next_attempt_at < now - STUCK_AFTER)
+        stale = and_(
+            webhook_deliveries.c.status == "delivering",
+            webhook_deliveries.c.next_attempt_at < now - STUCK_AFTER,
+        )
         conn.execute(update(webhook_deliveries).where(stale).values(status="pending"))
         due = and_(webhook_deliveries.c.status == "pending", webhook_deliveries.c.next_attempt_at <= now)
         ids = [r[0] for r in conn.execute(select(webhook_deliveries.c.id).where(due).limit(BATCH))]
@@ -171,11 +198,15 @@ def deliver_due(ctx: Context, pool: ThreadPoolExecutor | None = None) -> int:
 def attempt(ctx: Context, delivery_id: str) -> str:
     """POST one claimed delivery once and record the outcome."""
     with ctx.engine.connect() as conn:
-        row = conn.execute(
-            select(webhook_deliveries, webhooks.c.url, webhooks.c.secret)
-            .join(webhooks, webhooks.c.owner == webhook_deliveries.c.owner)
-            .where(webhook_deliveries.c.id == delivery_id)
-        ).mappings().one()
+        row = (
+            conn.execute(
+                select(webhook_deliveries, webhooks.c.url, webhooks.c.secret)
+                .join(webhooks, webhooks.c.owner == webhook_deliveries.c.owner)
+                .where(webhook_deliveries.c.id == delivery_id)
+            )
+            .mappings()
+            .one()
+        )
     body = json.dumps(row["payload"], ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = int(ctx.clock().timestamp())
     headers = {
@@ -186,7 +217,9 @@ def attempt(ctx: Context, delivery_id: str) -> str:
     }
     status_code, error = None, None
     try:
-        response = requests.post(row["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+        response = requests.post(
+            row["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+        )
         status_code = response.status_code
         retryable = status_code == 429 or status_code >= 500
         ok = 200 <= status_code < 300
@@ -197,7 +230,7 @@ def attempt(ctx: Context, delivery_id: str) -> str:
     if ok:
         outcome, values = "delivered", {"delivered_at": now}
     elif retryable and attempts < MAX_ATTEMPTS:
-        ceiling = min(3600.0, ctx.settings.retry_base_seconds * 2 ** attempts)
+        ceiling = min(3600.0, ctx.settings.retry_base_seconds * 2**attempts)
         delay = ceiling / 2 + random.uniform(0, ceiling / 2)
         outcome, values = "pending", {"next_attempt_at": now + timedelta(seconds=delay)}
     else:
@@ -206,16 +239,63 @@ def attempt(ctx: Context, delivery_id: str) -> str:
         conn.execute(
             update(webhook_deliveries)
             .where(webhook_deliveries.c.id == delivery_id)
-            .values(status=outcome, attempts=attempts, last_status_code=status_code, last_error=error, **values)
+            .values(
+                status=outcome, attempts=attempts, last_status_code=status_code, last_error=error, **values
+            )
         )
-    log.info("webhook attempt", extra={"delivery_id": delivery_id, "outcome": outcome, "status_code": status_code})
+    log.info(
+        "webhook attempt", extra={"delivery_id": delivery_id, "outcome": outcome, "status_code": status_code}
+    )
     return outcome
 
 
 def tick_hook(ctx: Context) -> dict[str, int]:
-    pool = ctx.extras.setdefault("webhook_pool", ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook"))
+    pool = ctx.extras.setdefault(
+        "webhook_pool", ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook")
+    )
     return {"webhook_events": emit_message_events(ctx), "webhooks_sent": deliver_due(ctx, pool)}
 
 
 def register(ctx: Context) -> None:
     ctx.extras["tick_hooks"].append(tick_hook)
+
+
+def emit_opted_out(
+    conn: Connection,
+    *,
+    channel: str,
+    address: str,
+    scope: str,
+    source: str,
+    now: datetime,
+    recorded_by: str | None,
+    suppressed_ids: list[str],
+) -> int:
+    """Tell every client that knows this person (stored them, or wrote to them) that they opted out."""
+    from notifier.storage.recipient_tables import recipients
+
+    column = recipients.c.phone if channel == "sms" else recipients.c.email
+    known = {
+        r[0]: r[1]
+        for r in conn.execute(select(recipients.c.owner, recipients.c.external_id).where(column == address))
+    }
+    owners = set(known) | ({recorded_by} if recorded_by else set())
+    if suppressed_ids:
+        owners |= {
+            r[0]
+            for r in conn.execute(
+                select(messages.c.owner).where(messages.c.id.in_(suppressed_ids)).distinct()
+            )
+        }
+    sent = 0
+    for owner in sorted(owners):
+        data = {
+            "channel": channel,
+            "phone" if channel == "sms" else "email": address,
+            "recipient_external_id": known.get(owner),
+            "scope": scope,
+            "source": source,
+            "at": now.isoformat(),
+        }
+        sent += emit(conn, owner, "recipient.opted_out", data, now) is not None
+    return sent

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -43,7 +43,9 @@ def csrf(html: str) -> str:
 
 
 def verify(secret: str, received) -> dict:
-    timestamp, signature = (part.split("=", 1)[1] for part in received.headers["Notifier-Signature"].split(","))
+    timestamp, signature = (
+        part.split("=", 1)[1] for part in received.headers["Notifier-Signature"].split(",")
+    )
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + received.body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(signature, expected)
     return json.loads(received.body)
@@ -53,7 +55,15 @@ def test_the_page_shows_time_place_counselor_and_the_centres_phone(client, heade
     appointment = client.put("/v1/appointments/p1", json=booking(), headers=headers).json
     html = client.get(page_path(appointment)).get_data(as_text=True)
     assert '<html lang="ko">' in html
-    for text in ("1:1 심층상담", "12월 3일(목) 오후 2시", "서산고용복지+센터 2층 상담실", "김상담", "041-661-5676", "참석 확인", "일정 변경 요청"):
+    for text in (
+        "1:1 심층상담",
+        "12월 3일(목) 오후 2시",
+        "서산고용복지+센터 2층 상담실",
+        "김상담",
+        "041-661-5676",
+        "참석 확인",
+        "일정 변경 요청",
+    ):
         assert text in html
 
 
@@ -76,8 +86,12 @@ def test_answers_need_the_forms_csrf_token(client, headers, clock) -> None:
     assert client.get("/v1/appointments/p3", headers=headers).json["attendance"] is None
 
 
-def test_confirming_attendance_is_stored_and_sent_as_a_signed_webhook(client, headers, clock, ctx, receiver) -> None:
-    secret = client.put("/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers).json["secret"]
+def test_confirming_attendance_is_stored_and_sent_as_a_signed_webhook(
+    client, headers, clock, ctx, receiver
+) -> None:
+    secret = client.put(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers
+    ).json["secret"]
     appointment = client.put("/v1/appointments/p4", json=booking(), headers=headers).json
     token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
     answered = client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
@@ -94,7 +108,9 @@ def test_confirming_attendance_is_stored_and_sent_as_a_signed_webhook(client, he
 
 def test_change_requests_reach_the_booking_system(client, headers, clock, ctx, receiver) -> None:
     secret = client.put(
-        "/v1/webhooks", json={"url": receiver.url, "events": ["appointment.change_requested"]}, headers=headers
+        "/v1/webhooks",
+        json={"url": receiver.url, "events": ["appointment.change_requested"]},
+        headers=headers,
     ).json["secret"]
     appointment = client.put("/v1/appointments/p5", json=booking(), headers=headers).json
     token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
@@ -120,8 +136,12 @@ def test_a_cancelled_appointments_page_offers_no_buttons(client, headers, clock)
     assert "참석 확인</button>" not in html
 
 
-def test_webhooks_are_retried_on_5xx_and_429_with_attempts_visible(client, headers, clock, ctx, receiver) -> None:
-    client.put("/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers)
+def test_webhooks_are_retried_on_5xx_and_429_with_attempts_visible(
+    client, headers, clock, ctx, receiver
+) -> None:
+    client.put(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers
+    )
     receiver.answer(500, 429)
     appointment = client.put("/v1/appointments/p8", json=booking(), headers=headers).json
     token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
@@ -134,8 +154,12 @@ def test_webhooks_are_retried_on_5xx_and_429_with_attempts_visible(client, heade
     assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == ("delivered", 3, 200)
 
 
-def test_webhooks_give_up_after_the_bound_and_4xx_fails_at_once(client, headers, clock, ctx, receiver) -> None:
-    client.put("/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers)
+def test_webhooks_give_up_after_the_bound_and_4xx_fails_at_once(
+    client, headers, clock, ctx, receiver
+) -> None:
+    client.put(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers
+    )
     receiver.answer(*[503] * webhooks.MAX_ATTEMPTS, 400)
     for external_id in ("p9", "p10"):
         appointment = client.put(f"/v1/appointments/{external_id}", json=booking(), headers=headers).json
@@ -145,11 +169,18 @@ def test_webhooks_give_up_after_the_bound_and_4xx_fails_at_once(client, headers,
             webhooks.deliver_due(ctx)
             clock.advance(4000)
     deliveries = client.get("/v1/webhooks", headers=headers).json["deliveries"]
-    assert sorted((d["status"], d["attempts"]) for d in deliveries) == [("failed", 1), ("failed", webhooks.MAX_ATTEMPTS)]
+    assert sorted((d["status"], d["attempts"]) for d in deliveries) == [
+        ("failed", 1),
+        ("failed", webhooks.MAX_ATTEMPTS),
+    ]
 
 
 def test_unreachable_webhooks_are_retried_too(client, headers, clock, ctx) -> None:
-    client.put("/v1/webhooks", json={"url": "http://127.0.0.1:9/hooks", "events": ["appointment.confirmed"]}, headers=headers)
+    client.put(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hooks", "events": ["appointment.confirmed"]},
+        headers=headers,
+    )
     appointment = client.put("/v1/appointments/p11", json=booking(), headers=headers).json
     token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
     client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
@@ -159,13 +190,21 @@ def test_unreachable_webhooks_are_retried_too(client, headers, clock, ctx) -> No
     assert "ConnectionError" in delivery["last_error"]
 
 
-def test_message_status_changes_are_reported_to_subscribers(client, headers, auth, clock, ctx, receiver) -> None:
+def test_message_status_changes_are_reported_to_subscribers(
+    client, headers, auth, clock, ctx, receiver
+) -> None:
     from tests.factories import message_body
 
     owner_headers = {**auth}
-    client.put("/v1/webhooks", json={"url": receiver.url, "events": ["message.status_changed"]}, headers=owner_headers)
+    client.put(
+        "/v1/webhooks",
+        json={"url": receiver.url, "events": ["message.status_changed"]},
+        headers=owner_headers,
+    )
     webhooks.emit_message_events(ctx)  # subscribing starts the feed at the present
-    message_id = client.post("/v1/messages", json=message_body(reference="r-1"), headers=owner_headers).json["id"]
+    message_id = client.post("/v1/messages", json=message_body(reference="r-1"), headers=owner_headers).json[
+        "id"
+    ]
     deliver(ctx, message_id)
     assert webhooks.emit_message_events(ctx) == 3  # queued, sending, sent
     webhooks.deliver_due(ctx)
@@ -175,16 +214,54 @@ def test_message_status_changes_are_reported_to_subscribers(client, headers, aut
 
 
 def test_webhook_registration_validates_and_shows_the_secret_once(client, headers) -> None:
-    bad = client.put("/v1/webhooks", json={"url": "ftp://x", "events": ["appointment.confirmed"]}, headers=headers)
+    bad = client.put(
+        "/v1/webhooks", json={"url": "ftp://x", "events": ["appointment.confirmed"]}, headers=headers
+    )
     assert bad.status_code == 422
-    wrong_event = client.put("/v1/webhooks", json={"url": "https://x.example/h", "events": ["nope"]}, headers=headers)
+    wrong_event = client.put(
+        "/v1/webhooks", json={"url": "https://x.example/h", "events": ["nope"]}, headers=headers
+    )
     assert wrong_event.json["errors"][0]["pointer"] == "/events/0"
     assert client.get("/v1/webhooks", headers=headers).status_code == 404
-    created = client.put("/v1/webhooks", json={"url": "https://x.example/h", "events": ["appointment.confirmed"]}, headers=headers)
+    created = client.put(
+        "/v1/webhooks",
+        json={"url": "https://x.example/h", "events": ["appointment.confirmed"]},
+        headers=headers,
+    )
     assert created.status_code == 201
     assert created.json["secret"].startswith("whsec_")
-    updated = client.put("/v1/webhooks", json={"url": "https://y.example/h", "events": ["appointment.confirmed"]}, headers=headers)
+    updated = client.put(
+        "/v1/webhooks",
+        json={"url": "https://y.example/h", "events": ["appointment.confirmed"]},
+        headers=headers,
+    )
     assert updated.status_code == 200
     assert "secret" not in updated.json
 
 
+def test_an_opt_out_is_reported_to_the_client_that_stores_the_person(
+    client, make_key, clock, ctx, receiver
+) -> None:
+    admin = {"Authorization": f"Bearer {make_key('campaigns', name='centre-admin')}"}
+    secret = client.put(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["recipient.opted_out"]}, headers=admin
+    ).json["secret"]
+    assert (
+        client.put(
+            "/v1/recipients/js-77", json={"name": "홍길동", "phone": "010-1234-5678"}, headers=admin
+        ).status_code
+        == 201
+    )
+    other = {"Authorization": f"Bearer {make_key('campaigns', name='someone-else')}"}
+    response = client.post(
+        "/v1/opt-outs",
+        json={"phone": "010-1234-5678", "scope": "advertising", "source": "call_center"},
+        headers=other,
+    )
+    assert response.status_code == 201
+    webhooks.deliver_due(ctx)
+    [call] = receiver.wait_for(1)
+    payload = verify(secret, call)
+    assert payload["type"] == "recipient.opted_out"
+    assert payload["data"]["recipient_external_id"] == "js-77"
+    assert (payload["data"]["phone"], payload["data"]["scope"]) == ("+821012345678", "advertising")
