@@ -29,6 +29,7 @@ from notifier.domain.phones import parse_phone, require_mobile
 from notifier.errors import FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.schemas import CenterIn
 from notifier.services import centers
+from notifier.storage import messages as message_repo
 from notifier.storage.recipient_tables import CONSENT_KINDS, recipients
 from notifier.storage.tables import centers as centers_table
 from notifier.storage.tables import messages
@@ -203,12 +204,15 @@ def erase_recipient(ctx: Context, owner: str, external_id: str) -> None:
     now = ctx.clock()
     key = (recipients.c.owner == owner) & (recipients.c.external_id == external_id)
     with ctx.engine.begin() as conn:
-        found = conn.execute(select(recipients.c.erased_at).where(key)).first()
+        found = conn.execute(
+            select(recipients.c.erased_at, recipients.c.phone, recipients.c.email).where(key)
+        ).first()
         if found is None:
             raise NotFound(f"no recipient {external_id}")
         if found.erased_at is None:
             blank = dict.fromkeys(PERSONAL_COLUMNS)
             conn.execute(recipients.update().where(key).values(**blank, erased_at=now, updated_at=now))
+            message_repo.erase_recipient(conn, owner, found.phone, found.email, now)
 
 
 def _live(conn: Connection, owner: str, external_id: str) -> RowMapping:

@@ -134,3 +134,48 @@ def find_by_provider_id(conn: Connection, provider_message_id: str) -> RowMappin
 def ids_where(conn: Connection, condition: Any, limit: int) -> list[str]:
     query = select(messages.c.id).where(condition).order_by(messages.c.send_at).limit(limit)
     return [row[0] for row in conn.execute(query)]
+
+
+ERASED = "[erased]"
+
+
+def erase_recipient(conn: Connection, owner: str, phone: str | None, email: str | None, now: datetime) -> int:
+    """Remove a person's data from the owner's messages; what was not sent yet is cancelled.
+
+    Statuses, times and template versions stay (they say nothing about the person), so counts
+    and delivery statistics still add up.
+    """
+    from notifier.storage.tables import outbox
+
+    addressed = [
+        c
+        for c in (
+            messages.c.to_phone == phone if phone else None,
+            messages.c.to_email == email if email else None,
+        )
+        if c is not None
+    ]
+    if not addressed:
+        return 0
+    theirs = and_(messages.c.owner == owner, or_(*addressed))
+    transition_many(conn, theirs, Status.CANCELLED, now, detail="the recipient's data was erased")
+    ids = [row[0] for row in conn.execute(select(messages.c.id).where(theirs))]
+    if not ids:
+        return 0
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(ids))
+        .values(
+            to_phone=None,
+            to_email=None,
+            to_name="",
+            subject=None,
+            body=ERASED,
+            html=None,
+            data={},
+            attachments=None,
+            updated_at=now,
+        )
+    )
+    conn.execute(outbox.delete().where(outbox.c.message_id.in_(ids)))
+    return len(ids)

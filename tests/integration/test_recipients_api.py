@@ -263,3 +263,40 @@ def test_responses_match_the_documented_schema(client, campaigns) -> None:
     Draft202012Validator(schema).validate(client.get("/v1/recipients/r-1", headers=campaigns).json)
     request_schema = {"$ref": "#/components/schemas/RecipientPut", "components": spec["components"]}
     Draft202012Validator(request_schema).validate(recipient_body())
+
+
+def test_erasure_reaches_the_owners_messages_and_cancels_what_was_not_sent(
+    client, campaigns, make_key, ctx, twilio
+) -> None:
+    from notifier.services.messages import deliver
+    from notifier.storage import messages as repo
+    from notifier.storage.tables import outbox
+    from tests.factories import message_body
+
+    sender = {"Authorization": f"Bearer {make_key('send', name='crm-sender', owner='crm')}"}
+    client.put("/v1/recipients/r-1", json=recipient_body(), headers=campaigns)
+    phone = stored(ctx)["phone"]
+    sent = client.post(
+        "/v1/messages", json=message_body(to={"phone": phone, "name": "홍길동"}), headers=sender
+    )
+    pending = client.post(
+        "/v1/messages",
+        json=message_body(
+            to={"phone": phone, "name": "홍길동"}, send_at=(datetime.now(UTC) + timedelta(days=1)).isoformat()
+        ),
+        headers=sender,
+    )
+    assert sent.status_code == pending.status_code == 202, sent.json
+    deliver(ctx, sent.json["id"])
+    assert client.delete("/v1/recipients/r-1", headers=campaigns).status_code == 204
+    with ctx.engine.connect() as conn:
+        done, waiting = repo.get(conn, sent.json["id"]), repo.get(conn, pending.json["id"])
+        left_in_outbox = conn.execute(select(func.count()).select_from(outbox)).scalar_one()
+    assert done["status"] == "sent"
+    assert waiting["status"] == "cancelled"
+    for row in (done, waiting):
+        assert row["to_phone"] is None
+        assert row["to_name"] == ""
+        assert row["body"] == "[erased]"
+        assert "홍길동" not in str(dict(row))
+    assert left_in_outbox == 0
