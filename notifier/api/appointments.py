@@ -46,7 +46,9 @@ def index() -> dict[str, Any]:
         query = AppointmentQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
         raise ValidationFailed(validation_errors(exc)) from exc
-    return appointments.list_appointments(context(), g.owner, query.center, query.from_, query.to, query.limit)
+    return appointments.list_appointments(
+        context(), g.owner, query.center, query.from_, query.to, query.limit
+    )
 
 
 @bp.put("/webhooks")

@@ -23,7 +23,10 @@ from notifier.services.webhooks import emit
 from notifier.storage.appointment_tables import appointments
 
 bp = Blueprint("recipient_page", __name__)
-ANSWERS = {"confirm": ("confirmed", "appointment.confirmed"), "change": ("change_requested", "appointment.change_requested")}
+ANSWERS = {
+    "confirm": ("confirmed", "appointment.confirmed"),
+    "change": ("change_requested", "appointment.change_requested"),
+}
 
 
 def _appointment(token: str):  # type: ignore[no-untyped-def]
@@ -79,12 +82,20 @@ def respond(token: str, answer: str) -> Response:
     now = ctx.clock()
     with ctx.engine.begin() as conn:
         conn.execute(
-            update(appointments).where(appointments.c.id == row["id"]).values(attendance=attendance, attendance_at=now)
+            update(appointments)
+            .where(appointments.c.id == row["id"])
+            .values(attendance=attendance, attendance_at=now)
         )
-        emit(conn, row["owner"], event, {
-            "appointment_id": row["id"],
-            "external_id": row["external_id"],
-            "starts_at": row["starts_at"].isoformat(),
-            "answered_at": now.isoformat(),
-        }, now)
+        emit(
+            conn,
+            row["owner"],
+            event,
+            {
+                "appointment_id": row["id"],
+                "external_id": row["external_id"],
+                "starts_at": row["starts_at"].isoformat(),
+                "answered_at": now.isoformat(),
+            },
+            now,
+        )
     return redirect(url_for("recipient_page.show", token=token, answered=attendance), code=303)  # type: ignore[return-value]

@@ -48,7 +48,9 @@ def resolve_recipient(body: AppointmentIn) -> tuple[list[str], Recipient]:
     channels = list(dict.fromkeys(body.channels or (["sms"] if mobile else ["email"] if email else [])))
     errors = []
     if not channels and phone is not None:
-        errors.append(FieldError("/recipient/phone", "not a mobile number; give a mobile number or an email address"))
+        errors.append(
+            FieldError("/recipient/phone", "not a mobile number; give a mobile number or an email address")
+        )
     elif not channels:
         errors.append(FieldError("/recipient", "a mobile number or an email address is required"))
     if "sms" in channels and mobile is None:
@@ -70,7 +72,9 @@ def reminder_plan(ctx: Context, center: centers.Center, starts_at: datetime) -> 
     now = ctx.clock()
     gap = min_gap(center.reminder_offsets)
     plan = []
-    for planned in plan_reminders(starts_at, center.reminder_offsets, now, center.timezone, center.quiet_hours, gap):
+    for planned in plan_reminders(
+        starts_at, center.reminder_offsets, now, center.timezone, center.quiet_hours, gap
+    ):
         outcome, note, send_at = str(planned.outcome), planned.note, planned.send_at
         if send_at is not None and send_at - now < gap:
             outcome, note, send_at = "dropped_too_close", "it would arrive right after the notice", None
@@ -86,7 +90,9 @@ def reminder_plan(ctx: Context, center: centers.Center, starts_at: datetime) -> 
 
 
 def _locked(conn: Connection, owner: str, external_id: str) -> RowMapping | None:
-    query = select(appointments).where(appointments.c.owner == owner, appointments.c.external_id == external_id)
+    query = select(appointments).where(
+        appointments.c.owner == owner, appointments.c.external_id == external_id
+    )
     return conn.execute(query.with_for_update()).mappings().first()
 
 
@@ -123,7 +129,9 @@ def put_appointment(
     return status, result
 
 
-def _appointment_values(body: AppointmentIn, recipient_raw: dict[str, Any], channels: list[str]) -> dict[str, Any]:
+def _appointment_values(
+    body: AppointmentIn, recipient_raw: dict[str, Any], channels: list[str]
+) -> dict[str, Any]:
     return {
         "recipient": recipient_raw,
         "center_code": body.center,
@@ -137,7 +145,13 @@ def _appointment_values(body: AppointmentIn, recipient_raw: dict[str, Any], chan
 
 
 def _create(
-    ctx: Context, conn: Connection, owner: str, external_id: str, body: AppointmentIn, digest: str, center: Any
+    ctx: Context,
+    conn: Connection,
+    owner: str,
+    external_id: str,
+    body: AppointmentIn,
+    digest: str,
+    center: Any,
 ) -> tuple[list[Notice], dict[str, Any]]:
     now = ctx.clock()
     channels, _ = resolve_recipient(body)
@@ -180,7 +194,9 @@ def _change(
         unchanged = {"request_hash": digest, "version": values["version"]}
         conn.execute(update(appointments).where(appointments.c.id == existing["id"]).values(**unchanged))
         return [], {**existing, **unchanged}, False
-    cancelled = cancel_pending(ctx, conn, existing["id"], f"appointment changed (revision {values['revision']})")
+    cancelled = cancel_pending(
+        ctx, conn, existing["id"], f"appointment changed (revision {values['revision']})"
+    )
     conn.execute(update(appointments).where(appointments.c.id == existing["id"]).values(**values))
     moved = existing["starts_at"] != body.starts_at or existing["location"] != body.location
     send_at = notice_time(now, body.starts_at, center)
@@ -211,13 +227,17 @@ def _notices_and_reminders(
         if item["send_at"] is not None:
             notices = [*notices, *(Notice("reminder", ch, item["send_at"]) for ch in channels)]
     stored_plan = [{**p, "send_at": p["send_at"].isoformat() if p["send_at"] else None} for p in plan]
-    conn.execute(update(appointments).where(appointments.c.id == appointment["id"]).values(reminder_plan=stored_plan))
+    conn.execute(
+        update(appointments).where(appointments.c.id == appointment["id"]).values(reminder_plan=stored_plan)
+    )
     return build_rows(ctx, conn, owner, appointment, center, recipient, notices)
 
 
 def cancel_pending(ctx: Context, conn: Connection, appointment_id: str, detail: str) -> list[str]:
     """Cancel every message of the appointment not yet handed to a provider; return their purposes."""
-    pending = and_(messages.c.appointment_id == appointment_id, messages.c.status.in_([s.value for s in PENDING]))
+    pending = and_(
+        messages.c.appointment_id == appointment_id, messages.c.status.in_([s.value for s in PENDING])
+    )
     purposes = [r[0] for r in conn.execute(select(messages.c.purpose).where(pending))]
     message_repo.transition_many(conn, pending, Status.CANCELLED, ctx.clock(), detail=detail)
     return purposes
@@ -264,9 +284,15 @@ def _reload(conn: Connection, appointment_id: str) -> RowMapping:
 
 def get_appointment(ctx: Context, owner: str, external_id: str) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
-        row = conn.execute(
-            select(appointments).where(appointments.c.owner == owner, appointments.c.external_id == external_id)
-        ).mappings().first()
+        row = (
+            conn.execute(
+                select(appointments).where(
+                    appointments.c.owner == owner, appointments.c.external_id == external_id
+                )
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFound(f"no appointment {external_id!r}")
         return view(ctx, conn, row)
@@ -287,7 +313,9 @@ def list_appointments(
         return {"items": [view(ctx, conn, r, with_messages=False) for r in conn.execute(query).mappings()]}
 
 
-def view(ctx: Context, conn: Connection, row: RowMapping | dict[str, Any], with_messages: bool = True) -> dict[str, Any]:
+def view(
+    ctx: Context, conn: Connection, row: RowMapping | dict[str, Any], with_messages: bool = True
+) -> dict[str, Any]:
     """The public JSON shape of an appointment."""
     result: dict[str, Any] = {
         "id": row["id"],
@@ -311,7 +339,11 @@ def view(ctx: Context, conn: Connection, row: RowMapping | dict[str, Any], with_
         "updated_at": _iso(row["updated_at"]),
     }
     if with_messages:
-        query = select(messages).where(messages.c.appointment_id == row["id"]).order_by(messages.c.created_at, messages.c.send_at)
+        query = (
+            select(messages)
+            .where(messages.c.appointment_id == row["id"])
+            .order_by(messages.c.created_at, messages.c.send_at)
+        )
         result["messages"] = [
             {k: message_view(m)[k] for k in ("id", "purpose", "channel", "status", "send_at")}
             for m in conn.execute(query).mappings()

@@ -21,8 +21,12 @@ OFFSETS = (8, 4)
 @pytest.fixture
 def fast_center(ctx):
     record = centers.CenterRecord(
-        code="e2e", name="시험고용센터", phone="041-661-5676", sms_sender="041-661-5676",
-        reminder_offsets=",".join(f"{o}s" for o in OFFSETS), quiet_hours="00:00-00:00",
+        code="e2e",
+        name="시험고용센터",
+        phone="041-661-5676",
+        sms_sender="041-661-5676",
+        reminder_offsets=",".join(f"{o}s" for o in OFFSETS),
+        quiet_hours="00:00-00:00",
     )
     centers.load(ctx, [record])
     return "e2e"
@@ -58,11 +62,15 @@ def kinds(ctx, twilio) -> list[str]:
     from notifier.storage import messages as repo
 
     with ctx.engine.connect() as conn:
-        rows = [wait_for(lambda m=m: repo.find_by_provider_id(conn, m.sid), what=m.sid) for m in twilio.messages]
+        rows = [
+            wait_for(lambda m=m: repo.find_by_provider_id(conn, m.sid), what=m.sid) for m in twilio.messages
+        ]
     return [row["purpose"] for row in rows]
 
 
-def test_booking_sends_a_confirmation_then_each_reminder_exactly_once(live_api, headers, stack, fast_center, twilio, ctx):
+def test_booking_sends_a_confirmation_then_each_reminder_exactly_once(
+    live_api, headers, stack, fast_center, twilio, ctx
+):
     starts = datetime.now(UTC) + timedelta(seconds=14)
     assert put(live_api, headers, "e1", starts, 1).status_code == 201
     arrived = twilio.wait_for_messages(3, timeout=30)
@@ -74,7 +82,9 @@ def test_booking_sends_a_confirmation_then_each_reminder_exactly_once(live_api, 
     assert len(twilio.messages) == 3  # nothing after the start, nothing twice
 
 
-def test_reschedule_across_a_pending_reminder_replay_and_stale_version(live_api, headers, stack, fast_center, twilio, ctx):
+def test_reschedule_across_a_pending_reminder_replay_and_stale_version(
+    live_api, headers, stack, fast_center, twilio, ctx
+):
     starts = datetime.now(UTC) + timedelta(seconds=16)
     assert put(live_api, headers, "e2", starts, 1).status_code == 201
     twilio.wait_for_messages(1, timeout=20)  # the confirmation; both reminders still pending
@@ -93,7 +103,9 @@ def test_cancel_sends_one_notice_and_no_reminder(live_api, headers, stack, fast_
     put(live_api, headers, "e3", starts, 1)
     twilio.wait_for_messages(1, timeout=20)
     for _ in range(2):
-        assert requests.delete(f"{live_api}/v1/appointments/e3", headers=headers, timeout=10).status_code == 200
+        assert (
+            requests.delete(f"{live_api}/v1/appointments/e3", headers=headers, timeout=10).status_code == 200
+        )
     wait_for(lambda: datetime.now(UTC) > starts + timedelta(seconds=2), timeout=30, what="the old start")
     assert kinds(ctx, twilio) == ["confirmation", "cancellation"]
 

@@ -43,7 +43,11 @@ def booking(**changes):
 
 
 def by_purpose(appointment, purpose, status=None):
-    return [m for m in appointment["messages"] if m["purpose"] == purpose and (status is None or m["status"] == status)]
+    return [
+        m
+        for m in appointment["messages"]
+        if m["purpose"] == purpose and (status is None or m["status"] == status)
+    ]
 
 
 def count_messages(ctx) -> int:
@@ -65,7 +69,9 @@ def test_booking_confirms_at_once_and_schedules_reminders_24h_and_2h_before(clie
 
 
 def test_a_reminder_in_quiet_hours_moves_earlier_and_the_choice_is_visible(client, headers, clock) -> None:
-    body = client.put("/v1/appointments/bk-2", json=booking(starts_at="2026-12-03T09:00:00+09:00"), headers=headers).json
+    body = client.put(
+        "/v1/appointments/bk-2", json=booking(starts_at="2026-12-03T09:00:00+09:00"), headers=headers
+    ).json
     outcomes = {r["offset_seconds"]: r for r in body["reminders"]}
     assert outcomes[7200]["outcome"] == "moved_for_quiet_hours"
     assert outcomes[7200]["send_at"].startswith("2026-12-02T11:59:00")  # 20:59 in Seoul, the evening before
@@ -102,7 +108,9 @@ def test_an_older_or_equal_version_is_a_409_and_changes_nothing(client, headers,
     before = count_messages(ctx)
     for stale in (5, 4):
         response = client.put(
-            "/v1/appointments/bk-6", json=booking(version=stale, starts_at="2026-12-04T14:00:00+09:00"), headers=headers
+            "/v1/appointments/bk-6",
+            json=booking(version=stale, starts_at="2026-12-04T14:00:00+09:00"),
+            headers=headers,
         )
         assert response.status_code == 409
         assert response.mimetype == "application/problem+json"
@@ -117,7 +125,9 @@ def test_reschedule_cancels_old_reminders_schedules_new_ones_and_sends_a_change_
     booked = client.put("/v1/appointments/bk-7", json=booking(), headers=headers).json
     deliver(ctx, by_purpose(booked, "confirmation")[0]["id"])  # the person knows the old time
     moved = client.put(
-        "/v1/appointments/bk-7", json=booking(version=2, starts_at="2026-12-04T15:00:00+09:00"), headers=headers
+        "/v1/appointments/bk-7",
+        json=booking(version=2, starts_at="2026-12-04T15:00:00+09:00"),
+        headers=headers,
     )
     assert moved.status_code == 200
     body = moved.json
@@ -132,10 +142,14 @@ def test_reschedule_cancels_old_reminders_schedules_new_ones_and_sends_a_change_
     assert "12월 3일" in twilio.messages[-1].body and "12월 4일" in twilio.messages[-1].body
 
 
-def test_a_change_before_the_confirmation_went_out_confirms_the_new_time_instead(client, headers, clock) -> None:
+def test_a_change_before_the_confirmation_went_out_confirms_the_new_time_instead(
+    client, headers, clock
+) -> None:
     client.put("/v1/appointments/bk-8", json=booking(), headers=headers)
     body = client.put(
-        "/v1/appointments/bk-8", json=booking(version=2, starts_at="2026-12-04T15:00:00+09:00"), headers=headers
+        "/v1/appointments/bk-8",
+        json=booking(version=2, starts_at="2026-12-04T15:00:00+09:00"),
+        headers=headers,
     ).json
     assert by_purpose(body, "change") == []
     assert len(by_purpose(body, "confirmation", "queued")) == 1
@@ -192,12 +206,16 @@ def test_a_reminder_is_never_sent_after_the_appointment_started(client, headers,
     assert twilio.requests == []
 
 
-def test_email_confirmation_change_and_cancellation_carry_one_calendar_event(client, headers, clock, ctx, smtp) -> None:
+def test_email_confirmation_change_and_cancellation_carry_one_calendar_event(
+    client, headers, clock, ctx, smtp
+) -> None:
     email_only = {"recipient": {"name": "홍길동", "email": "hong@example.com"}, "channels": ["email"]}
     booked = client.put("/v1/appointments/bk-13", json=booking(**email_only), headers=headers).json
     deliver(ctx, by_purpose(booked, "confirmation")[0]["id"])
     moved = client.put(
-        "/v1/appointments/bk-13", json=booking(**email_only, version=2, location="3층 회의실"), headers=headers
+        "/v1/appointments/bk-13",
+        json=booking(**email_only, version=2, location="3층 회의실"),
+        headers=headers,
     ).json
     deliver(ctx, by_purpose(moved, "change")[0]["id"])
     cancelled = client.delete("/v1/appointments/bk-13", headers=headers).json
@@ -208,7 +226,9 @@ def test_email_confirmation_change_and_cancellation_carry_one_calendar_event(cli
         [ics] = [p for p in mail.message.iter_attachments() if p.get_content_type() == "text/calendar"]
         calendar = Calendar.from_ical(ics.get_content())
         [event] = calendar.walk("VEVENT")
-        events.append((str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"]), str(event["STATUS"])))
+        events.append(
+            (str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"]), str(event["STATUS"]))
+        )
     assert [e[0] for e in events] == ["REQUEST", "REQUEST", "CANCEL"]
     assert len({e[1] for e in events}) == 1  # one UID: calendars update instead of duplicating
     assert [e[2] for e in events] == sorted(e[2] for e in events)
@@ -230,7 +250,9 @@ def test_email_confirmation_change_and_cancellation_carry_one_calendar_event(cli
         ({"location": ""}, "/location"),
     ],
 )
-def test_invalid_bookings_are_422_naming_the_field_and_change_nothing(client, headers, clock, ctx, change, pointer):
+def test_invalid_bookings_are_422_naming_the_field_and_change_nothing(
+    client, headers, clock, ctx, change, pointer
+):
     response = client.put("/v1/appointments/bad", json=booking(**change), headers=headers)
     assert response.status_code == 422, response.json
     assert pointer in {e["pointer"] for e in response.json["errors"]}
@@ -249,10 +271,17 @@ def test_auth_and_unknown_appointments(client, make_key, clock) -> None:
 
 def test_list_by_centre_and_time_range(client, headers, clock) -> None:
     client.put("/v1/appointments/a", json=booking(), headers=headers)
-    client.put("/v1/appointments/b", json=booking(center="gumi", starts_at="2026-12-05T10:00:00+09:00"), headers=headers)
+    client.put(
+        "/v1/appointments/b",
+        json=booking(center="gumi", starts_at="2026-12-05T10:00:00+09:00"),
+        headers=headers,
+    )
     listed = client.get("/v1/appointments", query_string={"center": "gumi"}, headers=headers).json["items"]
     assert [a["external_id"] for a in listed] == ["b"]
     window = {"from": "2026-12-03T00:00:00+09:00", "to": "2026-12-04T00:00:00+09:00"}
-    assert [a["external_id"] for a in client.get("/v1/appointments", query_string=window, headers=headers).json["items"]] == ["a"]
+    assert [
+        a["external_id"]
+        for a in client.get("/v1/appointments", query_string=window, headers=headers).json["items"]
+    ] == ["a"]
     naive = client.get("/v1/appointments", query_string={"from": "2026-12-03T00:00:00"}, headers=headers)
     assert naive.status_code == 422

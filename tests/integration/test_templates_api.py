@@ -346,7 +346,10 @@ def test_an_sms_preview_shows_the_body_and_its_size(client, editor, spec) -> Non
     conforms(spec, "Preview", response.json)
     shown = response.json
     assert (shown["key"], shown["version"], shown["channel"], shown["locale"]) == (
-        "appointment_reminder", 1, "sms", "ko"
+        "appointment_reminder",
+        1,
+        "sms",
+        "ko",
     )
     assert shown["body"].startswith("안녕하세요, 김민수님. 서산고용복지+센터입니다.")
     assert "12월 3일(수) 오후 2시" in shown["body"]
@@ -389,7 +392,9 @@ def test_missing_values_are_named(client, editor) -> None:
     data = {"center": CENTER, "appointment": {"kind": "other", "kind_label": "상담"}}
     errors = refusal(preview(client, editor, channel="sms", data=data))
     assert set(errors) == {
-        "/data/appointment/when", "/data/appointment/duration", "/data/appointment/location"
+        "/data/appointment/when",
+        "/data/appointment/duration",
+        "/data/appointment/location",
     }
 
 
