@@ -11,7 +11,9 @@ if TYPE_CHECKING:  # importing the package must not pull in Flask (the domain st
     from notifier.config import Settings
 
 
-def create_app(settings: Settings | None = None, ctx: Context | None = None, **build: Any) -> Flask:
+def create_app(
+    settings: Settings | None = None, ctx: Context | None = None, configure_logging: bool = False, **build: Any
+) -> Flask:
     """The Flask app factory: every entry point and test builds the app here."""
     from flask import Flask
 
@@ -21,6 +23,10 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None, **b
     from notifier.tasks import create_celery, make_enqueue
 
     ctx = ctx or bootstrap.build(settings, **build)
+    if configure_logging:  # the serving process (gunicorn) owns its logging; tests do not
+        from notifier import logs
+
+        logs.configure(ctx.settings.log_level)
     celery = create_celery(ctx.settings)
     ctx.enqueue = make_enqueue(celery)
     wire(ctx)

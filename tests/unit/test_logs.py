@@ -38,3 +38,24 @@ def test_masking_leaves_ids_and_numbers_alone() -> None:
     line = log_line("message 3f1c2a9e-1b2c-4d5e-8f90-123456789abc took 12.5ms, status 503")
     assert "3f1c2a9e-1b2c-4d5e-8f90-123456789abc" in line
     assert "status 503" in line
+
+
+def test_request_log_names_the_route_never_the_link_token(caplog) -> None:
+    from flask import Flask
+
+    from notifier.api import request_log
+
+    app = Flask(__name__)
+    request_log.register(app)
+
+    @app.get("/a/<token>")
+    def page(token: str) -> str:
+        return "ok"
+
+    with caplog.at_level(logging.INFO, logger="notifier.http"):
+        app.test_client().get("/a/secret-token-value?phone=01012345678")
+    [record] = [r for r in caplog.records if r.name == "notifier.http"]
+    line = MaskingJsonFormatter().format(record)
+    assert '"route": "/a/<token>"' in line
+    assert "secret-token-value" not in line
+    assert "01012345678" not in line
