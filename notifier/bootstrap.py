@@ -70,7 +70,7 @@ def build(
     if settings.twilio is not None:
         from notifier.channels.twilio_sms import TwilioSender
 
-        sms = TwilioSender(settings.twilio)
+        sms = TwilioSender(settings.twilio, timeout=settings.provider_timeout)
     if settings.smtp is not None:
         from notifier.channels.smtp import SmtpSender
 

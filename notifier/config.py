@@ -22,6 +22,9 @@ from notifier.errors import ConfigError
 DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
 TRANSACTIONAL_QUEUE = "transactional"
 BULK_QUEUE = "bulk"
+# What a provider account typically allows: Twilio's default for one long code sender is far
+# lower, a short code or a raised account limit higher; set NOTIFIER_RATE_LIMIT_PER_SECOND.
+DEFAULT_RATE_LIMITS = (("twilio", 30.0), ("smtp", 100.0))
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class SmtpSettings:
     password: str | None = None
     starttls: bool = False
     implicit_tls: bool = False
-    timeout: float = 10.0
+    timeout: float | None = None  # None: NOTIFIER_PROVIDER_TIMEOUT_SECONDS
 
     @classmethod
     def parse(cls, url: str) -> SmtpSettings:
@@ -57,7 +60,7 @@ class SmtpSettings:
         if starttls and implicit:
             raise ConfigError("NOTIFIER_SMTP_URL", "use either smtps:// or ?starttls=true, not both")
         try:
-            timeout = float(query.get("timeout", "10"))
+            timeout = float(query["timeout"]) if "timeout" in query else None
         except ValueError as exc:
             raise ConfigError("NOTIFIER_SMTP_URL", "timeout must be a number of seconds") from exc
         username = unquote(parts.username) if parts.username else None
@@ -102,10 +105,15 @@ class Settings:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     stuck_after: timedelta = timedelta(minutes=5)
+    provider_timeout: float = 10.0
     requeue_after: timedelta = timedelta(minutes=2)
     scheduler_interval: float = 2.0
     message_validity: timedelta = timedelta(hours=24)
     max_body_bytes: int = 1024 * 1024
+    # Campaign CSV uploads only (POST /v1/campaigns as multipart); read as a stream, not into memory.
+    max_upload_bytes: int = 200 * 1024 * 1024
+    # Messages per second per provider and sender, shared by every worker (0: no limit).
+    rate_limits: tuple[tuple[str, float], ...] = DEFAULT_RATE_LIMITS
     broker_key_prefix: str = ""
     log_level: str = "INFO"
 
@@ -117,6 +125,10 @@ class Settings:
     @property
     def broker_is_embedded(self) -> bool:
         return self.broker_url.startswith("sqla+")
+
+    def rate_limit_for(self, provider: str) -> float:
+        """Messages per second allowed for ``provider`` (0 means unlimited)."""
+        return dict(self.rate_limits).get(provider, 0.0)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -137,6 +149,19 @@ class Settings:
         public_url = env.get("NOTIFIER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
         if not public_url.startswith(("http://", "https://")):
             raise ConfigError("NOTIFIER_PUBLIC_URL", "must start with http:// or https://")
+        provider_timeout = _float(env, "NOTIFIER_PROVIDER_TIMEOUT_SECONDS", 10.0, maximum=120.0)
+        smtp = SmtpSettings.parse(env["NOTIFIER_SMTP_URL"]) if env.get("NOTIFIER_SMTP_URL") else None
+        if smtp is not None and smtp.timeout is None:
+            smtp = replace(smtp, timeout=provider_timeout)
+        stuck_after = timedelta(seconds=_int(env, "NOTIFIER_STUCK_AFTER_SECONDS", 300, minimum=1))
+        longest_call = max(provider_timeout, smtp.timeout if smtp and smtp.timeout else 0.0)
+        if stuck_after.total_seconds() < 3 * longest_call:
+            # Recovery must never take over a message whose provider call may still be running.
+            raise ConfigError(
+                "NOTIFIER_STUCK_AFTER_SECONDS",
+                f"must be at least three provider timeouts ({3 * longest_call:g} s); "
+                "lower NOTIFIER_PROVIDER_TIMEOUT_SECONDS or raise this",
+            )
         return cls(
             database_url=database_url,
             broker_url=broker_url,
@@ -144,16 +169,19 @@ class Settings:
             timezone=_zone(env.get("NOTIFIER_TIMEZONE", "Asia/Seoul")),
             secret_key=env.get("NOTIFIER_SECRET_KEY") or _dev_secret(data_dir),
             twilio=_twilio(env),
-            smtp=SmtpSettings.parse(env["NOTIFIER_SMTP_URL"]) if env.get("NOTIFIER_SMTP_URL") else None,
+            smtp=smtp,
+            provider_timeout=provider_timeout,
             mail_from=env.get("NOTIFIER_MAIL_FROM", "noreply@localhost"),
             reminder_offsets=_offsets(env.get("NOTIFIER_REMINDER_OFFSETS", "24h,2h")),
             quiet_hours=_quiet(env.get("NOTIFIER_QUIET_HOURS", "21:00-08:00")),
             max_attempts=_int(env, "NOTIFIER_MAX_ATTEMPTS", 5, minimum=1),
-            stuck_after=timedelta(seconds=_int(env, "NOTIFIER_STUCK_AFTER_SECONDS", 300, minimum=1)),
+            stuck_after=stuck_after,
             requeue_after=timedelta(seconds=_int(env, "NOTIFIER_REQUEUE_AFTER_SECONDS", 120, minimum=1)),
             scheduler_interval=_float(env, "NOTIFIER_SCHEDULER_INTERVAL", 2.0, maximum=10.0),
             retry_base_seconds=_float(env, "NOTIFIER_RETRY_BASE_SECONDS", 2.0, maximum=3600.0),
             max_body_bytes=_int(env, "NOTIFIER_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            max_upload_bytes=_int(env, "NOTIFIER_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024),
+            rate_limits=_rate_limits(env.get("NOTIFIER_RATE_LIMIT_PER_SECOND", "")),
             broker_key_prefix=env.get("NOTIFIER_BROKER_KEY_PREFIX", ""),
             log_level=env.get("NOTIFIER_LOG_LEVEL", "INFO").upper(),
         )
@@ -203,6 +231,34 @@ def _float(env: Mapping[str, str], name: str, default: float, *, maximum: float)
         raise ConfigError(name, f"must be a number, got {raw!r}") from exc
     if not 0 < value <= maximum:
         raise ConfigError(name, f"must be above 0 and at most {maximum}")
+    return value
+
+
+def _rate_limits(spec: str) -> tuple[tuple[str, float], ...]:
+    """Parse '50' (every provider) or 'twilio=30,smtp=100' (per provider, others default)."""
+    name = "NOTIFIER_RATE_LIMIT_PER_SECOND"
+    spec = spec.strip()
+    if not spec:
+        return DEFAULT_RATE_LIMITS
+    limits = dict(DEFAULT_RATE_LIMITS)
+    if "=" not in spec:
+        limits = {provider: _rate(name, spec) for provider in limits}
+    else:
+        for part in spec.split(","):
+            provider, _, value = part.partition("=")
+            if not provider.strip() or not value.strip():
+                raise ConfigError(name, f"expected provider=rate pairs such as 'twilio=30', got {part!r}")
+            limits[provider.strip()] = _rate(name, value)
+    return tuple(sorted(limits.items()))
+
+
+def _rate(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(name, f"must be a number of messages per second, got {raw!r}") from exc
+    if not 0 <= value <= 100_000:
+        raise ConfigError(name, "must be between 0 (no limit) and 100000")
     return value
 
 

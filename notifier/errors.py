@@ -142,9 +142,17 @@ class InvalidTransition(NotifierError):
     title = "Invalid status transition"
 
 
+UNKNOWN_OUTCOME = "unknown_outcome"
+
+
 @dataclass
 class ProviderError(NotifierError):
-    """A provider call failed. ``retryable`` errors are tried again with backoff."""
+    """A provider call failed. ``retryable`` errors are tried again with backoff.
+
+    ``code == UNKNOWN_OUTCOME`` means the request may have reached the provider (a read
+    timeout, a connection dropped after the request was sent): it is neither retried nor
+    failed, but left for recovery, which asks the provider before anything is sent again.
+    """
 
     retryable: bool
     code: str

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
 Locale = Field(default="ko", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
 
 
@@ -40,6 +42,14 @@ class MessageIn(Strict):
     center: CenterIn | None = None
     send_at: AwareDatetime | None = None
     reference: str | None = Field(default=None, max_length=200)
+
+    @field_validator("data")
+    @classmethod
+    def _no_reserved_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        reserved = sorted(k for k in value if k.startswith("_"))
+        if reserved:  # keys starting with "_" are the service's own (e.g. its email headers)
+            raise ValueError(f"keys starting with '_' are reserved: {', '.join(reserved)}")
+        return value
 
 
 AppointmentKind = Literal[

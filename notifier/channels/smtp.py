@@ -8,10 +8,11 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 
 from notifier.channels.base import Accepted, provider_call
 from notifier.config import SmtpSettings
-from notifier.errors import ProviderError
+from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 
 NAME = "smtp"
 
@@ -47,10 +48,27 @@ class SmtpBatch:
         self.connection = connection
 
     def send(self, message_id: str, email: EmailMessage) -> Accepted:
+        """Send in explicit steps, so a failure is known to come before or after the data."""
+
         def call() -> Accepted:
-            refused = self.connection.send_message(email)
-            if refused:  # some recipients refused; we send to one recipient at a time
-                raise smtplib.SMTPRecipientsRefused(refused)
+            connection = self.connection
+            sender = email["From"].addresses[0].addr_spec
+            recipient = email["To"].addresses[0].addr_spec
+            code, reply = connection.mail(sender)
+            if code != 250:
+                connection.rset()
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            code, reply = connection.rcpt(recipient)
+            if code not in (250, 251):
+                connection.rset()
+                raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+            try:
+                code, reply = connection.data(email.as_bytes(policy=SMTP_POLICY))
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                # The server may have queued the mail before the line dropped.
+                raise ProviderError(False, UNKNOWN_OUTCOME, str(exc) or type(exc).__name__, NAME) from exc
+            if code != 250:
+                raise smtplib.SMTPDataError(code, reply)
             return Accepted(NAME, str(email["Message-ID"]).strip("<>"))
 
         return provider_call(NAME, "send_email", message_id, call, classify)
@@ -67,10 +85,10 @@ class SmtpSender:
         s = self.settings
         if s.implicit_tls:
             connection: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout, context=self.ssl_context
+                s.host, s.port, timeout=s.timeout or 10.0, context=self.ssl_context
             )
         else:
-            connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            connection = smtplib.SMTP(s.host, s.port, timeout=s.timeout or 10.0)
         try:
             connection.ehlo()
             if s.starttls:

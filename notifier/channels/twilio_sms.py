@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from notifier.channels.base import Accepted, SmsRequest, provider_call
 from notifier.config import TwilioSettings
-from notifier.errors import ProviderError
+from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 
 NAME = "twilio"
 # Twilio error codes that no retry can fix.
@@ -28,9 +29,23 @@ def classify(exc: Exception) -> ProviderError:
             retryable = False
         label = str(code) if code is not None else f"http_{status}"
         return ProviderError(retryable, label, str(exc.msg), NAME, status)
+    reason = str(exc) or type(exc).__name__
+    if never_reached_twilio(exc):
+        return ProviderError(True, "network", reason, NAME)
     if isinstance(exc, requests.RequestException | TwilioException | OSError):
-        return ProviderError(True, "network", str(exc) or type(exc).__name__, NAME)
-    return ProviderError(False, "twilio_error", str(exc), NAME)
+        # Sent, but no answer: Twilio may have taken it. Recovery asks before resending.
+        return ProviderError(False, UNKNOWN_OUTCOME, reason, NAME)
+    return ProviderError(False, "twilio_error", reason, NAME)
+
+
+def never_reached_twilio(exc: Exception) -> bool:
+    """True only when the request cannot have been sent: no connection was ever made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return False
 
 
 class TwilioSender:
@@ -57,10 +72,8 @@ class TwilioSender:
 
     def find_sent(self, request: SmsRequest, since: datetime) -> str | None:
         def call() -> str | None:
-            # Twilio filters by day; compare exact times, sender and body ourselves.
-            listed = self.client.messages.list(
-                to=request.to, date_sent_after=since - timedelta(days=1), limit=200
-            )
+            # Not filtered by DateSent: Twilio leaves it empty while a message waits in its queue.
+            listed = self.client.messages.list(to=request.to, from_=request.sender, limit=50)
             for item in listed:
                 created = item.date_created
                 if item.body == request.body and (created is None or created >= since - timedelta(minutes=1)):

@@ -36,8 +36,9 @@ class Status(StrEnum):
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SCHEDULED: frozenset({Status.QUEUED, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED}),
+    # QUEUED -> FAILED: a message that used up its attempts (recovered again and again).
     Status.QUEUED: frozenset(
-        {Status.SENDING, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED, Status.SCHEDULED}
+        {Status.SENDING, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED, Status.SCHEDULED, Status.FAILED}
     ),
     # A provider callback may arrive before the worker records ``sent``.
     Status.SENDING: frozenset(

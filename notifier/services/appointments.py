@@ -9,6 +9,7 @@ handed to a provider once the change is committed, even if a worker had already 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from notifier.bootstrap import Context
 from notifier.domain.phones import parse_phone
+from notifier.domain.quiet_hours import in_quiet_hours
 from notifier.domain.reminders import plan_reminders
 from notifier.domain.status import PENDING, Status
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
@@ -179,6 +181,8 @@ def _change(
     now = ctx.clock()
     if existing["status"] == CANCELLED:
         raise Conflict("this appointment was cancelled; book a new one with a new id")
+    if existing["version"] is not None and body.version is None:
+        raise Conflict("this appointment is versioned; send a newer version with every change")
     if body.version is not None and existing["version"] is not None and body.version <= existing["version"]:
         raise Conflict(f"version {body.version} is not newer than the stored version {existing['version']}")
     channels, _ = resolve_recipient(body)
@@ -355,13 +359,13 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def still_true(conn: Connection, row: RowMapping, now: datetime) -> tuple[Status, str] | None:
+def still_true(ctx: Context, conn: Connection, row: RowMapping, now: datetime) -> tuple[Status, str] | None:
     """The claim check: a message for an old revision, or for a past appointment, is not sent."""
     if row["appointment_id"] is None:
         return None
-    query = select(appointments.c.revision, appointments.c.status, appointments.c.starts_at).where(
-        appointments.c.id == row["appointment_id"]
-    )
+    query = select(
+        appointments.c.revision, appointments.c.status, appointments.c.starts_at, appointments.c.center_code
+    ).where(appointments.c.id == row["appointment_id"])
     current = conn.execute(query.with_for_update(read=True)).mappings().first()
     if current is None:
         return Status.CANCELLED, "appointment no longer exists"
@@ -369,8 +373,13 @@ def still_true(conn: Connection, row: RowMapping, now: datetime) -> tuple[Status
         return Status.CANCELLED, f"appointment changed (now revision {current['revision']})"
     if now >= current["starts_at"]:
         return Status.EXPIRED, "the appointment has already started"
+    if row["purpose"] == "reminder":
+        center = centers.find(ctx, conn, current["center_code"])
+        if center is not None and in_quiet_hours(now, center.timezone, center.quiet_hours):
+            # A late retry or a backlog: too late to move it earlier, pointless in the morning.
+            return Status.EXPIRED, "a reminder due now would arrive in quiet hours"
     return None
 
 
 def register(ctx: Context) -> None:
-    ctx.extras["claim_checks"].append(still_true)
+    ctx.extras["claim_checks"].append(functools.partial(still_true, ctx))

@@ -165,3 +165,14 @@ def get(ctx: Context, code: str, pointer: str = "/center/code") -> Center:
 def listing(ctx: Context) -> list[Center]:
     with ctx.engine.connect() as conn:
         return [_center(ctx, r) for r in conn.execute(select(centers).order_by(centers.c.code)).mappings()]
+
+
+def registered_senders(ctx: Context) -> tuple[set[str], set[str]]:
+    """Every SMS sender number and email sender the service may use."""
+    with ctx.engine.connect() as conn:
+        rows = list(conn.execute(select(centers.c.sms_sender, centers.c.email_sender)))
+    sms = {r[0] for r in rows if r[0]}
+    email = {r[1].lower() for r in rows if r[1]} | {ctx.settings.mail_from.lower()}
+    if ctx.settings.twilio is not None and ctx.settings.twilio.default_from.startswith("+"):
+        sms.add(ctx.settings.twilio.default_from)
+    return sms, email

@@ -27,6 +27,7 @@ from notifier.config import TRANSACTIONAL_QUEUE
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.status import TWILIO_STATUS, Status
 from notifier.errors import (
+    UNKNOWN_OUTCOME,
     FieldError,
     InvalidPhoneNumber,
     NotFound,
@@ -34,7 +35,7 @@ from notifier.errors import (
     ValidationFailed,
 )
 from notifier.rendering import RenderedMessage
-from notifier.schemas import CenterIn, MessageIn
+from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.storage import messages as repo
 from notifier.storage import templates as template_repo
 from notifier.storage.tables import idempotency_keys
@@ -96,15 +97,32 @@ def center_identity(ctx: Context, center: CenterIn | None) -> dict[str, str]:
     from notifier.services import centers
 
     raw = center.model_dump(exclude_none=True) if center else {}
-    if raw.get("code"):
-        registered = centers.get(ctx, raw["code"]).identity()
-        raw = {**registered, **{k: v for k, v in raw.items() if k != "code"}}
     for field in ("phone", "sms_sender"):
         if raw.get(field):
             try:
-                parse_phone(str(raw[field]))
+                raw[field] = parse_phone(str(raw[field])).e164
             except InvalidPhoneNumber as exc:
                 raise InvalidPhoneNumber(str(raw[field]), exc.reason, f"/center/{field}") from exc
+    senders = {k: raw[k] for k in ("sms_sender", "email_sender") if raw.get(k)}
+    if raw.get("code"):
+        if senders:  # a centre sends only from what it registered (발신번호 사전등록)
+            raise ValidationFailed(
+                [
+                    FieldError(f"/center/{k}", "set by the centre's registration, not per message")
+                    for k in senders
+                ]
+            )
+        registered = centers.get(ctx, raw["code"]).identity()
+        raw = {**registered, **{k: v for k, v in raw.items() if k != "code"}}
+    else:
+        sms_ok, email_ok = centers.registered_senders(ctx)
+        refused = [
+            FieldError(f"/center/{k}", "not a registered sender; register it with the centre first")
+            for k, v in senders.items()
+            if (v if k == "sms_sender" else v.lower()) not in (sms_ok if k == "sms_sender" else email_ok)
+        ]
+        if refused:
+            raise ValidationFailed(refused)
     return {k: str(v) for k, v in raw.items() if v is not None}
 
 
@@ -144,6 +162,8 @@ def accept_message(
     data = template_context(center, recipient, body.data)
     rendered = ctx.renderer.render(version, channel, recipient.locale, data)
     send_at = body.send_at or now
+    if send_at - now > MAX_SCHEDULE_AHEAD:
+        raise ValidationFailed([FieldError("/send_at", "must be within a year from now")])
     row = new_message_row(
         ctx,
         owner=owner,
@@ -299,6 +319,12 @@ def claim(ctx: Context, message_id: str) -> RowMapping | None:
         if row["expires_at"] is not None and now > row["expires_at"]:
             repo.transition(conn, message_id, Status.EXPIRED, now, detail="validity window passed")
             return None
+        if row["attempts"] >= ctx.settings.max_attempts:  # e.g. recovered again and again
+            detail = f"gave up after {row['attempts']} attempts"
+            repo.transition(
+                conn, message_id, Status.FAILED, now, detail=detail, error_code="attempts_exhausted"
+            )
+            return None
         for check in ctx.extras.get("claim_checks", ()):
             verdict = check(conn, row, now)
             if verdict is not None:
@@ -345,11 +371,20 @@ def email_for(ctx: Context, row: RowMapping) -> Any:
         html=row["html"],
         now=ctx.clock(),
         reply_to=center.get("reply_to"),
-        headers=(row["data"] or {}).get("_headers"),
+        headers=service_headers(row["data"]),
         attachments=[
             Attachment(a["filename"], a["content_type"], a["data"].encode()) for a in row["attachments"] or ()
         ],
     )
+
+
+SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
+
+
+def service_headers(data: dict[str, Any] | None) -> dict[str, str]:
+    """Headers the service itself set on a message (never a client's): the unsubscribe pair."""
+    given = (data or {}).get("_headers") or {}
+    return {name: str(given[name]) for name in SERVICE_HEADERS if isinstance(given, dict) and name in given}
 
 
 def deliver(ctx: Context, message_id: str) -> Outcome:
@@ -361,15 +396,30 @@ def deliver(ctx: Context, message_id: str) -> Outcome:
         if row["channel"] == "sms":
             accepted = send_sms(ctx, row)
         else:
+            email = build_or_fail(ctx, row)
+            if email is None:
+                return Outcome(Status.FAILED.value)
             with ctx.email.batch() as batch:
-                accepted = batch.send(row["id"], email_for(ctx, row))
+                accepted = batch.send(row["id"], email)
     except ProviderError as error:
         return record_failure(ctx, row, error)
-    record_accepted(ctx, row["id"], accepted)
+    record_accepted(ctx, row["id"], accepted, claimed_at=row["claimed_at"])
     return Outcome(Status.SENT.value)
 
 
-def record_accepted(ctx: Context, message_id: str, accepted: Accepted) -> None:
+def build_or_fail(ctx: Context, row: RowMapping) -> Any:
+    """Build the email, or fail the message for good if its stored content cannot make one."""
+    try:
+        return email_for(ctx, row)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        record_failure(ctx, row, ProviderError(False, "build_error", f"{type(exc).__name__}: {exc}", "email"))
+        return None
+
+
+def record_accepted(
+    ctx: Context, message_id: str, accepted: Accepted, claimed_at: datetime | None = None
+) -> None:
+    """Record that the provider took the message, if the claim is still this worker's."""
     now = ctx.clock()
     fields: dict[str, Any] = {
         "provider": accepted.provider,
@@ -378,8 +428,12 @@ def record_accepted(ctx: Context, message_id: str, accepted: Accepted) -> None:
         "error_code": None,
         "error_reason": None,
     }
+    ours = messages_table.c.claimed_at == claimed_at if claimed_at is not None else None
     with ctx.engine.begin() as conn:
-        if not repo.transition(conn, message_id, Status.SENT, now, only_from=[Status.SENDING], **fields):
+        moved = repo.transition(
+            conn, message_id, Status.SENT, now, only_from=[Status.SENDING], extra_where=ours, **fields
+        )
+        if not moved:
             # A delivery callback overtook us; keep its status, but remember the provider id.
             conn.execute(
                 messages_table.update()
@@ -395,9 +449,14 @@ def backoff_seconds(ctx: Context, attempt: int) -> float:
 
 
 def record_failure(ctx: Context, row: RowMapping, error: ProviderError) -> Outcome:
+    """Retry later, fail for good, or (outcome unknown) leave it to recovery to ask the provider."""
     now = ctx.clock()
     reason = TWILIO_ERROR_REASONS.get(error.code, error.message)
     attempts = int(row["attempts"])
+    if error.code == UNKNOWN_OUTCOME:
+        log.warning("provider outcome unknown; recovery will ask", extra={"message_id": row["id"]})
+        return Outcome(Status.SENDING.value)
+    ours = messages_table.c.claimed_at == row["claimed_at"]
     with ctx.engine.begin() as conn:
         if error.retryable and attempts < ctx.settings.max_attempts:
             delay = backoff_seconds(ctx, attempts)
@@ -407,6 +466,7 @@ def record_failure(ctx: Context, row: RowMapping, error: ProviderError) -> Outco
                 Status.SCHEDULED,
                 now,
                 only_from=[Status.SENDING],
+                extra_where=ours,
                 detail=f"attempt {attempts} failed ({error.code}); retry in {delay:.1f}s",
                 send_at=now + timedelta(seconds=delay),
                 error_code=error.code,
@@ -420,6 +480,7 @@ def record_failure(ctx: Context, row: RowMapping, error: ProviderError) -> Outco
             Status.FAILED,
             now,
             only_from=[Status.SENDING],
+            extra_where=ours,
             detail=detail,
             error_code=error.code,
             error_reason=reason,
@@ -524,6 +585,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, message_id = raw.split("|", 1)
-        return datetime.fromisoformat(created), message_id
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None:
+            raise ValueError("naive time in cursor")
+        return when, message_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed([FieldError("/cursor", "not a cursor this API returned")]) from exc

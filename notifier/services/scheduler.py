@@ -64,7 +64,13 @@ def dispatch_due(ctx: Context) -> int:
                 if not ids:
                     break
                 moved = repo.transition_many(
-                    conn, messages.c.id.in_(ids), Status.QUEUED, now, detail="due", enqueued_at=now
+                    conn,
+                    messages.c.id.in_(ids),
+                    Status.QUEUED,
+                    now,
+                    detail="due",
+                    only_from=[Status.SCHEDULED],  # a twin scheduler may have moved some on already
+                    enqueued_at=now,
                 )
             ring(ctx, lane, moved)
             total += len(moved)

@@ -77,10 +77,18 @@ def transition(
 
 
 def transition_many(
-    conn: Connection, condition: Any, new: Status, now: datetime, *, detail: str | None = None, **values: Any
+    conn: Connection,
+    condition: Any,
+    new: Status,
+    now: datetime,
+    *,
+    detail: str | None = None,
+    only_from: Iterable[Status] | None = None,
+    **values: Any,
 ) -> list[str]:
     """Move every message matching ``condition`` (and allowed to) to ``new``; return their ids."""
-    allowed = [s.value for s in sources_of(new)]
+    sources = set(sources_of(new)) if only_from is None else set(sources_of(new)) & set(only_from)
+    allowed = [s.value for s in sources]
     result = conn.execute(
         update(messages)
         .where(and_(condition, messages.c.status.in_(allowed)))

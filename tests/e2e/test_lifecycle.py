@@ -84,7 +84,7 @@ def test_killing_a_worker_mid_send_loses_nothing_and_sends_once(
     assert get(live_api, auth, message_id)["status"] == "sending"
     doomed.kill()  # SIGKILL while the provider call is in flight
     twilio.release(record=provider_took_it)
-    fast_recovery = {"NOTIFIER_STUCK_AFTER_SECONDS": "1"}
+    fast_recovery = {"NOTIFIER_STUCK_AFTER_SECONDS": "1", "NOTIFIER_PROVIDER_TIMEOUT_SECONDS": "0.3"}
     processes("worker", "--queues", "transactional", extra_env=fast_recovery)
     processes("scheduler", extra_env=fast_recovery)
     wait_for(lambda: get(live_api, auth, message_id)["status"] == "sent", timeout=30, what="recovered")

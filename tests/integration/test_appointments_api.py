@@ -285,3 +285,30 @@ def test_list_by_centre_and_time_range(client, headers, clock) -> None:
     ] == ["a"]
     naive = client.get("/v1/appointments", query_string={"from": "2026-12-03T00:00:00"}, headers=headers)
     assert naive.status_code == 422
+
+
+def test_a_versioned_appointment_refuses_a_change_without_a_version(client, headers, clock, ctx) -> None:
+    client.put("/v1/appointments/v-1", json=booking(version=3), headers=headers)
+    unversioned = {k: v for k, v in booking(starts_at="2026-12-04T14:00:00+09:00").items() if k != "version"}
+    assert client.put("/v1/appointments/v-1", json=unversioned, headers=headers).status_code == 409
+    assert client.get("/v1/appointments/v-1", headers=headers).json["starts_at"] == "2026-12-03T05:00:00Z"
+
+
+def test_a_reminder_that_reaches_its_claim_in_quiet_hours_is_dropped(
+    client, headers, clock, ctx, twilio
+) -> None:
+    body = client.put(
+        "/v1/appointments/q-1", json=booking(starts_at="2026-12-03T09:00:00+09:00"), headers=headers
+    ).json
+    moved = next(
+        m
+        for m in body["messages"]
+        if m["purpose"] == "reminder" and m["send_at"].startswith("2026-12-02T11:59")
+    )
+    clock.now = datetime.fromisoformat(moved["send_at"].replace("Z", "+00:00"))
+    dispatch_due(ctx)
+    clock.advance(2 * 60)  # a backlog: the worker gets to it at 21:01
+    assert deliver(ctx, moved["id"]).status == "skipped"
+    shown = client.get("/v1/appointments/q-1", headers=headers).json
+    assert next(m for m in shown["messages"] if m["id"] == moved["id"])["status"] == "expired"
+    assert twilio.requests == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email.policy
+from dataclasses import replace
+from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
@@ -69,11 +71,104 @@ def test_temporary_provider_errors_are_retried_with_backoff(ctx, post, twilio, s
     assert row["send_at"] > row["claimed_at"]
 
 
-def test_network_errors_are_retried(ctx, post, twilio) -> None:
-    message_id = post(message_body())
-    twilio.drop_next()
+def test_a_provider_that_cannot_be_reached_is_retried(settings, clean_db) -> None:
+    from notifier.config import TwilioSettings
+
+    unreachable = replace(settings.twilio, base_url="http://127.0.0.1:9")
+    ctx = with_shipped(bootstrap.build(settings.with_overrides(twilio=unreachable), engine=clean_db))
+    message_id = accept(ctx, message_body())
     assert deliver(ctx, message_id).status == "scheduled"
     assert status_of(ctx, message_id)["error_code"] == "network"
+    assert isinstance(unreachable, TwilioSettings)
+
+
+def test_a_dropped_answer_is_not_retried_blindly_recovery_asks_twilio(ctx, post, twilio) -> None:
+    """The request reached Twilio but the answer never came: resending could double it."""
+    from notifier.services.scheduler import recover_stuck
+
+    message_id = post(message_body())
+    twilio.drop_next()  # the fake drops the request without recording it
+    assert deliver(ctx, message_id).status == "sending"
+    assert status_of(ctx, message_id)["status"] == "sending"
+    ctx.clock = FrozenClock(ctx.clock() + ctx.settings.stuck_after + timedelta(seconds=1))
+    assert recover_stuck(ctx) == (0, 1)  # Twilio says it never took it: queued again, once
+    assert deliver(ctx, message_id).status == "sent"
+    assert len(twilio.messages) == 1
+
+
+def test_a_timed_out_request_twilio_did_take_is_recorded_as_sent_not_resent(
+    settings, clean_db, twilio
+) -> None:
+    from notifier.services.scheduler import recover_stuck
+
+    ctx = with_shipped(bootstrap.build(settings.with_overrides(provider_timeout=0.3), engine=clean_db))
+    message_id = accept(ctx, message_body())
+    twilio.latency = 1.0  # Twilio takes it, but answers after our timeout
+    assert deliver(ctx, message_id).status == "sending"
+    twilio.latency = 0.0
+    [taken] = twilio.wait_for_messages(1)
+    ctx.clock = FrozenClock(ctx.clock() + ctx.settings.stuck_after + timedelta(seconds=1))
+    assert recover_stuck(ctx) == (1, 0)
+    row = status_of(ctx, message_id)
+    assert (row["status"], row["provider_message_id"]) == ("sent", taken.sid)
+    assert len(twilio.requests) == 1
+
+
+def test_a_late_result_from_a_worker_whose_claim_was_taken_over_is_ignored(ctx, post, twilio) -> None:
+    from notifier.channels.base import Accepted
+    from notifier.services.messages import claim, record_accepted
+    from notifier.services.scheduler import recover_stuck
+
+    message_id = post(message_body())
+    first = claim(ctx, message_id)  # worker A, then silence
+    ctx.clock = FrozenClock(ctx.clock() + ctx.settings.stuck_after + timedelta(seconds=1))
+    recover_stuck(ctx)
+    assert deliver(ctx, message_id).status == "sent"  # worker B
+    record_accepted(ctx, message_id, Accepted("twilio", "SM-late"), claimed_at=first["claimed_at"])
+    assert status_of(ctx, message_id)["provider_message_id"] == twilio.messages[0].sid
+
+
+def test_an_email_whose_answer_was_lost_is_left_to_recovery(ctx, post, smtp) -> None:
+    message_id = post(email_body())
+    smtp.drop_next()  # the connection closes after the data, before the server's answer
+    assert deliver(ctx, message_id).status == "sending"
+    assert status_of(ctx, message_id)["status"] == "sending"
+
+
+def test_a_message_recovered_past_its_attempt_bound_fails_instead_of_looping(ctx, post, twilio) -> None:
+    from sqlalchemy import update
+
+    message_id = post(message_body())
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            update(messages).where(messages.c.id == message_id).values(attempts=ctx.settings.max_attempts)
+        )
+    assert deliver(ctx, message_id).status == "skipped"
+    row = status_of(ctx, message_id)
+    assert (row["status"], row["error_code"]) == ("failed", "attempts_exhausted")
+    assert twilio.requests == []
+
+
+def test_client_data_cannot_smuggle_email_headers(client, auth, ctx) -> None:
+    body = email_body()
+    body["data"]["_headers"] = {"Bcc": "everyone@example.com"}
+    response = client.post("/v1/messages", json=body, headers=auth)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["pointer"] == "/data"
+
+
+def accept(ctx, body):
+    from notifier.schemas import MessageIn
+    from notifier.services.messages import accept_message
+
+    return accept_message(ctx, "owner", MessageIn.model_validate(body), body, None)[1]["id"]
+
+
+def with_shipped(ctx):
+    from notifier.services.setup import load_shipped_data, wire
+
+    load_shipped_data(ctx)
+    return wire(ctx)
 
 
 def test_retries_stop_after_the_bound_and_the_message_fails(ctx, post, twilio) -> None:

@@ -203,3 +203,36 @@ def test_list_is_cursor_paged_and_filtered(client, auth) -> None:
 def test_unknown_routes_and_methods_are_problems_too(client, auth) -> None:
     assert_problem(client.get("/v1/nothing-here", headers=auth), 404)
     assert_problem(client.delete("/v1/messages", headers=auth), 405)
+
+
+def test_senders_must_be_registered(client, auth, ctx) -> None:
+    unregistered = message_body(
+        center={"name": "가짜센터", "phone": "02-123-4567", "sms_sender": "02-999-9999"}
+    )
+    assert_problem(client.post("/v1/messages", json=unregistered, headers=auth), 422, "/center/sms_sender")
+    overriding = message_body(center={"code": "seosan", "sms_sender": "054-440-3396"})
+    assert_problem(client.post("/v1/messages", json=overriding, headers=auth), 422, "/center/sms_sender")
+    spoofed = email_body(center={"name": "센터", "email_sender": "ceo@bank.example"})
+    assert_problem(client.post("/v1/messages", json=spoofed, headers=auth), 422, "/center/email_sender")
+    assert count(ctx) == 0
+    registered_elsewhere = message_body(
+        center={"name": "구미", "phone": "054-440-3396", "sms_sender": "054-440-3396"}
+    )
+    assert client.post("/v1/messages", json=registered_elsewhere, headers=auth).status_code == 202
+
+
+def test_cursors_with_naive_times_and_sends_too_far_ahead_are_422(client, auth) -> None:
+    import base64
+
+    naive = base64.urlsafe_b64encode(b"2026-01-01T00:00:00|x").decode().rstrip("=")
+    assert_problem(client.get("/v1/messages", query_string={"cursor": naive}, headers=auth), 422, "/cursor")
+    far = message_body(send_at="9999-12-31T23:59:59+00:00")
+    assert_problem(client.post("/v1/messages", json=far, headers=auth), 422, "/send_at")
+
+
+def test_the_outbox_is_hidden_once_any_provider_is_configured(client, settings, clean_db) -> None:
+    from notifier import bootstrap, create_app
+
+    assert client.get("/outbox").status_code == 404  # this test setup has Twilio and SMTP
+    trial = bootstrap.build(settings.with_overrides(twilio=None, smtp=None), engine=clean_db)
+    assert create_app(ctx=trial).test_client().get("/outbox").status_code == 200

@@ -131,3 +131,17 @@ def test_an_unreachable_broker_loses_nothing(ctx, clock) -> None:
     clock.advance(ctx.settings.requeue_after.total_seconds() + 1)
     scheduler.tick(ctx)
     assert delivered == [message_id]
+
+
+def test_a_twin_schedulers_late_update_cannot_pull_a_claimed_message_back(ctx, clock, rung) -> None:
+    from notifier.domain.status import Status
+    from notifier.storage.tables import messages
+
+    message_id = accept(ctx, message_body())
+    claim(ctx, message_id)  # a worker has it
+    with ctx.engine.begin() as conn:  # the twin scheduler's UPDATE, from its stale SELECT
+        moved = repo.transition_many(
+            conn, messages.c.id.in_([message_id]), Status.QUEUED, clock.now, only_from=[Status.SCHEDULED]
+        )
+    assert moved == []
+    assert status(ctx, message_id) == "sending"

@@ -65,6 +65,7 @@ def test_postgres_urls_use_psycopg_3() -> None:
     ("url", "expected"),
     [
         ("smtp://mail.example.org", SmtpSettings("mail.example.org", 25)),
+        ("smtp://mail.example.org?timeout=3", SmtpSettings("mail.example.org", 25, timeout=3.0)),
         (
             "smtp://user%40x:p%3Ass@mail.example.org:587?starttls=true",
             SmtpSettings("mail.example.org", 587, "user@x", "p:ss", starttls=True),
@@ -86,3 +87,22 @@ def test_smtp_url_refuses_both_tls_modes_and_unknown_options() -> None:
 def test_smtp_credentials_smtplib_cannot_send_are_refused_at_start_up() -> None:
     with pytest.raises(ConfigError, match="ASCII"):
         SmtpSettings.parse("smtp://mailer:%EB%B9%84%EB%B0%80@mail.example.org")
+
+
+def test_recovery_cannot_be_set_to_act_while_a_provider_call_may_still_run() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, "NOTIFIER_STUCK_AFTER_SECONDS": "20"})  # provider timeout 10 s
+    assert error.value.variable == "NOTIFIER_STUCK_AFTER_SECONDS"
+    fast = Settings.from_env(
+        {**BASE, "NOTIFIER_STUCK_AFTER_SECONDS": "1", "NOTIFIER_PROVIDER_TIMEOUT_SECONDS": "0.3"}
+    )
+    assert fast.provider_timeout == 0.3
+    with pytest.raises(ConfigError, match="NOTIFIER_STUCK_AFTER_SECONDS"):
+        Settings.from_env(
+            {
+                **BASE,
+                "NOTIFIER_STUCK_AFTER_SECONDS": "1",
+                "NOTIFIER_PROVIDER_TIMEOUT_SECONDS": "0.3",
+                "NOTIFIER_SMTP_URL": "smtp://mail.example.org?timeout=30",
+            }
+        )
