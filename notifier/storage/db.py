@@ -15,6 +15,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Build an engine; SQLite gets WAL and a busy timeout so several processes can share it."""
+    # Errors must not carry query parameters (names, numbers, message bodies) into logs.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -59,3 +59,20 @@ def test_request_log_names_the_route_never_the_link_token(caplog) -> None:
     assert '"route": "/a/<token>"' in line
     assert "secret-token-value" not in line
     assert "01012345678" not in line
+
+
+def test_database_errors_do_not_carry_personal_data_into_logs(tmp_path) -> None:
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from notifier.storage.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (phone TEXT UNIQUE)"))
+        conn.execute(text("INSERT INTO t VALUES (:p)"), {"p": "+821012345678"})
+    with pytest.raises(IntegrityError) as error, engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (:p)"), {"p": "+821012345678"})
+    assert "12345678" not in str(error.value)
+    engine.dispose()
