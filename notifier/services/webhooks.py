@@ -34,6 +34,7 @@ MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 5.0
 STUCK_AFTER = timedelta(minutes=2)
 BATCH = 100
+SETTLE = timedelta(seconds=10)  # longer than any transaction that writes message history
 SIGNATURE_HEADER = "Notifier-Signature"
 
 
@@ -144,7 +145,13 @@ def emit_message_events(ctx: Context) -> int:
             .order_by(message_events.c.id)
             .limit(1000)
         )
-        rows = list(conn.execute(query).mappings())
+        rows = []
+        for row in conn.execute(query).mappings():
+            # Ids are taken in insert order but become visible in commit order: stop at the first
+            # recent event, so one whose transaction commits a moment later is not skipped.
+            if row["at"] > now - SETTLE:
+                break
+            rows.append(row)
         emitted = 0
         for row in rows:
             if row["owner"] in subscribed:
