@@ -104,6 +104,8 @@ def contact_for(
     latest = conn.execute(query.order_by(messages.c.created_at.desc()).limit(1)).mappings().first()
     code = next((p["center"] for p in person if p["center"]), None) or center_code
     center: dict[str, str] = {"code": code} if code else dict(latest["center"] or {}) if latest else {}
+    if center.get("code"):  # a registered centre: its registration supplies the senders
+        center = {"code": center["code"]}
     if not center and texted:
         found = conn.execute(select(centers_table.c.code).where(centers_table.c.sms_sender == texted)).first()
         center = {"code": found.code} if found else {}
