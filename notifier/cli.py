@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -17,6 +18,8 @@ import click
 from notifier import bootstrap, logs
 from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE, Settings
 from notifier.errors import ConfigError
+
+log = logging.getLogger("notifier.scheduler")
 
 
 def settings_or_exit() -> Settings:
@@ -117,7 +120,7 @@ def api(bind: str, workers: int) -> None:
     os.execvp(  # noqa: S606 - replace this process with gunicorn
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-         "--access-logfile", "-", "notifier:create_app()"],
+         "notifier:create_app(configure_logging=True)"],
     )
 
 
@@ -162,9 +165,9 @@ def scheduler(once: bool) -> None:
         try:
             report = tick(ctx)
             if any(vars(report).values()):
-                click.echo(json.dumps({"tick": {k: v for k, v in vars(report).items() if v}}), err=True)
-        except Exception as exc:  # keep ticking; the next tick retries
-            click.echo(f"scheduler tick failed: {exc!r}", err=True)
+                log.info("tick", extra={k: v for k, v in vars(report).items() if v})
+        except Exception:  # keep ticking; the next tick retries. Logged through the masking formatter.
+            log.exception("scheduler tick failed")
         if once:
             return
         time.sleep(max(0.0, settings.scheduler_interval - (time.monotonic() - started)))
@@ -235,6 +238,164 @@ def demo_data() -> dict[str, Any]:
             "link": "",
         }
     }
+
+
+@main.group()
+def templates() -> None:
+    """Message templates: list them, preview what a recipient would get."""
+
+
+@templates.command("list")
+def templates_list() -> None:
+    """List every template at its current version."""
+    from notifier.services import template_library
+
+    with command_context() as ctx:
+        items = template_library.list_templates(ctx)["items"]
+    if not items:
+        click.echo("no templates; `notifier db upgrade` loads the shipped ones")
+    width = max((len(item["key"]) for item in items), default=0)
+    for item in items:
+        click.echo(
+            f"{item['key']:<{width}}  v{item['version']:<3} {item['purpose']:<20} "
+            f"{','.join(item['channels']):<9} {','.join(item['locales']):<6} {item['description']}"
+        )
+
+
+@templates.command("preview")
+@click.argument("key")
+@click.option("--data", "data_json", default=None, help="JSON object of values (default: the sample data)")
+@click.option("--channel", type=click.Choice(["sms", "email"]), default="sms", show_default=True)
+@click.option("--locale", default="ko", show_default=True)
+@click.option("--advertising", is_flag=True, help="apply the (광고) markings with a placeholder opt-out line")
+@click.option("--version", type=click.IntRange(min=1), default=None, help="default: the current version")
+def templates_preview(
+    key: str, data_json: str | None, channel: str, locale: str, advertising: bool, version: int | None
+) -> None:
+    """Print what one recipient would get (JSON), exactly as `POST /v1/templates/KEY/preview`."""
+    from notifier.errors import NotifierError, ValidationFailed
+    from notifier.services import template_library
+
+    data = None
+    if data_json is not None:
+        try:
+            data = json.loads(data_json)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from exc
+        if not isinstance(data, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--data")
+    with command_context() as ctx:
+        try:
+            result = template_library.preview(
+                ctx, key, channel=channel, locale=locale, data=data, advertising=advertising, version=version
+            )
+        except NotifierError as exc:  # say why, one line per field
+            errors = exc.errors if isinstance(exc, ValidationFailed) else []
+            lines = [f"{exc.title}: {exc.detail}", *(f"  {e.pointer or '/'}: {e.detail}" for e in errors)]
+            raise click.ClickException("\n".join(lines)) from exc
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@main.group()
+def campaign() -> None:
+    """Campaigns: check a recipient list, start it, watch it (as owner ``admin-cli`` by default)."""
+
+
+@contextmanager
+def campaign_context() -> Iterator[bootstrap.Context]:
+    """A command context that can ring the workers, with every feature hook wired."""
+    from notifier.services.setup import wire
+    from notifier.tasks import create_celery, make_enqueue
+
+    with command_context() as ctx:
+        ctx.enqueue = make_enqueue(create_celery(ctx.settings))
+        yield wire(ctx)
+
+
+def problem_exit(exc: Any) -> click.ClickException:
+    """A service refusal (NotifierError) as a one-line-per-field message."""
+    fields = (f"  {e.pointer or '/'}: {e.detail}" for e in getattr(exc, "errors", []))
+    return click.ClickException("\n".join([f"{exc.title}: {exc.detail}", *fields]))
+
+
+@campaign.command("create")
+@click.option("--name", required=True)
+@click.option("--template", required=True)
+@click.option("--category", type=click.Choice(["informational", "advertising"]), required=True)
+@click.option("--center", required=True, help="code of the sending centre")
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False), required=True)
+@click.option("--opt-out-number", default=None, help="free 080 number; required for advertising SMS")
+@click.option("--channel", type=click.Choice(["sms", "email", "auto"]), default="auto", show_default=True)
+@click.option("--data", "data_json", default=None, help="JSON object of values common to all")
+@click.option("--owner", default="admin-cli", show_default=True)
+def campaign_create(name: str, template: str, category: str, center: str, csv_path: str,
+                    opt_out_number: str | None, channel: str, data_json: str | None, owner: str) -> None:
+    """Check a CSV list and store the campaign as a draft; prints the report, the id last."""
+    from pydantic import ValidationError
+
+    from notifier.errors import NotifierError
+    from notifier.services import campaigns
+
+    try:
+        spec = campaigns.CampaignIn.model_validate({
+            "name": name, "template": template, "category": category, "center": center, "channel": channel,
+            "opt_out_number": opt_out_number, "data": json.loads(data_json) if data_json else {}})
+    except (ValidationError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    with campaign_context() as ctx, open(csv_path, "rb") as stream:
+        try:
+            view = campaigns.create_campaign(ctx, owner, spec, stream)
+        except NotifierError as exc:
+            raise problem_exit(exc) from exc
+    click.echo("\n".join(campaigns.report_lines(view)))
+    click.echo(view["id"])
+
+
+@campaign.command("start")
+@click.argument("campaign_id")
+@click.option("--at", default=None, help="ISO time with a UTC offset, e.g. 2026-12-01T10:00:00+09:00")
+@click.option("--owner", default="admin-cli", show_default=True)
+def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
+    """Start a draft now, or at --at."""
+    from datetime import datetime
+
+    from notifier.errors import NotifierError
+    from notifier.services import campaigns
+
+    try:
+        when = datetime.fromisoformat(at) if at is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from exc
+    if when is not None and when.tzinfo is None:
+        raise click.BadParameter("give a UTC offset, e.g. +09:00", param_hint="--at")
+    with campaign_context() as ctx:
+        try:
+            view = campaigns.start_campaign(ctx, owner, campaign_id, when)
+        except NotifierError as exc:
+            raise problem_exit(exc) from exc
+    click.echo(campaigns.progress_line(view))
+
+
+@campaign.command("status")
+@click.argument("campaign_id")
+@click.option("--watch", is_flag=True, help="redraw the progress line until the campaign ends")
+@click.option("--owner", default="admin-cli", show_default=True)
+def campaign_status(campaign_id: str, watch: bool, owner: str) -> None:
+    """Show a campaign's progress (counts by message status)."""
+    from notifier.errors import NotifierError
+    from notifier.services import campaigns
+
+    with command_context() as ctx:
+        while True:
+            try:
+                view = campaigns.get_campaign(ctx, owner, campaign_id)
+            except NotifierError as exc:
+                raise problem_exit(exc) from exc
+            ended = not watch or view["status"] in ("finished", "cancelled", "draft")
+            click.echo("\r" + campaigns.progress_line(view), nl=ended)
+            if ended:
+                break
+            time.sleep(1.0)
 
 
 if __name__ == "__main__":

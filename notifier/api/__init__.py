@@ -6,12 +6,41 @@ import os
 
 from flask import Flask
 
-from notifier.api import centers, health, messages, openapi, outbox, problems, templates, webhooks
+from notifier.api import (
+    appointments,
+    campaigns,
+    centers,
+    health,
+    messages,
+    openapi,
+    outbox,
+    problems,
+    recipient_page,
+    request_log,
+    recipients,
+    templates,
+    unsubscribe,
+    webhooks,
+)
 
 
 def register_api(app: Flask) -> None:
     problems.register(app)
-    for module in (health, messages, centers, templates, webhooks, outbox, openapi):
+    request_log.register(app)
+    for module in (
+        health,
+        messages,
+        centers,
+        appointments,
+        campaigns,
+        recipient_page,
+        recipients,
+        unsubscribe,
+        templates,
+        webhooks,
+        outbox,
+        openapi,
+    ):
         app.register_blueprint(module.bp)
     if os.environ.get("NOTIFIER_BENCH_ENDPOINTS") == "1":  # bench/intake.py only
         from notifier.api import bench

@@ -9,8 +9,11 @@ from typing import Any
 from flask import Blueprint
 from pydantic import BaseModel
 
+from notifier.api import openapi_appointments
+from notifier.api.recipients import OptOutIn, RecipientPut
 from notifier.api.templates import PreviewIn, TemplateIn
 from notifier.schemas import MessageIn
+from notifier.services.campaigns import CampaignIn, SendTestIn, StartIn
 
 bp = Blueprint("openapi", __name__)
 
@@ -18,6 +21,8 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "MessageIn": MessageIn,
     "TemplateIn": TemplateIn,
     "PreviewIn": PreviewIn,
+    "RecipientPut": RecipientPut,
+    "OptOutIn": OptOutIn,
 }
 TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
 
@@ -221,6 +226,49 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
             "text": {"type": "string"},
         },
     },
+    "Recipient": {
+        "type": "object",
+        "required": ["external_id", "name", "phone", "email", "locale", "center", "tags", "consents",
+                     "consent_valid", "created_at", "updated_at"],
+        "properties": {
+            "external_id": {"type": "string"},
+            "name": {"type": "string"},
+            "phone": {"type": ["string", "null"], "description": "E.164 mobile number"},
+            "email": {"type": ["string", "null"], "description": "lower-cased"},
+            "locale": {"type": "string"},
+            "center": {"type": ["string", "null"], "description": "centre code"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "consents": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": ["object", "null"],
+                    "properties": {"given_at": TIMESTAMP, "reconfirmed_at": TIMESTAMP},
+                },
+            },
+            "consent_valid": {
+                "type": "object",
+                "description": "computed now: given or re-confirmed less than 2 years ago",
+                "additionalProperties": {"type": "boolean"},
+            },
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        },
+    },
+    "OptOut": {
+        "type": "object",
+        "required": ["id", "channel", "address", "scope", "source", "created_at", "suppressed_messages",
+                     "confirmation_message_id"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "channel": {"enum": ["sms", "email"]},
+            "address": {"type": "string", "description": "masked; only a keyed hash is stored"},
+            "scope": {"enum": ["advertising", "all"]},
+            "source": {"type": "string"},
+            "created_at": TIMESTAMP,
+            "suppressed_messages": {"type": "integer", "description": "pending messages suppressed now"},
+            "confirmation_message_id": {"type": ["string", "null"], "description": "the confirmation sent"},
+        },
+    },
 }
 
 
@@ -229,6 +277,7 @@ def _problems(*codes: int) -> dict[str, Any]:
         400: "Malformed JSON", 401: "Missing or unknown API key", 403: "The key lacks the scope",
         404: "Unknown resource", 409: "Conflict", 413: "Body too large", 415: "Not JSON",
         422: "Invalid input; `errors` names each field by JSON pointer",
+        410: "Gone: the link stopped working after the appointment",
         503: "A dependency is unreachable",
     }
     return {
@@ -379,6 +428,99 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/v1/recipients/{external_id}": {
+        "put": {
+            "summary": "Create or replace a recipient and its advertising consents",
+            "description": "Stored per key owner. The phone must be a mobile number (stored E.164); "
+            "consent timestamps need a UTC offset and may not lie in the future. Consent counts for "
+            "2 years from the later of `given_at` and `reconfirmed_at`.",
+            "security": [{"apiKey": ["campaigns"]}],
+            "parameters": [
+                {"name": "external_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecipientPut"}}},
+            },
+            "responses": {
+                "200": _json("Recipient", "Replaced"),
+                "201": _json("Recipient", "Created (also after an erasure)"),
+                **_problems(400, 401, 403, 413, 415, 422),
+            },
+        },
+        "get": {
+            "summary": "A recipient, with `consent_valid` computed now",
+            "security": [{"apiKey": ["campaigns"]}],
+            "parameters": [
+                {"name": "external_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "responses": {"200": _json("Recipient", "The recipient"), **_problems(401, 403, 404)},
+        },
+        "delete": {
+            "summary": "Erase a recipient's personal data",
+            "description": "Name, phone, email, tags and consents are erased; opt-outs (stored as keyed "
+            "hashes) keep blocking. Repeating the DELETE is a 204 again; an id never stored is a 404.",
+            "security": [{"apiKey": ["campaigns"]}],
+            "parameters": [
+                {"name": "external_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "responses": {"204": {"description": "Erased"}, **_problems(401, 403, 404)},
+        },
+    },
+    "/v1/opt-outs": {
+        "post": {
+            "summary": "Opt a phone number or email address out",
+            "description": "Takes effect at once for every owner: pending messages it covers are "
+            "suppressed now, later ones when a worker claims them. `advertising` covers advertising "
+            "messages; `all` every campaign message too. A person's own appointment messages "
+            "(confirmation, reminder, change, cancellation) are never suppressed. The person gets a "
+            "confirmation on the same channel from their recipient record's centre, else `center`, else "
+            "the centre of the latest message to them (none if nobody ever wrote to them). An opt-out "
+            "already in force is answered with 200 and confirmed no second time.",
+            "security": [{"apiKey": ["campaigns"]}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OptOutIn"}}},
+            },
+            "responses": {
+                "200": _json("OptOut", "Already in force"),
+                "201": _json("OptOut", "Recorded"),
+                **_problems(400, 401, 403, 413, 415, 422),
+            },
+        }
+    },
+    "/u/{token}": {
+        "get": {
+            "summary": "Unsubscribe page (HTML, Korean); changes nothing",
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "HTML page"}, "404": {"description": "Unknown link (HTML)"}},
+        },
+        "post": {
+            "summary": "One-click unsubscribe (RFC 8058); no login, no cookie",
+            "description": "The signed token is the credential. `List-Unsubscribe=One-Click` gets a "
+            "plain-text answer, the page's own form an HTML page.",
+            "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"description": "Opted out"}, "404": {"description": "Unknown link"}},
+        },
+    },
+    "/webhooks/twilio/inbound": {
+        "post": {
+            "summary": "Incoming SMS (signed with X-Twilio-Signature)",
+            "description": "`수신거부`, `거부` or `STOP` (any case; spaces ignored) opts the sender out of "
+            "everything (`all`). Any other text changes nothing. Answers empty TwiML.",
+            "parameters": [
+                {
+                    "name": "X-Twilio-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"description": "Empty TwiML (text/xml)"}, **_problems(403)},
+        }
+    },
     "/healthz": {"get": {"summary": "Process alive", "responses": {"200": {"description": "ok"}}}},
     "/readyz": {
         "get": {
@@ -389,6 +531,197 @@ PATHS: dict[str, Any] = {
     "/outbox": {"get": {"summary": "Sandbox outbox (HTML, sandbox mode only)", "responses": {"200": {"description": "HTML page"}, **_problems(404)}}},
     "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
 }
+
+
+# ---- campaigns -----------------------------------------------------------------------------
+
+_CAMPAIGN_ID = [{"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_CAMPAIGN_SECURITY = [{"apiKey": ["campaigns"]}]
+RESPONSE_SCHEMAS["CampaignReport"] = {
+    "type": "object",
+    "description": "What the list held. SMS sizes are estimated by rendering one row per shape "
+    "(channel, locale, which values are filled in and their lengths); workers render every message.",
+    "required": ["rows", "usable", "rejected", "duplicates_merged", "excluded_opted_out",
+                 "excluded_no_consent", "sms", "lms", "segments", "email"],
+    "properties": {
+        "rows": {"type": "integer", "description": "rows read (blank lines not counted)"},
+        "usable": {"type": "integer", "description": "distinct recipients that will get a message"},
+        "rejected": {
+            "type": "object",
+            "required": ["count", "items"],
+            "properties": {
+                "count": {"type": "integer"},
+                "items": {
+                    "type": "array",
+                    "description": "the first 100; all of them at rejections.csv",
+                    "items": {
+                        "type": "object",
+                        "required": ["row", "reason"],
+                        "properties": {
+                            "row": {"type": "integer", "description": "CSV: spreadsheet row (header = 1); "
+                                    "inline: index in `recipients`; filter: position from 1"},
+                            "reason": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+        "duplicates_merged": {"type": "integer"},
+        "excluded_opted_out": {"type": "integer"},
+        "excluded_no_consent": {"type": "integer", "description": "advertising only"},
+        "sms": {"type": "integer"},
+        "lms": {"type": "integer"},
+        "segments": {"type": "integer", "description": "Twilio segments, all SMS/LMS together"},
+        "email": {"type": "integer"},
+        "sizes_estimated_from": {"type": "string"},
+    },
+}
+RESPONSE_SCHEMAS["Campaign"] = {
+    "type": "object",
+    "required": ["id", "name", "status", "category", "channel", "template", "center", "counts",
+                 "progress", "report", "created_at"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "name": {"type": "string"},
+        "status": {"enum": ["draft", "scheduled", "running", "finished", "cancelled"]},
+        "category": {"enum": ["informational", "advertising"]},
+        "channel": {"enum": ["sms", "email", "auto"]},
+        "template": {
+            "type": "object",
+            "properties": {"key": {"type": "string"}, "version": {"type": "integer"}},
+        },
+        "center": {"type": ["string", "null"]},
+        "source": {"enum": ["csv", "inline", "filter"]},
+        "opt_out_number": {"type": ["string", "null"], "description": "E.164 of the free 080 number"},
+        "rate_per_second": {"type": ["number", "null"]},
+        "send_at": TIMESTAMP,
+        "created_at": TIMESTAMP,
+        "started_at": TIMESTAMP,
+        "finished_at": TIMESTAMP,
+        "cancelled_at": TIMESTAMP,
+        "counts": {"type": "object", "description": "messages by status",
+                   "additionalProperties": {"type": "integer"}},
+        "progress": {
+            "type": "object",
+            "properties": {"total": {"type": "integer"}, "done": {"type": "integer"}},
+        },
+        "report": {"$ref": "#/components/schemas/CampaignReport"},
+    },
+}
+RESPONSE_SCHEMAS["CampaignTestSend"] = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}},
+}
+REQUEST_MODELS.update({"CampaignIn": CampaignIn, "StartIn": StartIn, "SendTestIn": SendTestIn})
+PATHS.update({
+    "/v1/campaigns": {
+        "post": {
+            "summary": "Create a campaign as a draft and get its validation report",
+            "description": "JSON with inline `recipients` or a `filter` over stored recipients, or "
+            "multipart/form-data with a CSV `file` (header row: `phone`, `email`, `name`, `locale` "
+            "and template values; UTF-8, UTF-8 with BOM or CP949) and the other fields as form "
+            "fields (`data` as a JSON string). Up to 1,000,000 rows and NOTIFIER_MAX_UPLOAD_BYTES. "
+            "Nothing is sent until the campaign is started.",
+            "security": _CAMPAIGN_SECURITY,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/CampaignIn"}},
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file", "name", "template", "category", "center"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "name": {"type": "string"},
+                                "template": {"type": "string"},
+                                "category": {"enum": ["informational", "advertising"]},
+                                "center": {"type": "string"},
+                                "channel": {"enum": ["sms", "email", "auto"]},
+                                "data": {"type": "string", "description": "a JSON object"},
+                                "opt_out_number": {"type": "string"},
+                                "rate_per_second": {"type": "number"},
+                            },
+                        }
+                    },
+                },
+            },
+            "responses": {"201": _json("Campaign", "The draft and its report"),
+                          **_problems(400, 401, 403, 413, 415, 422)},
+        }
+    },
+    "/v1/campaigns/{campaign_id}": {
+        "get": {
+            "summary": "A campaign: status, message counts by status, progress and report",
+            "security": _CAMPAIGN_SECURITY,
+            "parameters": _CAMPAIGN_ID,
+            "responses": {"200": _json("Campaign", "The campaign"), **_problems(401, 403, 404)},
+        }
+    },
+    "/v1/campaigns/{campaign_id}/messages": {
+        "get": {
+            "summary": "The campaign's messages, newest first",
+            "security": _CAMPAIGN_SECURITY,
+            "parameters": [
+                *_CAMPAIGN_ID,
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {"200": _json("MessageList", "One page"), **_problems(401, 403, 404, 422)},
+        }
+    },
+    "/v1/campaigns/{campaign_id}/rejections.csv": {
+        "get": {
+            "summary": "Every rejected row as CSV: row, reason, raw",
+            "security": _CAMPAIGN_SECURITY,
+            "parameters": _CAMPAIGN_ID,
+            "responses": {
+                "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                **_problems(401, 403, 404),
+            },
+        }
+    },
+    "/v1/campaigns/{campaign_id}/test": {
+        "post": {
+            "summary": "Send the message, as the first recipient would get it, to these addresses now",
+            "description": "Transactional lane, the campaign's category (so the (광고) markings "
+            "show), reference `campaign-test:{id}`.",
+            "security": _CAMPAIGN_SECURITY,
+            "parameters": _CAMPAIGN_ID,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/SendTestIn"}}}},
+            "responses": {"202": _json("CampaignTestSend", "The test messages"),
+                          **_problems(400, 401, 403, 404, 409, 415, 422)},
+        }
+    },
+    "/v1/campaigns/{campaign_id}/start": {
+        "post": {
+            "summary": "Start a draft now, or at `at` (with a UTC offset)",
+            "security": _CAMPAIGN_SECURITY,
+            "parameters": _CAMPAIGN_ID,
+            "requestBody": {"required": False, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/StartIn"}}}},
+            "responses": {"200": _json("Campaign", "Running or scheduled"),
+                          **_problems(400, 401, 403, 404, 409, 415, 422)},
+        }
+    },
+    "/v1/campaigns/{campaign_id}/cancel": {
+        "post": {
+            "summary": "Cancel: messages not yet handed to a worker are cancelled; sent ones stay sent",
+            "security": _CAMPAIGN_SECURITY,
+            "parameters": _CAMPAIGN_ID,
+            "responses": {"200": _json("Campaign", "Cancelled"), **_problems(401, 403, 404, 409)},
+        }
+    },
+})
+
+
+REQUEST_MODELS.update(openapi_appointments.MODELS)
+RESPONSE_SCHEMAS.update(openapi_appointments.SCHEMAS)
+PATHS.update(openapi_appointments.paths(_json, _problems))
 
 
 def document() -> dict[str, Any]:

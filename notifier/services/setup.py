@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notifier.bootstrap import Context
-from notifier.services import centers
+from notifier.services import appointments, campaigns, centers, suppression, webhooks
 from notifier.services.templates import load_directory
 from notifier.storage import templates as template_repo
 
@@ -19,6 +19,10 @@ def wire(ctx: Context) -> Context:
     ctx.extras.setdefault("claim_checks", [])
     ctx.extras.setdefault("tick_hooks", [])
     # feature registrations (one line each):
+    appointments.register(ctx)
+    webhooks.register(ctx)
+    suppression.register(ctx)
+    campaigns.register(ctx)
     return ctx
 
 

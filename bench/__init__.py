@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure the service, run by hand (see docs/benchmarks.md)."""

@@ -1,0 +1,536 @@
+"""Campaign benchmark: a CSV campaign through the real stack against a 50 ms Twilio fake.
+
+    .venv/bin/python -m bench.campaign                       # 10,000 then 100,000 recipients
+    .venv/bin/python -m bench.campaign --recipients 100000   # one size
+    .venv/bin/python -m bench.campaign --quick               # 2,000 recipients, to check it works
+
+For each size it starts everything afresh, as production runs it: ``notifier api`` (gunicorn),
+a bulk ``notifier worker`` (threads), a transactional worker, ``notifier scheduler`` and the
+Twilio fake as a separate process (``tests.fakes.twilio_server --latency-ms 50``). It uploads
+the list as CSV, starts the campaign, posts a transactional message every 0.5 s while it runs,
+and waits until the campaign is finished. Then, in the same run, it measures the ceiling: the
+same number of provider calls made directly with the same concurrency (threads in one
+process, the real twilio client), no queue and no database.
+
+Reported: upload time, messages per second and time to finish, the ceiling and the share of it
+reached, peak memory (VmHWM) of every process, and p50/p99 of the transactional messages'
+API-to-provider time (from the message's ``created_at`` to its ``sent`` event, so it includes
+the fake's 50 ms). Makes its own database ``notifier_bench_<random>`` (dropped at the end) and
+uses Redis database 13 under its own key prefix (deleted at the end); talks only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+SENDER = "+82416615676"
+TEMPLATE = "program_announcement_jobseekers"
+TRANSACTIONAL_EVERY = 0.5
+AIM_SHARE, AIM_P99_S, AIM_MEMORY_GROWTH = 0.60, 2.0, 0.30
+TRANSACTIONAL_BODY = {
+    "template": "appointment_confirmation",
+    "channel": "sms",
+    "center": {"code": "seosan"},
+    "data": {
+        "appointment": {
+            "kind": "in_depth_counseling",
+            "kind_label": "1:1 심층상담",
+            "when": "12월 3일(수) 오후 2시",
+            "duration": "50분",
+            "location": "서산고용복지+센터 2층 상담실",
+            "counselor": "김상담",
+            "link": "",
+        }
+    },
+}
+
+
+@dataclass
+class Result:
+    recipients: int
+    bulk_threads: int
+    bulk_processes: int
+    upload_s: float = 0.0
+    finish_s: float = 0.0
+    messages_per_s: float = 0.0
+    ceiling_per_s: float = 0.0
+    sent: int = 0
+    failed: int = 0
+    duplicates_at_provider: int = 0
+    transactional: int = 0
+    transactional_p50_s: float = 0.0
+    transactional_p99_s: float = 0.0
+    peak_mib: dict[str, float] = field(default_factory=dict)
+
+
+# ---- processes -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def peak_mib(pid: int) -> float:
+    """VmHWM (peak resident set) of a live process, in MiB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except OSError:
+                continue
+            if ppid == pid:
+                found.append(int(entry.name))
+    return found
+
+
+class Stack:
+    """The processes of one run, each with its log file; stopped in reverse order."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(
+        self, name: str, args: list[str], extra: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        with (self.logs / f"{name}.log").open("ab") as out:
+            proc = subprocess.Popen(
+                args, env={**self.env, **(extra or {})}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.procs[name] = proc
+        return proc
+
+    def notifier(self, name: str, *args: str, extra: dict[str, str] | None = None) -> None:
+        self.start(name, [sys.executable, "-m", "notifier", *args], extra)
+
+    def peaks(self) -> dict[str, float]:
+        result = {}
+        for name, proc in self.procs.items():
+            result[name] = peak_mib(proc.pid)
+            if name == "api":
+                for i, child in enumerate(sorted(children(proc.pid))):
+                    result[f"api worker {i + 1}"] = peak_mib(child)
+        return result
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def run_notifier(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "notifier", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"notifier {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def wait_until(check: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def healthy(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection(HOST, port, timeout=1)
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def environment(pg_url: str, redis_url: str, workdir: Path) -> Iterator[dict[str, str]]:
+    """A throwaway database and key prefix, and the environment that points at them."""
+    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
+    prefix = f"notifier-bench-{uuid.uuid4().hex[:10]}:"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "TWILIO_", "GUNICORN_"))}
+    env.update(
+        {
+            "NOTIFIER_DATABASE_URL": f"{pg_url.rsplit('/', 1)[0]}/{name}",
+            "NOTIFIER_BROKER_URL": redis_url,
+            "NOTIFIER_BROKER_KEY_PREFIX": prefix,
+            "NOTIFIER_SECRET_KEY": "bench",
+            "NOTIFIER_DATA_DIR": str(workdir / "instance"),
+            "NOTIFIER_LOG_LEVEL": "WARNING",
+        }
+    )
+    try:
+        yield env
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.unlink(key)
+        client.close()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---- one campaign --------------------------------------------------------------------------
+
+
+def write_list(path: Path, count: int) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["phone", "name", "deadline"])
+        for i in range(count):
+            writer.writerow([f"010-5{i // 10000:03d}-{i % 10000:04d}", f"구직자{i}", "12월 19일(금)"])
+
+
+def post_transactional(port: int, headers: dict[str, str], stop: threading.Event, ids: list[str]) -> None:
+    session = requests.Session()
+    n = 0
+    while not stop.wait(TRANSACTIONAL_EVERY):
+        body = {
+            **TRANSACTIONAL_BODY,
+            "to": {"phone": f"010-9{n // 10000:03d}-{n % 10000:04d}", "name": "홍길동"},
+        }
+        response = session.post(f"http://{HOST}:{port}/v1/messages", json=body, headers=headers, timeout=10)
+        if response.status_code == 202:
+            ids.append(response.json()["id"])
+        n += 1
+    session.close()
+
+
+def api_to_provider(database_url: str, ids: list[str]) -> list[float]:
+    """Seconds from each message's creation to its ``sent`` event, ascending."""
+    url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT m.created_at, e.at FROM messages m JOIN message_events e ON e.message_id = m.id "
+            "WHERE e.status = 'sent' AND m.id = ANY(%s)",
+            (ids,),
+        ).fetchall()
+    return sorted((at - created).total_seconds() for created, at in rows)
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def twilio_fake(stack: Stack, latency_ms: float) -> tuple[str, str, str]:
+    sid, token, port = "AC" + secrets.token_hex(16), secrets.token_hex(16), free_port()
+    stack.start(
+        "twilio fake",
+        [
+            sys.executable,
+            "-m",
+            "tests.fakes.twilio_server",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(latency_ms),
+            "--account-sid",
+            sid,
+            "--auth-token",
+            token,
+        ],
+    )
+    base = f"http://{HOST}:{port}"
+    url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
+    wait_until(lambda: _answers(url, sid, token), 30, "the Twilio fake")
+    return base, sid, token
+
+
+def _answers(url: str, sid: str, token: str) -> bool:
+    try:
+        return requests.get(url, auth=(sid, token), timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def provider_count(base: str, sid: str, token: str) -> tuple[int, int]:
+    """(messages the fake accepted, how many of them went to an address it had seen already)."""
+    url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json?PageSize=1000"
+    seen: dict[str, int] = {}
+    page = 0
+    while True:
+        got = requests.get(f"{url}&Page={page}", auth=(sid, token), timeout=30).json()
+        for item in got["messages"]:
+            seen[item["to"]] = seen.get(item["to"], 0) + 1
+        if not got.get("next_page_uri"):
+            break
+        page += 1
+    bulk = {to: n for to, n in seen.items() if to.startswith("+82105")}
+    return sum(bulk.values()), sum(n - 1 for n in bulk.values())
+
+
+def ceiling(base: str, sid: str, token: str, count: int, threads: int) -> float:
+    """Provider calls per second made directly: the real twilio client, same concurrency, nothing else."""
+    from notifier.channels.base import SmsRequest
+    from notifier.channels.twilio_sms import TwilioSender
+    from notifier.config import TwilioSettings
+
+    local = threading.local()
+
+    def send(i: int) -> None:
+        if not hasattr(local, "sender"):
+            local.sender = TwilioSender(TwilioSettings(sid, token, SENDER, base))
+        body = f"(천장 측정) 안녕하세요, 구직자{i}님. 서산고용복지+센터입니다."
+        local.sender.send(SmsRequest(f"c{i}", f"+8210{6000_0000 + i}", SENDER, body))
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(send, range(count)))
+    return count / (time.monotonic() - started)
+
+
+def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
+    result = Result(recipients=count, bulk_threads=args.bulk_threads, bulk_processes=args.bulk_processes)
+    with environment(args.pg_url, args.redis_url, workdir) as env:
+        logs = workdir / f"logs-{count}"
+        logs.mkdir()
+        stack = Stack(env, logs)
+        try:
+            base, sid, token = twilio_fake(stack, args.latency_ms)
+            env.update(
+                {
+                    "TWILIO_ACCOUNT_SID": sid,
+                    "TWILIO_AUTH_TOKEN": token,
+                    "TWILIO_FROM": SENDER,
+                    "NOTIFIER_TWILIO_BASE_URL": base,
+                    "NOTIFIER_RATE_LIMIT_PER_SECOND": args.rate_limit,
+                }
+            )
+            run_notifier(env, "db", "upgrade")
+            key = run_notifier(env, "keys", "create", "bench", "--scope", "campaigns", "--scope", "send")
+            headers = {"Authorization": f"Bearer {key.strip().splitlines()[-1]}"}
+            port = free_port()
+            # gthread: a long upload does not trip gunicorn's worker timeout.
+            gunicorn = {"GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4 --timeout 600"}
+            stack.notifier("api", "api", "--bind", f"{HOST}:{port}", "--workers", "2", extra=gunicorn)
+            threads = str(args.bulk_threads // args.bulk_processes)
+            for n in range(args.bulk_processes):
+                name = "bulk worker" if args.bulk_processes == 1 else f"bulk worker {n + 1}"
+                stack.notifier(
+                    name, "worker", "--queues", "bulk", "--pool", "threads", "--concurrency", threads
+                )
+            stack.notifier(
+                "transactional worker", "worker", "--queues", "transactional", "--concurrency", "4"
+            )
+            stack.notifier("scheduler", "scheduler")
+            wait_until(lambda: healthy(port), 60, "the API")
+            path = workdir / f"list-{count}.csv"
+            write_list(path, count)
+            form = {
+                "name": f"bench {count}",
+                "template": TEMPLATE,
+                "category": "informational",
+                "center": "seosan",
+                "channel": "sms",
+            }
+            started = time.monotonic()
+            with path.open("rb") as upload:
+                created = requests.post(
+                    f"http://{HOST}:{port}/v1/campaigns",
+                    data=form,
+                    files={"file": ("list.csv", upload, "text/csv")},
+                    headers=headers,
+                    timeout=900,
+                )
+            result.upload_s = time.monotonic() - started
+            if created.status_code != 201:
+                raise SystemExit(f"upload answered {created.status_code}: {created.text[:500]}")
+            campaign_id = created.json()["id"]
+            print(f"  {count:,} rows uploaded and checked in {result.upload_s:.1f} s", flush=True)
+            ids: list[str] = []
+            stop = threading.Event()
+            poster = threading.Thread(target=post_transactional, args=(port, headers, stop, ids), daemon=True)
+            poster.start()
+            started = time.monotonic()
+            url = f"http://{HOST}:{port}/v1/campaigns/{campaign_id}"
+            assert requests.post(f"{url}/start", headers=headers, timeout=60).status_code == 200
+            while True:
+                view = requests.get(url, headers=headers, timeout=60).json()
+                if view["status"] == "finished":
+                    break
+                if time.monotonic() - started > args.timeout:
+                    raise SystemExit(f"not finished after {args.timeout} s: {view['counts']}")
+                print(f"\r  {view['progress']['done']:,}/{count:,} {view['counts']}", end="", flush=True)
+                time.sleep(1.0)
+            stop.set()
+            poster.join()
+            started_at = datetime.fromisoformat(view["started_at"])
+            finished_at = datetime.fromisoformat(view["finished_at"])
+            result.finish_s = (finished_at - started_at).total_seconds()
+            result.messages_per_s = count / result.finish_s
+            result.sent = view["counts"].get("sent", 0)
+            result.failed = view["counts"].get("failed", 0)
+            print(f"\r  finished: {result.sent:,} sent in {result.finish_s:.1f} s", flush=True)
+            result.peak_mib = stack.peaks()
+            latencies = api_to_provider(env["NOTIFIER_DATABASE_URL"], ids)
+            result.transactional = len(latencies)
+            result.transactional_p50_s = percentile(latencies, 50)
+            result.transactional_p99_s = percentile(latencies, 99)
+            _, result.duplicates_at_provider = provider_count(base, sid, token)
+            result.ceiling_per_s = ceiling(base, sid, token, count, args.bulk_threads)
+            print(f"  ceiling: {result.ceiling_per_s:.0f} calls/s", flush=True)
+        finally:
+            stack.stop()
+    return result
+
+
+# ---- report -------------------------------------------------------------------------------
+
+
+def machine() -> list[str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    total = next(
+        line.split(":", 1)[1].strip()
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return [
+        f"cores (nproc): {os.cpu_count()}",
+        f"CPU: {cpu}",
+        f"memory: {total}",
+        f"Python: {platform.python_version()}",
+    ]
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| recipients | upload + check | time to finish | messages/s | ceiling calls/s | share "
+        "| sent | failed | dup. at provider | transactional p50 / p99 (n) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.recipients:,} | {r.upload_s:.1f} s | {r.finish_s:.1f} s | {r.messages_per_s:.0f} | "
+            f"{r.ceiling_per_s:.0f} | {r.messages_per_s / r.ceiling_per_s:.0%} | {r.sent:,} | {r.failed} | "
+            f"{r.duplicates_at_provider} | {r.transactional_p50_s:.2f} s / {r.transactional_p99_s:.2f} s "
+            f"({r.transactional}) |"
+        )
+    names = sorted({name for r in results for name in r.peak_mib})
+    lines += [
+        "",
+        "| peak RSS (VmHWM), MiB | " + " | ".join(f"{r.recipients:,}" for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for name in names:
+        lines.append(
+            f"| {name} | " + " | ".join(f"{r.peak_mib.get(name, float('nan')):.0f}" for r in results) + " |"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(results: list[Result]) -> list[str]:
+    out = []
+    for r in results:
+        share = r.messages_per_s / r.ceiling_per_s
+        out.append(
+            f"{r.recipients:,}: {share:.0%} of the ceiling ({'meets' if share >= AIM_SHARE else 'misses'} "
+            f"{AIM_SHARE:.0%}); transactional p99 {r.transactional_p99_s:.2f} s "
+            f"({'meets' if r.transactional_p99_s < AIM_P99_S else 'misses'} {AIM_P99_S:.0f} s)"
+        )
+    if len(results) >= 2:
+        small, large = results[0], results[-1]
+        # The Twilio fake keeps every message it accepted in memory; it is not the service.
+        ours = [n for n in small.peak_mib if n in large.peak_mib and n != "twilio fake"]
+        growth = max(large.peak_mib[n] / small.peak_mib[n] - 1 for n in ours)
+        out.append(
+            f"memory {small.recipients:,} -> {large.recipients:,}: largest growth of one service process "
+            f"{growth:+.0%} ({'meets' if growth <= AIM_MEMORY_GROWTH else 'misses'} "
+            f"{AIM_MEMORY_GROWTH:.0%})"
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.campaign",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--recipients", default="10000,100000", help="comma-separated sizes")
+    parser.add_argument("--quick", action="store_true", help="2,000 recipients only")
+    parser.add_argument("--bulk-threads", type=int, default=48, help="threads of the bulk workers, in all")
+    parser.add_argument("--bulk-processes", type=int, default=1, help="bulk worker processes sharing them")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="added by the Twilio fake")
+    parser.add_argument("--rate-limit", default="100000", help="NOTIFIER_RATE_LIMIT_PER_SECOND for the run")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for one campaign")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    sizes = [2000] if args.quick else [int(s) for s in args.recipients.split(",")]
+    print("\n".join(machine()), flush=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="notifier-bench-campaign-") as tmp:
+        for count in sizes:
+            workers = f"{args.bulk_processes} bulk worker process(es), {args.bulk_threads} threads in all"
+            print(f"campaign of {count:,} recipients, {workers}", flush=True)
+            results.append(run_one(args, count, Path(tmp)))
+    print("\n" + table(results) + "\n\n" + "\n".join(verdicts(results)))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""A rate limit per sender shared by every worker: a reservation bucket (GCRA) in Redis.
+
+Each send reserves the next free slot on every bucket it is subject to (provider + sender,
+and the campaign's own cap if it has one) in one Lua script, using Redis's clock, so any
+number of worker processes and threads together never exceed the rate. The caller sleeps
+until its slot; a slot further away than ``MAX_WAIT_SECONDS`` is not taken: the message goes
+back to ``scheduled`` for about then (not counted as a failed attempt) instead of pinning a
+worker thread, and the scheduler queues it again.
+
+A provider's "too many requests" (HTTP 429, Twilio 20429/14107, SMTP 421/450/451) halves the
+bucket's rate for ``COOLDOWN_SECONDS``; another 429 in that window halves it again (at most
+``MAX_SLOWDOWN_STEPS`` times). The message itself is retried with the usual backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import redis
+
+from notifier.bootstrap import Context
+from notifier.domain.status import Status
+from notifier.errors import ProviderError
+from notifier.storage import messages as repo
+
+log = logging.getLogger("notifier.rate_limit")
+
+MAX_WAIT_SECONDS = 5.0
+COOLDOWN_SECONDS = 10.0
+MAX_SLOWDOWN_STEPS = 4
+# Several 429s from one burst count once: a further halving needs this much time in between.
+SLOWDOWN_DEBOUNCE_SECONDS = 1.0
+KEY_TTL_MS = 60_000
+RATE_LIMITED_CODES = frozenset({"20429", "14107", "http_429", "smtp_421", "smtp_450", "smtp_451"})
+
+# KEYS: one bucket key, then its slowdown key, per bucket. ARGV: max wait (us), then one rate
+# per bucket. Returns the wait in microseconds; negative when the slot was too far to take.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local max_wait = tonumber(ARGV[1])
+local n = #KEYS / 2
+local slot = now
+local intervals = {}
+for i = 1, n do
+  local rate = tonumber(ARGV[i + 1])
+  local steps = tonumber(redis.call('GET', KEYS[n + i]) or '0')
+  local interval = 1000000 / (rate / (2 ^ steps))
+  intervals[i] = interval
+  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if tat > slot then slot = tat end
+end
+if slot - now > max_wait then return -(slot - now) end
+for i = 1, n do
+  redis.call('SET', KEYS[i], string.format('%.0f', slot + intervals[i]), 'PX', %(ttl)d)
+end
+return slot - now
+""".replace("%(ttl)d", str(KEY_TTL_MS))
+
+# KEYS[1]: slowdown key. ARGV: cooldown ms, debounce ms, max steps. Returns the steps now.
+_SLOW_DOWN = """
+local ttl = redis.call('PTTL', KEYS[1])
+local steps = tonumber(redis.call('GET', KEYS[1]) or '0')
+if ttl > tonumber(ARGV[1]) - tonumber(ARGV[2]) then return steps end
+if steps < tonumber(ARGV[3]) then steps = steps + 1 end
+redis.call('SET', KEYS[1], steps, 'PX', ARGV[1])
+return steps
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One rate a send is subject to: ``name`` identifies it across processes."""
+
+    name: str
+    per_second: float
+
+
+class Throttled(ProviderError):
+    """No send slot within the bounded wait: the message waits in the database instead."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(True, "throttled", f"rate limit: next slot in {wait:.1f}s", "rate_limit")
+        self.wait = wait
+
+
+def retry_when_a_slot_is_free(ctx: Context, row: Any, throttled: Throttled) -> None:
+    """Put a claimed message back as scheduled for its next slot; waiting is no failed attempt."""
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        repo.transition(
+            conn,
+            row["id"],
+            Status.SCHEDULED,
+            now,
+            only_from=[Status.SENDING],
+            detail=throttled.message,
+            send_at=now + timedelta(seconds=throttled.wait),
+            attempts=max(0, int(row["attempts"]) - 1),
+        )
+
+
+def is_rate_limited(error: ProviderError) -> bool:
+    """Tell whether the provider said we are sending too fast."""
+    return error.code in RATE_LIMITED_CODES or error.status_code == 429
+
+
+class RedisThrottle:
+    """The ``ctx.extras["throttle"]`` hook: call it with a claimed row before sending it."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        buckets_for: Callable[[Any], Sequence[Bucket]],
+        *,
+        max_wait: float = MAX_WAIT_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.buckets_for = buckets_for
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self._reserve = client.register_script(_RESERVE)
+        self._slow_down = client.register_script(_SLOW_DOWN)
+
+    def _keys(self, bucket: Bucket) -> tuple[str, str]:
+        base = f"{self.prefix}ratelimit:{bucket.name}"
+        return base, base + ":slowdown"
+
+    def __call__(self, row: Any) -> float:
+        """Wait for a send slot on every bucket of ``row``; return how long we waited."""
+        buckets = [b for b in self.buckets_for(row) if b.per_second > 0]
+        if not buckets:
+            return 0.0
+        keys = [self._keys(b) for b in buckets]
+        waited = int(
+            self._reserve(
+                keys=[k for k, _ in keys] + [s for _, s in keys],
+                args=[int(self.max_wait * 1_000_000), *(b.per_second for b in buckets)],
+            )
+        )
+        if waited < 0:
+            raise Throttled(-waited / 1_000_000)
+        if waited:
+            self.sleep(waited / 1_000_000)
+        return waited / 1_000_000
+
+    def rate_limited(self, row: Any) -> int:
+        """Halve the rate of ``row``'s buckets for a while; return the slowdown steps now."""
+        steps = 0
+        for bucket in self.buckets_for(row):
+            _, slowdown = self._keys(bucket)
+            steps = max(
+                steps,
+                int(
+                    self._slow_down(
+                        keys=[slowdown],
+                        args=[
+                            int(COOLDOWN_SECONDS * 1000),
+                            int(SLOWDOWN_DEBOUNCE_SECONDS * 1000),
+                            MAX_SLOWDOWN_STEPS,
+                        ],
+                    )
+                ),
+            )
+        log.warning("provider rate limit hit; slowing down", extra={"steps": steps})
+        return steps
+
+    def slowdown_steps(self, bucket: Bucket) -> int:
+        """How many times ``bucket``'s rate is halved right now."""
+        raw = self.client.get(self._keys(bucket)[1])
+        return int(raw) if raw is not None else 0
