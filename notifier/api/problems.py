@@ -21,6 +21,8 @@ from notifier.errors import (
 log = logging.getLogger("notifier.api")
 PROBLEM_JSON = "application/problem+json"
 M = TypeVar("M", bound=BaseModel)
+MAX_JSON_DEPTH = 64
+TOO_DEEP = f"the body nests arrays or objects more than {MAX_JSON_DEPTH} deep"
 
 
 def problem(
@@ -50,6 +52,19 @@ def validation_errors(exc: ValidationError) -> list[FieldError]:
     return [FieldError(pointer(tuple(e["loc"])), e["msg"]) for e in exc.errors(include_url=False)]
 
 
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether parsed JSON nests arrays or objects more than ``limit`` levels deep."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            if depth > limit:
+                return True
+            pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_json(model: type[M]) -> tuple[M, Any]:
     """Read the JSON body into ``model``: 415, 400 or 422 when it cannot be."""
     if not request.is_json:
@@ -60,6 +75,10 @@ def parse_json(model: type[M]) -> tuple[M, Any]:
         raise
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"the body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # e.g. "[[[[..." a hundred thousand deep
+        raise MalformedRequest(TOO_DEEP) from exc
+    if nesting_exceeds(raw, MAX_JSON_DEPTH):  # deeper bodies would overflow later, in copy or render
+        raise MalformedRequest(TOO_DEEP)
     if not isinstance(raw, dict):
         raise MalformedRequest("the body must be a JSON object")
     try:

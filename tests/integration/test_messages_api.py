@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from notifier.api.problems import MAX_JSON_DEPTH
 from notifier.storage.tables import idempotency_keys, message_events, messages
 from tests.factories import email_body, message_body
 
@@ -115,6 +117,35 @@ def test_malformed_json_wrong_type_and_too_large_bodies(client, auth, ctx) -> No
     huge = message_body(data={"pad": "x" * (ctx.settings.max_body_bytes + 10)})
     assert_problem(client.post("/v1/messages", json=huge, headers=auth), 413)
     assert count(ctx) == 0
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"v": 1}
+    for _ in range(depth - 1):
+        value = {"v": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000,  # json.loads itself overflows
+        json.dumps(message_body(data={**message_body()["data"], "deep": nested(900)})),  # later code would
+    ],
+    ids=["unparseable", "parseable"],
+)
+def test_deeply_nested_json_is_a_400_not_a_crash(client, auth, ctx, body) -> None:
+    response = client.post("/v1/messages", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert "deep" in assert_problem(response, 400)["detail"]
+    assert count(ctx) == 0
+
+
+def test_json_nested_up_to_the_limit_is_accepted(client, auth) -> None:
+    def body(depth: int) -> dict:  # the body, "data" and "deep" are the first three levels
+        return message_body(data={**message_body()["data"], "deep": nested(depth - 2)})
+
+    assert client.post("/v1/messages", json=body(MAX_JSON_DEPTH), headers=auth).status_code == 202
+    assert client.post("/v1/messages", json=body(MAX_JSON_DEPTH + 1), headers=auth).status_code == 400
 
 
 def test_missing_unknown_and_underscoped_keys(client, make_key, ctx) -> None:
