@@ -116,6 +116,8 @@ class Settings:
     rate_limits: tuple[tuple[str, float], ...] = DEFAULT_RATE_LIMITS
     broker_key_prefix: str = ""
     log_level: str = "INFO"
+    # Let webhooks go to loopback and private addresses: development and tests only.
+    webhook_allow_private: bool = False
 
     @property
     def sandbox(self) -> bool:
@@ -184,6 +186,7 @@ class Settings:
             rate_limits=_rate_limits(env.get("NOTIFIER_RATE_LIMIT_PER_SECOND", "")),
             broker_key_prefix=env.get("NOTIFIER_BROKER_KEY_PREFIX", ""),
             log_level=env.get("NOTIFIER_LOG_LEVEL", "INFO").upper(),
+            webhook_allow_private=_flag(env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE"),
         )
 
 
@@ -232,6 +235,13 @@ def _float(env: Mapping[str, str], name: str, default: float, *, maximum: float)
     if not 0 < value <= maximum:
         raise ConfigError(name, f"must be above 0 and at most {maximum}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in ("", "0", "false", "no", "1", "true", "yes"):
+        raise ConfigError(name, f"must be true or false, got {raw!r}")
+    return raw in ("1", "true", "yes")
 
 
 def _rate_limits(spec: str) -> tuple[tuple[str, float], ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
@@ -97,3 +98,17 @@ WebhookEvent = Literal[
 class WebhookIn(Strict):
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")
     events: list[WebhookEvent] = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _names_a_host_and_port(cls, url: str) -> str:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise ValueError("the port must be a number from 1 to 65535")
+        if not parts.hostname:
+            raise ValueError("must name a host")
+        return url

@@ -141,6 +141,7 @@ def env(
         "NOTIFIER_SCHEDULER_INTERVAL": "0.5",
         "NOTIFIER_RETRY_BASE_SECONDS": "0.2",
         "NOTIFIER_LOG_LEVEL": "INFO",
+        "NOTIFIER_WEBHOOK_ALLOW_PRIVATE": "true",  # the fake receivers listen on 127.0.0.1
     }
 
 

@@ -1,4 +1,4 @@
-"""/v1/appointments (scope ``appointments``) and /v1/webhooks (any key)."""
+"""/v1/appointments (scope ``appointments``) and /v1/webhooks (each event needs its own scope)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.problems import parse_json, validation_errors
-from notifier.errors import ValidationFailed
+from notifier.errors import Forbidden, ValidationFailed
 from notifier.schemas import AppointmentIn, AppointmentQuery, WebhookIn
 from notifier.services import appointments, webhooks
 
@@ -52,9 +52,13 @@ def index() -> dict[str, Any]:
 
 
 @bp.put("/webhooks")
-@requires(None)
+@requires(None)  # each event needs its own scope, checked below
 def put_webhook() -> tuple[dict[str, Any], int]:
     body, _ = parse_json(WebhookIn)
+    for event in body.events:
+        scope = webhooks.scope_for(event)
+        if scope not in g.scopes and "admin" not in g.scopes:
+            raise Forbidden(f"subscribing to '{event}' needs a key with the '{scope}' scope")
     status, result = webhooks.put_webhook(context(), g.owner, body.url, list(body.events))
     return result, status
 

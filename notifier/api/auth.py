@@ -33,6 +33,7 @@ def requires(scope: str | None) -> Callable[[F], F]:
                 raise Forbidden(f"this key lacks the '{scope}' scope")
             g.owner = row["owner"]
             g.key_name = row["name"]
+            g.scopes = frozenset(row["scopes"])
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -6,26 +6,36 @@ report (so none is lost), then POSTed by the scheduler's tick with retries.
 Signature: header ``Notifier-Signature: t=<unix seconds>,v1=<hex>`` where ``hex`` is
 HMAC-SHA256 with the webhook's secret over ``f"{t}.{body}"``. Receivers recompute it and
 reject old timestamps (we suggest five minutes) to stop replays.
+
+A webhook URL is chosen by the client, so the service would POST wherever it is told: to be
+no proxy into our own network, a URL whose host resolves to a loopback, private, link-local,
+reserved or multicast address is refused when registered and again when delivered (DNS may
+change in between), unless ``NOTIFIER_WEBHOOK_ALLOW_PRIVATE`` is set for development.
+Each event needs the API key scope that could read the same facts (``scope_for``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import random
 import secrets
+import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from notifier.bootstrap import Context
-from notifier.errors import NotFound
+from notifier.errors import FieldError, NotFound, ValidationFailed
 from notifier.storage.appointment_tables import event_cursor, webhook_deliveries, webhooks
 from notifier.storage.tables import message_events, messages
 
@@ -36,6 +46,9 @@ STUCK_AFTER = timedelta(minutes=2)
 BATCH = 100
 SETTLE = timedelta(seconds=10)  # longer than any transaction that writes message history
 SIGNATURE_HEADER = "Notifier-Signature"
+ADDRESS_NOT_ALLOWED = "address not allowed"
+# The scope a key needs to subscribe to an event; every appointment.* event needs "appointments".
+EVENT_SCOPES = {"message.status_changed": "send", "recipient.opted_out": "campaigns"}
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -44,20 +57,73 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+def scope_for(event: str) -> str:
+    """The API key scope a client needs to subscribe to ``event`` (``admin`` for one unknown here)."""
+    return "appointments" if event.startswith("appointment.") else EVENT_SCOPES.get(event, "admin")
+
+
+def is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``address`` is anything but a public unicast address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+        or not address.is_global  # e.g. 100.64.0.0/10, shared by carriers
+    )
+
+
+def internal_address(url: str) -> str | None:
+    """The first internal address ``url``'s host resolves to, if any; OSError if it does not resolve."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise OSError(f"{url!r} names no host")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for *_, sockaddr in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM):
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # drop an IPv6 zone
+        if is_internal(address):
+            return str(address)
+    return None
+
+
+def receiver_problem(ctx: Context, url: str) -> str | None:
+    """Why webhooks may not be sent to ``url``, or None if they may."""
+    if ctx.settings.webhook_allow_private:
+        return None
+    try:
+        address = internal_address(url)
+    except (OSError, ValueError):
+        return "the host does not resolve to an address"
+    if address is not None:
+        return f"the host resolves to {address}, which is not a public address"
+    return None
+
+
 def put_webhook(ctx: Context, owner: str, url: str, events: list[str]) -> tuple[int, dict[str, Any]]:
     """Register or replace the owner's webhook. The secret is shown when it is created."""
+    problem = receiver_problem(ctx, url)
+    if problem is not None:
+        raise ValidationFailed([FieldError("/url", problem)])
     now = ctx.clock()
     events = sorted(set(events))
-    with ctx.engine.begin() as conn:
-        existing = conn.execute(select(webhooks).where(webhooks.c.owner == owner)).mappings().first()
-        if existing is None:
-            secret = "whsec_" + secrets.token_urlsafe(32)
-            conn.execute(
-                webhooks.insert().values(
-                    owner=owner, url=url, events=events, secret=secret, created_at=now, updated_at=now
+    try:
+        with ctx.engine.begin() as conn:
+            existing = conn.execute(select(webhooks.c.owner).where(webhooks.c.owner == owner)).first()
+            if existing is None:
+                secret = "whsec_" + secrets.token_urlsafe(32)
+                conn.execute(
+                    webhooks.insert().values(
+                        owner=owner, url=url, events=events, secret=secret, created_at=now, updated_at=now
+                    )
                 )
-            )
-            return 201, {"url": url, "events": events, "secret": secret}
+                return 201, {"url": url, "events": events, "secret": secret}
+    except IntegrityError:
+        pass  # a concurrent first registration won; ours replaces it, as a later PUT would
+    with ctx.engine.begin() as conn:
         conn.execute(
             update(webhooks).where(webhooks.c.owner == owner).values(url=url, events=events, updated_at=now)
         )
@@ -223,15 +289,18 @@ def attempt(ctx: Context, delivery_id: str) -> str:
         "Notifier-Delivery": delivery_id,
     }
     status_code, error = None, None
-    try:
-        response = requests.post(
-            row["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-        )
-        status_code = response.status_code
-        retryable = status_code == 429 or status_code >= 500
-        ok = 200 <= status_code < 300
-    except requests.RequestException as exc:
-        error, retryable, ok = f"{type(exc).__name__}: {exc}"[:500], True, False
+    if _internal_now(ctx, row["url"]):  # its DNS may have changed since it was registered
+        error, retryable, ok = ADDRESS_NOT_ALLOWED, False, False
+    else:
+        try:
+            response = requests.post(
+                row["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
+            )
+            status_code = response.status_code
+            retryable = status_code == 429 or status_code >= 500
+            ok = 200 <= status_code < 300
+        except requests.RequestException as exc:
+            error, retryable, ok = f"{type(exc).__name__}: {exc}"[:500], True, False
     attempts = row["attempts"] + 1
     now = ctx.clock()
     if ok:
@@ -254,6 +323,15 @@ def attempt(ctx: Context, delivery_id: str) -> str:
         "webhook attempt", extra={"delivery_id": delivery_id, "outcome": outcome, "status_code": status_code}
     )
     return outcome
+
+
+def _internal_now(ctx: Context, url: str) -> bool:
+    if ctx.settings.webhook_allow_private:
+        return False
+    try:
+        return internal_address(url) is not None
+    except (OSError, ValueError):
+        return False  # unresolvable now: the POST fails to connect and is retried like any outage
 
 
 def tick_hook(ctx: Context) -> dict[str, int]:

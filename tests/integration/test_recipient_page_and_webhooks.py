@@ -6,12 +6,18 @@ import hashlib
 import hmac
 import json
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
+from notifier.config import Settings
+from notifier.errors import ConfigError
 from notifier.services import webhooks
 from notifier.services.messages import deliver
+from notifier.storage.appointment_tables import webhooks as webhook_table
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_delivery import FrozenClock
@@ -267,3 +273,154 @@ def test_an_opt_out_is_reported_to_the_client_that_stores_the_person(
     assert payload["type"] == "recipient.opted_out"
     assert payload["data"]["recipient_external_id"] == "js-77"
     assert (payload["data"]["phone"], payload["data"]["scope"]) == ("+821012345678", "advertising")
+
+
+# ---- who may subscribe, and where to ------------------------------------------------------------
+
+ALL_EVENTS = [
+    "message.status_changed",
+    "appointment.confirmed",
+    "appointment.change_requested",
+    "recipient.opted_out",
+]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "events", "missing"),
+    [
+        (("appointments",), ["message.status_changed"], ("message.status_changed", "send")),
+        (("send",), ["appointment.confirmed"], ("appointment.confirmed", "appointments")),
+        (("send",), ["appointment.change_requested"], ("appointment.change_requested", "appointments")),
+        (("appointments",), ["recipient.opted_out"], ("recipient.opted_out", "campaigns")),
+        (
+            ("appointments",),
+            ["appointment.confirmed", "recipient.opted_out"],
+            ("recipient.opted_out", "campaigns"),
+        ),
+    ],
+)
+def test_each_event_needs_the_scope_that_may_see_it(client, make_key, scopes, events, missing) -> None:
+    key = {"Authorization": f"Bearer {make_key(*scopes)}"}
+    response = client.put(
+        "/v1/webhooks", json={"url": "https://hooks.example/h", "events": events}, headers=key
+    )
+    assert response.status_code == 403
+    event, scope = missing
+    assert f"'{event}'" in response.json["detail"] and f"'{scope}'" in response.json["detail"]
+    assert client.get("/v1/webhooks", headers=key).status_code == 404
+
+
+@pytest.mark.parametrize("scopes", [("admin",), ("send", "appointments", "campaigns")])
+def test_a_key_with_every_scope_may_subscribe_to_every_event(client, make_key, scopes) -> None:
+    key = {"Authorization": f"Bearer {make_key(*scopes)}"}
+    body = {"url": "https://hooks.example/h", "events": ALL_EVENTS}
+    assert client.put("/v1/webhooks", json=body, headers=key).status_code == 201
+
+
+@pytest.fixture
+def public_only(ctx):
+    ctx.settings = ctx.settings.with_overrides(webhook_allow_private=False)
+    return ctx
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hooks",
+        "http://localhost/hooks",
+        "http://2130706433/hooks",  # 127.0.0.1 spelt as one number
+        "http://[::1]/hooks",
+        "http://[::ffff:127.0.0.1]/hooks",
+        "http://0.0.0.0/hooks",
+        "http://10.1.2.3/hooks",
+        "http://172.16.0.5/hooks",
+        "http://192.168.0.10/hooks",
+        "http://100.64.0.1/hooks",
+        "http://169.254.169.254/latest/meta-data/",  # the cloud metadata service
+        "http://[fe80::1]/hooks",
+        "http://224.0.0.1/hooks",
+        "http://240.0.0.1/hooks",
+        "https://no-such-host.invalid/hooks",
+    ],
+)
+def test_webhooks_to_internal_addresses_are_refused_and_not_stored(client, headers, public_only, url) -> None:
+    response = client.put(
+        "/v1/webhooks", json={"url": url, "events": ["appointment.confirmed"]}, headers=headers
+    )
+    assert response.status_code == 422, response.json
+    assert [e["pointer"] for e in response.json["errors"]] == ["/url"]
+    assert client.get("/v1/webhooks", headers=headers).status_code == 404
+
+
+def test_webhooks_to_public_addresses_are_accepted(client, headers, public_only) -> None:
+    body = {"url": "https://93.184.216.34/hooks", "events": ["appointment.confirmed"]}
+    assert client.put("/v1/webhooks", json=body, headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize("url", ["http:///hooks", "http://hooks.example:99999/h", "http://hooks.example:0/h"])
+def test_webhook_urls_must_name_a_host_and_a_usable_port(client, headers, url) -> None:
+    response = client.put(
+        "/v1/webhooks", json={"url": url, "events": ["appointment.confirmed"]}, headers=headers
+    )
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.json["errors"]] == ["/url"]
+
+
+def test_a_webhook_whose_host_turns_internal_is_not_delivered_to(
+    client, headers, clock, ctx, receiver
+) -> None:
+    client.put(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers
+    )
+    # As if its DNS now pointed at an internal address: checked again when delivering.
+    ctx.settings = ctx.settings.with_overrides(webhook_allow_private=False)
+    appointment = client.put("/v1/appointments/p12", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+    assert webhooks.deliver_due(ctx) == 1
+    [delivery] = client.get("/v1/webhooks", headers=headers).json["deliveries"]
+    assert (delivery["status"], delivery["last_error"]) == ("failed", "address not allowed")
+    assert receiver.received == []
+
+
+def test_private_webhook_addresses_are_off_unless_configured(env) -> None:
+    assert Settings.from_env({**env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE": ""}).webhook_allow_private is False
+    assert Settings.from_env({**env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE": "true"}).webhook_allow_private is True
+    with pytest.raises(ConfigError, match="NOTIFIER_WEBHOOK_ALLOW_PRIVATE"):
+        Settings.from_env({**env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE": "maybe"})
+
+
+def wait_until_a_session_waits_for_a_lock(engine, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:  # a fresh transaction: the view is a snapshot per transaction
+            if conn.execute(query).scalar_one():
+                return
+        time.sleep(0.02)
+    raise TimeoutError("no session started waiting for a lock")
+
+
+def test_two_first_registrations_at_once_both_succeed(ctx) -> None:
+    url, now = "https://hooks.example/h", ctx.clock()
+    with ctx.engine.connect() as first, ThreadPoolExecutor(max_workers=1) as pool:
+        first.execute(
+            webhook_table.insert().values(
+                owner="racer",
+                url=url,
+                events=["appointment.confirmed"],
+                secret="whsec_first",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        # The second sees no webhook yet, so it inserts too, and waits for the first to commit.
+        second = pool.submit(webhooks.put_webhook, ctx, "racer", url, ["appointment.change_requested"])
+        wait_until_a_session_waits_for_a_lock(ctx.engine)
+        first.commit()
+        assert second.result(timeout=10) == (200, {"url": url, "events": ["appointment.change_requested"]})
+    with ctx.engine.connect() as conn:
+        stored = (
+            conn.execute(sa.select(webhook_table).where(webhook_table.c.owner == "racer")).mappings().one()
+        )
+    assert (stored["secret"], stored["events"]) == ("whsec_first", ["appointment.change_requested"])
