@@ -12,7 +12,10 @@ if TYPE_CHECKING:  # importing the package must not pull in Flask (the domain st
 
 
 def create_app(
-    settings: Settings | None = None, ctx: Context | None = None, configure_logging: bool = False, **build: Any
+    settings: Settings | None = None,
+    ctx: Context | None = None,
+    configure_logging: bool = False,
+    **build: Any,
 ) -> Flask:
     """The Flask app factory: every entry point and test builds the app here."""
     from flask import Flask

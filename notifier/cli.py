@@ -73,7 +73,9 @@ def keys() -> None:
 
 @keys.command("create")
 @click.argument("name")
-@click.option("--scope", "scopes", multiple=True, required=True, help="send, appointments, campaigns, templates, admin")
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, help="send, appointments, campaigns, templates, admin"
+)
 @click.option("--owner", default=None, help="the client the key belongs to (default: NAME)")
 def keys_create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
     """Create an API key. The key is printed once, as the last line; only its hash is kept."""
@@ -84,7 +86,8 @@ def keys_create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
             key = key_repo.create(conn, name, scopes, ctx.clock(), owner)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scope") from exc
-    click.echo(f"created key {name!r} with scopes {', '.join(sorted(set(scopes)))}; store it now, it is not shown again:")
+    listed = ", ".join(sorted(set(scopes)))
+    click.echo(f"created key {name!r} with scopes {listed}; store it now, it is not shown again:")
     click.echo(key)
 
 
@@ -119,15 +122,25 @@ def api(bind: str, workers: int) -> None:
     settings_or_exit()
     os.execvp(  # noqa: S606 - replace this process with gunicorn
         sys.executable,
-        [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-         "notifier:create_app(configure_logging=True)"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "notifier:create_app(configure_logging=True)",
+        ],
     )
 
 
 @main.command()
 @click.option("--queues", default=f"{TRANSACTIONAL_QUEUE},{BULK_QUEUE}", show_default=True)
 @click.option("--concurrency", default=4, show_default=True)
-@click.option("--pool", default="threads", show_default=True, type=click.Choice(["threads", "prefork", "solo"]))
+@click.option(
+    "--pool", default="threads", show_default=True, type=click.Choice(["threads", "prefork", "solo"])
+)
 def worker(queues: str, concurrency: int, pool: str) -> None:
     """Run a Celery worker on the given lanes."""
     from notifier.tasks import create_celery
@@ -135,8 +148,22 @@ def worker(queues: str, concurrency: int, pool: str) -> None:
     settings = settings_or_exit()
     logs.configure(settings.log_level)
     app = create_celery(settings)
-    app.worker_main(["worker", "-Q", queues, "-c", str(concurrency), "-P", pool, "--without-gossip",
-                     "--without-mingle", "--without-heartbeat", "-l", settings.log_level])
+    app.worker_main(
+        [
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-P",
+            pool,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            settings.log_level,
+        ]
+    )
 
 
 @main.command()
@@ -193,8 +220,12 @@ def dev(port: int) -> None:
     ]
     url = f"http://127.0.0.1:{port}"
     body = json.dumps(
-        {"template": "appointment_confirmation", "to": {"phone": "010-1234-5678", "name": "홍길동"},
-         "center": {"code": "seosan"}, "data": demo_data()},
+        {
+            "template": "appointment_confirmation",
+            "to": {"phone": "010-1234-5678", "name": "홍길동"},
+            "center": {"code": "seosan"},
+            "data": demo_data(),
+        },
         ensure_ascii=False,
     )
     click.echo(f"""
@@ -328,8 +359,17 @@ def problem_exit(exc: Any) -> click.ClickException:
 @click.option("--channel", type=click.Choice(["sms", "email", "auto"]), default="auto", show_default=True)
 @click.option("--data", "data_json", default=None, help="JSON object of values common to all")
 @click.option("--owner", default="admin-cli", show_default=True)
-def campaign_create(name: str, template: str, category: str, center: str, csv_path: str,
-                    opt_out_number: str | None, channel: str, data_json: str | None, owner: str) -> None:
+def campaign_create(
+    name: str,
+    template: str,
+    category: str,
+    center: str,
+    csv_path: str,
+    opt_out_number: str | None,
+    channel: str,
+    data_json: str | None,
+    owner: str,
+) -> None:
     """Check a CSV list and store the campaign as a draft; prints the report, the id last."""
     from pydantic import ValidationError
 
@@ -337,9 +377,17 @@ def campaign_create(name: str, template: str, category: str, center: str, csv_pa
     from notifier.services import campaigns
 
     try:
-        spec = campaigns.CampaignIn.model_validate({
-            "name": name, "template": template, "category": category, "center": center, "channel": channel,
-            "opt_out_number": opt_out_number, "data": json.loads(data_json) if data_json else {}})
+        spec = campaigns.CampaignIn.model_validate(
+            {
+                "name": name,
+                "template": template,
+                "category": category,
+                "center": center,
+                "channel": channel,
+                "opt_out_number": opt_out_number,
+                "data": json.loads(data_json) if data_json else {},
+            }
+        )
     except (ValidationError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     with campaign_context() as ctx, open(csv_path, "rb") as stream:

@@ -52,8 +52,17 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "status": {
-                "enum": ["scheduled", "queued", "sending", "sent", "delivered", "failed",
-                         "suppressed", "cancelled", "expired"],
+                "enum": [
+                    "scheduled",
+                    "queued",
+                    "sending",
+                    "sent",
+                    "delivered",
+                    "failed",
+                    "suppressed",
+                    "cancelled",
+                    "expired",
+                ],
             },
             "channel": {"enum": ["sms", "email"]},
             "purpose": {"type": "string"},
@@ -86,7 +95,11 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "required": ["status", "at"],
-                    "properties": {"status": {"type": "string"}, "at": TIMESTAMP, "detail": {"type": ["string", "null"]}},
+                    "properties": {
+                        "status": {"type": "string"},
+                        "at": TIMESTAMP,
+                        "detail": {"type": ["string", "null"]},
+                    },
                 },
             },
         },
@@ -110,7 +123,11 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
                         "email_sender": {"type": "string"},
                         "reply_to": {"type": "string"},
                         "timezone": {"type": "string"},
-                        "reminder_offsets": {"type": "array", "items": {"type": "integer"}, "description": "seconds before the start"},
+                        "reminder_offsets": {
+                            "type": "array",
+                            "items": {"type": "integer"},
+                            "description": "seconds before the start",
+                        },
                         "quiet_hours": {"type": "string", "example": "21:00-08:00"},
                     },
                 },
@@ -127,8 +144,19 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
     },
     "Template": {
         "type": "object",
-        "required": ["key", "version", "description", "purpose", "channels", "values", "optional",
-                     "sample", "sources", "created_at", "created_by"],
+        "required": [
+            "key",
+            "version",
+            "description",
+            "purpose",
+            "channels",
+            "values",
+            "optional",
+            "sample",
+            "sources",
+            "created_at",
+            "created_by",
+        ],
         "properties": {
             "key": {"type": "string"},
             "version": {"type": "integer", "minimum": 1},
@@ -228,8 +256,19 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
     },
     "Recipient": {
         "type": "object",
-        "required": ["external_id", "name", "phone", "email", "locale", "center", "tags", "consents",
-                     "consent_valid", "created_at", "updated_at"],
+        "required": [
+            "external_id",
+            "name",
+            "phone",
+            "email",
+            "locale",
+            "center",
+            "tags",
+            "consents",
+            "consent_valid",
+            "created_at",
+            "updated_at",
+        ],
         "properties": {
             "external_id": {"type": "string"},
             "name": {"type": "string"},
@@ -256,8 +295,16 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
     },
     "OptOut": {
         "type": "object",
-        "required": ["id", "channel", "address", "scope", "source", "created_at", "suppressed_messages",
-                     "confirmation_message_id"],
+        "required": [
+            "id",
+            "channel",
+            "address",
+            "scope",
+            "source",
+            "created_at",
+            "suppressed_messages",
+            "confirmation_message_id",
+        ],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
             "channel": {"enum": ["sms", "email"]},
@@ -274,8 +321,13 @@ RESPONSE_SCHEMAS: dict[str, Any] = {
 
 def _problems(*codes: int) -> dict[str, Any]:
     reasons = {
-        400: "Malformed JSON", 401: "Missing or unknown API key", 403: "The key lacks the scope",
-        404: "Unknown resource", 409: "Conflict", 413: "Body too large", 415: "Not JSON",
+        400: "Malformed JSON",
+        401: "Missing or unknown API key",
+        403: "The key lacks the scope",
+        404: "Unknown resource",
+        409: "Conflict",
+        413: "Body too large",
+        415: "Not JSON",
         422: "Invalid input; `errors` names each field by JSON pointer",
         410: "Gone: the link stopped working after the appointment",
         503: "A dependency is unreachable",
@@ -290,7 +342,10 @@ def _problems(*codes: int) -> dict[str, Any]:
 
 
 def _json(ref: str, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+    }
 
 
 PATHS: dict[str, Any] = {
@@ -300,8 +355,13 @@ PATHS: dict[str, Any] = {
             "description": "Render a template and queue the message (or schedule it with `send_at`). "
             "With `Idempotency-Key`, a repeat returns the first answer and creates nothing.",
             "security": [{"apiKey": ["send"]}],
-            "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageIn"}}}},
+            "parameters": [
+                {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageIn"}}},
+            },
             "responses": {"202": _json("Message", "Accepted"), **_problems(400, 401, 403, 413, 415, 422)},
         },
         "get": {
@@ -310,7 +370,11 @@ PATHS: dict[str, Any] = {
             "parameters": [
                 {"name": "status", "in": "query", "schema": {"type": "string"}},
                 {"name": "reference", "in": "query", "schema": {"type": "string"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                },
                 {"name": "cursor", "in": "query", "schema": {"type": "string"}},
             ],
             "responses": {"200": _json("MessageList", "One page"), **_problems(401, 403, 422)},
@@ -320,7 +384,9 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "A message with its status history",
             "security": [{"apiKey": ["send"]}],
-            "parameters": [{"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "parameters": [
+                {"name": "message_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
             "responses": {"200": _json("Message", "The message"), **_problems(401, 403, 404)},
         }
     },
@@ -329,7 +395,12 @@ PATHS: dict[str, Any] = {
             "summary": "Twilio status callback (signed with X-Twilio-Signature)",
             "parameters": [
                 {"name": "message_id", "in": "query", "schema": {"type": "string"}},
-                {"name": "X-Twilio-Signature", "in": "header", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "X-Twilio-Signature",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
             ],
             "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}},
             "responses": {"204": {"description": "Applied, or ignored as late"}, **_problems(403)},
@@ -528,8 +599,15 @@ PATHS: dict[str, Any] = {
             "responses": {"200": {"description": "ready"}, **_problems(503)},
         }
     },
-    "/outbox": {"get": {"summary": "Sandbox outbox (HTML, sandbox mode only)", "responses": {"200": {"description": "HTML page"}, **_problems(404)}}},
-    "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+    "/outbox": {
+        "get": {
+            "summary": "Sandbox outbox (HTML, sandbox mode only)",
+            "responses": {"200": {"description": "HTML page"}, **_problems(404)},
+        }
+    },
+    "/openapi.json": {
+        "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}
+    },
 }
 
 
@@ -541,8 +619,18 @@ RESPONSE_SCHEMAS["CampaignReport"] = {
     "type": "object",
     "description": "What the list held. SMS sizes are estimated by rendering one row per shape "
     "(channel, locale, which values are filled in and their lengths); workers render every message.",
-    "required": ["rows", "usable", "rejected", "duplicates_merged", "excluded_opted_out",
-                 "excluded_no_consent", "sms", "lms", "segments", "email"],
+    "required": [
+        "rows",
+        "usable",
+        "rejected",
+        "duplicates_merged",
+        "excluded_opted_out",
+        "excluded_no_consent",
+        "sms",
+        "lms",
+        "segments",
+        "email",
+    ],
     "properties": {
         "rows": {"type": "integer", "description": "rows read (blank lines not counted)"},
         "usable": {"type": "integer", "description": "distinct recipients that will get a message"},
@@ -558,8 +646,11 @@ RESPONSE_SCHEMAS["CampaignReport"] = {
                         "type": "object",
                         "required": ["row", "reason"],
                         "properties": {
-                            "row": {"type": "integer", "description": "CSV: spreadsheet row (header = 1); "
-                                    "inline: index in `recipients`; filter: position from 1"},
+                            "row": {
+                                "type": "integer",
+                                "description": "CSV: spreadsheet row (header = 1); "
+                                "inline: index in `recipients`; filter: position from 1",
+                            },
                             "reason": {"type": "string"},
                         },
                     },
@@ -578,8 +669,19 @@ RESPONSE_SCHEMAS["CampaignReport"] = {
 }
 RESPONSE_SCHEMAS["Campaign"] = {
     "type": "object",
-    "required": ["id", "name", "status", "category", "channel", "template", "center", "counts",
-                 "progress", "report", "created_at"],
+    "required": [
+        "id",
+        "name",
+        "status",
+        "category",
+        "channel",
+        "template",
+        "center",
+        "counts",
+        "progress",
+        "report",
+        "created_at",
+    ],
     "properties": {
         "id": {"type": "string", "format": "uuid"},
         "name": {"type": "string"},
@@ -599,8 +701,11 @@ RESPONSE_SCHEMAS["Campaign"] = {
         "started_at": TIMESTAMP,
         "finished_at": TIMESTAMP,
         "cancelled_at": TIMESTAMP,
-        "counts": {"type": "object", "description": "messages by status",
-                   "additionalProperties": {"type": "integer"}},
+        "counts": {
+            "type": "object",
+            "description": "messages by status",
+            "additionalProperties": {"type": "integer"},
+        },
         "progress": {
             "type": "object",
             "properties": {"total": {"type": "integer"}, "done": {"type": "integer"}},
@@ -614,109 +719,124 @@ RESPONSE_SCHEMAS["CampaignTestSend"] = {
     "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}}},
 }
 REQUEST_MODELS.update({"CampaignIn": CampaignIn, "StartIn": StartIn, "SendTestIn": SendTestIn})
-PATHS.update({
-    "/v1/campaigns": {
-        "post": {
-            "summary": "Create a campaign as a draft and get its validation report",
-            "description": "JSON with inline `recipients` or a `filter` over stored recipients, or "
-            "multipart/form-data with a CSV `file` (header row: `phone`, `email`, `name`, `locale` "
-            "and template values; UTF-8, UTF-8 with BOM or CP949) and the other fields as form "
-            "fields (`data` as a JSON string). Up to 1,000,000 rows and NOTIFIER_MAX_UPLOAD_BYTES. "
-            "Nothing is sent until the campaign is started.",
-            "security": _CAMPAIGN_SECURITY,
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/CampaignIn"}},
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["file", "name", "template", "category", "center"],
-                            "properties": {
-                                "file": {"type": "string", "format": "binary"},
-                                "name": {"type": "string"},
-                                "template": {"type": "string"},
-                                "category": {"enum": ["informational", "advertising"]},
-                                "center": {"type": "string"},
-                                "channel": {"enum": ["sms", "email", "auto"]},
-                                "data": {"type": "string", "description": "a JSON object"},
-                                "opt_out_number": {"type": "string"},
-                                "rate_per_second": {"type": "number"},
-                            },
-                        }
+PATHS.update(
+    {
+        "/v1/campaigns": {
+            "post": {
+                "summary": "Create a campaign as a draft and get its validation report",
+                "description": "JSON with inline `recipients` or a `filter` over stored recipients, or "
+                "multipart/form-data with a CSV `file` (header row: `phone`, `email`, `name`, `locale` "
+                "and template values; UTF-8, UTF-8 with BOM or CP949) and the other fields as form "
+                "fields (`data` as a JSON string). Up to 1,000,000 rows and NOTIFIER_MAX_UPLOAD_BYTES. "
+                "Nothing is sent until the campaign is started.",
+                "security": _CAMPAIGN_SECURITY,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/CampaignIn"}},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file", "name", "template", "category", "center"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "name": {"type": "string"},
+                                    "template": {"type": "string"},
+                                    "category": {"enum": ["informational", "advertising"]},
+                                    "center": {"type": "string"},
+                                    "channel": {"enum": ["sms", "email", "auto"]},
+                                    "data": {"type": "string", "description": "a JSON object"},
+                                    "opt_out_number": {"type": "string"},
+                                    "rate_per_second": {"type": "number"},
+                                },
+                            }
+                        },
                     },
                 },
-            },
-            "responses": {"201": _json("Campaign", "The draft and its report"),
-                          **_problems(400, 401, 403, 413, 415, 422)},
-        }
-    },
-    "/v1/campaigns/{campaign_id}": {
-        "get": {
-            "summary": "A campaign: status, message counts by status, progress and report",
-            "security": _CAMPAIGN_SECURITY,
-            "parameters": _CAMPAIGN_ID,
-            "responses": {"200": _json("Campaign", "The campaign"), **_problems(401, 403, 404)},
-        }
-    },
-    "/v1/campaigns/{campaign_id}/messages": {
-        "get": {
-            "summary": "The campaign's messages, newest first",
-            "security": _CAMPAIGN_SECURITY,
-            "parameters": [
-                *_CAMPAIGN_ID,
-                {"name": "status", "in": "query", "schema": {"type": "string"}},
-                {"name": "limit", "in": "query",
-                 "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-            ],
-            "responses": {"200": _json("MessageList", "One page"), **_problems(401, 403, 404, 422)},
-        }
-    },
-    "/v1/campaigns/{campaign_id}/rejections.csv": {
-        "get": {
-            "summary": "Every rejected row as CSV: row, reason, raw",
-            "security": _CAMPAIGN_SECURITY,
-            "parameters": _CAMPAIGN_ID,
-            "responses": {
-                "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
-                **_problems(401, 403, 404),
-            },
-        }
-    },
-    "/v1/campaigns/{campaign_id}/test": {
-        "post": {
-            "summary": "Send the message, as the first recipient would get it, to these addresses now",
-            "description": "Transactional lane, the campaign's category (so the (광고) markings "
-            "show), reference `campaign-test:{id}`.",
-            "security": _CAMPAIGN_SECURITY,
-            "parameters": _CAMPAIGN_ID,
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/SendTestIn"}}}},
-            "responses": {"202": _json("CampaignTestSend", "The test messages"),
-                          **_problems(400, 401, 403, 404, 409, 415, 422)},
-        }
-    },
-    "/v1/campaigns/{campaign_id}/start": {
-        "post": {
-            "summary": "Start a draft now, or at `at` (with a UTC offset)",
-            "security": _CAMPAIGN_SECURITY,
-            "parameters": _CAMPAIGN_ID,
-            "requestBody": {"required": False, "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/StartIn"}}}},
-            "responses": {"200": _json("Campaign", "Running or scheduled"),
-                          **_problems(400, 401, 403, 404, 409, 415, 422)},
-        }
-    },
-    "/v1/campaigns/{campaign_id}/cancel": {
-        "post": {
-            "summary": "Cancel: messages not yet handed to a worker are cancelled; sent ones stay sent",
-            "security": _CAMPAIGN_SECURITY,
-            "parameters": _CAMPAIGN_ID,
-            "responses": {"200": _json("Campaign", "Cancelled"), **_problems(401, 403, 404, 409)},
-        }
-    },
-})
+                "responses": {
+                    "201": _json("Campaign", "The draft and its report"),
+                    **_problems(400, 401, 403, 413, 415, 422),
+                },
+            }
+        },
+        "/v1/campaigns/{campaign_id}": {
+            "get": {
+                "summary": "A campaign: status, message counts by status, progress and report",
+                "security": _CAMPAIGN_SECURITY,
+                "parameters": _CAMPAIGN_ID,
+                "responses": {"200": _json("Campaign", "The campaign"), **_problems(401, 403, 404)},
+            }
+        },
+        "/v1/campaigns/{campaign_id}/messages": {
+            "get": {
+                "summary": "The campaign's messages, newest first",
+                "security": _CAMPAIGN_SECURITY,
+                "parameters": [
+                    *_CAMPAIGN_ID,
+                    {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                    },
+                    {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _json("MessageList", "One page"), **_problems(401, 403, 404, 422)},
+            }
+        },
+        "/v1/campaigns/{campaign_id}/rejections.csv": {
+            "get": {
+                "summary": "Every rejected row as CSV: row, reason, raw",
+                "security": _CAMPAIGN_SECURITY,
+                "parameters": _CAMPAIGN_ID,
+                "responses": {
+                    "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    **_problems(401, 403, 404),
+                },
+            }
+        },
+        "/v1/campaigns/{campaign_id}/test": {
+            "post": {
+                "summary": "Send the message, as the first recipient would get it, to these addresses now",
+                "description": "Transactional lane, the campaign's category (so the (광고) markings "
+                "show), reference `campaign-test:{id}`.",
+                "security": _CAMPAIGN_SECURITY,
+                "parameters": _CAMPAIGN_ID,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SendTestIn"}}},
+                },
+                "responses": {
+                    "202": _json("CampaignTestSend", "The test messages"),
+                    **_problems(400, 401, 403, 404, 409, 415, 422),
+                },
+            }
+        },
+        "/v1/campaigns/{campaign_id}/start": {
+            "post": {
+                "summary": "Start a draft now, or at `at` (with a UTC offset)",
+                "security": _CAMPAIGN_SECURITY,
+                "parameters": _CAMPAIGN_ID,
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StartIn"}}},
+                },
+                "responses": {
+                    "200": _json("Campaign", "Running or scheduled"),
+                    **_problems(400, 401, 403, 404, 409, 415, 422),
+                },
+            }
+        },
+        "/v1/campaigns/{campaign_id}/cancel": {
+            "post": {
+                "summary": "Cancel: messages not yet handed to a worker are cancelled; sent ones stay sent",
+                "security": _CAMPAIGN_SECURITY,
+                "parameters": _CAMPAIGN_ID,
+                "responses": {"200": _json("Campaign", "Cancelled"), **_problems(401, 403, 404, 409)},
+            }
+        },
+    }
+)
 
 
 REQUEST_MODELS.update(openapi_appointments.MODELS)
@@ -741,7 +861,13 @@ def document() -> dict[str, Any]:
         "paths": PATHS,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "API key from `notifier keys create`"}},
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "API key from `notifier keys create`",
+                }
+            },
         },
     }
 

@@ -184,7 +184,7 @@ def paths(
                 "description": "Events are POSTed as JSON with `Notifier-Signature: t=<unix>,v1=<hex>`, "
                 "the hex being HMAC-SHA256 with the secret over `t.body`. "
                 "Retried with backoff on timeouts, 429 and 5xx.",
-                "security": [{"apiKey": []}],
+                "security": [{"apiKey": ["send", "appointments", "campaigns"]}],
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookIn"}}},
@@ -192,7 +192,7 @@ def paths(
                 "responses": {
                     "201": json("Webhook", "Created; the secret is shown now only"),
                     "200": json("Webhook", "Updated"),
-                    **problems(400, 401, 415, 422),
+                    **problems(400, 401, 403, 415, 422),
                 },
             },
             "get": {

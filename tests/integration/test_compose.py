@@ -26,11 +26,19 @@ APP_SERVICES = ("api", "worker-transactional", "worker-bulk", "scheduler", "migr
 LONG_RUNNING_APP_SERVICES = ("api", "worker-transactional", "worker-bulk", "scheduler")
 BACKING_SERVICES = ("redis", "postgres", "mailpit")
 ONE_SHOT = "migrate"
-PRODUCTION_VARIABLES = frozenset({
-    "NOTIFIER_DATABASE_URL", "NOTIFIER_BROKER_URL", "NOTIFIER_PUBLIC_URL", "NOTIFIER_SECRET_KEY",
-    "NOTIFIER_SMTP_URL", "NOTIFIER_MAIL_FROM",
-    "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
-})
+PRODUCTION_VARIABLES = frozenset(
+    {
+        "NOTIFIER_DATABASE_URL",
+        "NOTIFIER_BROKER_URL",
+        "NOTIFIER_PUBLIC_URL",
+        "NOTIFIER_SECRET_KEY",
+        "NOTIFIER_SMTP_URL",
+        "NOTIFIER_MAIL_FROM",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM",
+    }
+)
 VARIABLE_NAME = re.compile(r"(?:NOTIFIER|TWILIO)_[A-Z0-9_]+")
 # ${NAME}, ${NAME:-default}, ${NAME:?error}; $${...} is an escaped dollar, not interpolation.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)")
@@ -108,8 +116,13 @@ def test_backing_service_images_are_pinned(services: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     ("image", "pinned"),
-    [("redis:7.4.2-alpine", True), ("redis", False), ("redis:latest", False),
-     ("localhost:5000/redis", False), ("postgres@sha256:" + "0" * 64, True)],
+    [
+        ("redis:7.4.2-alpine", True),
+        ("redis", False),
+        ("redis:latest", False),
+        ("localhost:5000/redis", False),
+        ("postgres@sha256:" + "0" * 64, True),
+    ],
 )
 def test_pinned_means_a_tag_other_than_latest(image: str, pinned: bool) -> None:
     assert is_pinned(image) is pinned
@@ -166,9 +179,7 @@ def test_app_services_share_one_environment(services: dict[str, Any]) -> None:
 
 
 def test_workers_together_consume_every_queue(services: dict[str, Any]) -> None:
-    workers = {
-        name: s for name, s in services.items() if command_of(s)[:2] == ["notifier", "worker"]
-    }
+    workers = {name: s for name, s in services.items() if command_of(s)[:2] == ["notifier", "worker"]}
     assert set(workers) >= {"worker-transactional", "worker-bulk"}
     consumed = set().union(*(queues_of(worker) for worker in workers.values()))
     assert consumed >= set(QUEUES), f"no worker consumes {sorted(set(QUEUES) - consumed)}"

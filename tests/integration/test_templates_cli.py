@@ -39,7 +39,10 @@ def test_preview_prints_the_sms_with_its_size_as_json(notifier) -> None:
     assert result.output.startswith("{\n  ")  # indented
     shown = json.loads(result.output)
     assert (shown["key"], shown["version"], shown["channel"], shown["locale"]) == (
-        "appointment_reminder", 1, "sms", "ko"
+        "appointment_reminder",
+        1,
+        "sms",
+        "ko",
     )
     assert "12월 9일(화) 오전 10시" in shown["body"]
     assert shown["kr_class"] == "LMS"
@@ -57,8 +60,15 @@ def test_preview_matches_the_api(notifier, client, make_key) -> None:
         headers=editor,
     ).json
     result = notifier(
-        "templates", "preview", "appointment_reminder", "--data", json.dumps(DATA),
-        "--channel", "email", "--locale", "en",
+        "templates",
+        "preview",
+        "appointment_reminder",
+        "--data",
+        json.dumps(DATA),
+        "--channel",
+        "email",
+        "--locale",
+        "en",
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == api
@@ -118,8 +128,18 @@ def test_list_shows_every_template_with_its_current_version(notifier) -> None:
 
 def test_the_installed_command_runs_in_its_own_process(ctx, env) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "notifier", "templates", "preview", "appointment_confirmation",
-         "--data", json.dumps(DATA), "--channel", "sms"],
+        [
+            sys.executable,
+            "-m",
+            "notifier",
+            "templates",
+            "preview",
+            "appointment_confirmation",
+            "--data",
+            json.dumps(DATA),
+            "--channel",
+            "sms",
+        ],
         env={**os.environ, **env},
         cwd=ROOT,
         capture_output=True,

@@ -7,14 +7,14 @@ import pytest
 
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import MissingTemplateValues, TemplateRejected
-from notifier.rendering import (
+from notifier.rendering import Renderer
+from notifier.sandbox import (
     MAX_BINOP_LENGTH,
     MAX_INT_BITS,
     MAX_JSON_INDENT,
     MAX_LOOP_ITERATIONS,
     MAX_OUTPUT_CHARS,
     MAX_VALUE_CHARS,
-    Renderer,
 )
 
 LAYOUT = Path(__file__).resolve().parents[2] / "templates" / "_layout"
