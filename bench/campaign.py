@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import http.client
 import json
 import os
 import platform
@@ -33,20 +32,25 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
-import redis
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+from bench.common import (
+    APPOINTMENT_DATA,
+    HOST,
+    ROOT,
+    free_port,
+    healthy,
+    percentile,
+    run_notifier,
+    throwaway_environment,
+)
+
 SENDER = "+82416615676"
 TEMPLATE = "program_announcement_jobseekers"
 TRANSACTIONAL_EVERY = 0.5
@@ -55,17 +59,7 @@ TRANSACTIONAL_BODY = {
     "template": "appointment_confirmation",
     "channel": "sms",
     "center": {"code": "seosan"},
-    "data": {
-        "appointment": {
-            "kind": "in_depth_counseling",
-            "kind_label": "1:1 심층상담",
-            "when": "12월 3일(수) 오후 2시",
-            "duration": "50분",
-            "location": "서산고용복지+센터 2층 상담실",
-            "counselor": "김상담",
-            "link": "",
-        }
-    },
+    "data": APPOINTMENT_DATA,
 }
 
 
@@ -88,15 +82,6 @@ class Result:
 
 
 # ---- processes -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def peak_mib(pid: int) -> float:
@@ -163,67 +148,12 @@ class Stack:
                 proc.wait()
 
 
-def run_notifier(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"notifier {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
 def wait_until(check: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
         if time.monotonic() > deadline:
             raise SystemExit(f"timed out waiting for {what}")
         time.sleep(0.2)
-
-
-def healthy(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection(HOST, port, timeout=1)
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-
-
-@contextmanager
-def environment(pg_url: str, redis_url: str, workdir: Path) -> Iterator[dict[str, str]]:
-    """A throwaway database and key prefix, and the environment that points at them."""
-    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
-    prefix = f"notifier-bench-{uuid.uuid4().hex[:10]}:"
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "TWILIO_", "GUNICORN_"))}
-    env.update(
-        {
-            "NOTIFIER_DATABASE_URL": f"{pg_url.rsplit('/', 1)[0]}/{name}",
-            "NOTIFIER_BROKER_URL": redis_url,
-            "NOTIFIER_BROKER_KEY_PREFIX": prefix,
-            "NOTIFIER_SECRET_KEY": "bench",
-            "NOTIFIER_DATA_DIR": str(workdir / "instance"),
-            "NOTIFIER_LOG_LEVEL": "WARNING",
-        }
-    )
-    try:
-        yield env
-    finally:
-        client = redis.Redis.from_url(redis_url)
-        for key in client.scan_iter(match=f"{prefix}*", count=1000):
-            client.unlink(key)
-        client.close()
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-# ---- one campaign --------------------------------------------------------------------------
 
 
 def write_list(path: Path, count: int) -> None:
@@ -259,12 +189,6 @@ def api_to_provider(database_url: str, ids: list[str]) -> list[float]:
             (ids,),
         ).fetchall()
     return sorted((at - created).total_seconds() for created, at in rows)
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def twilio_fake(stack: Stack, latency_ms: float) -> tuple[str, str, str]:
@@ -336,7 +260,7 @@ def ceiling(base: str, sid: str, token: str, count: int, threads: int) -> float:
 
 def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
     result = Result(recipients=count, bulk_threads=args.bulk_threads, bulk_processes=args.bulk_processes)
-    with environment(args.pg_url, args.redis_url, workdir) as env:
+    with throwaway_environment(args.pg_url, args.redis_url, workdir, NOTIFIER_LOG_LEVEL="WARNING") as env:
         logs = workdir / f"logs-{count}"
         logs.mkdir()
         stack = Stack(env, logs)

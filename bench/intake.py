@@ -24,13 +24,11 @@ import json
 import multiprocessing
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -42,8 +40,18 @@ from typing import Any
 import psycopg
 import redis
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+from bench.common import (
+    APPOINTMENT_DATA,
+    HOST,
+    ROOT,
+    clear_redis,
+    free_port,
+    healthy,
+    percentile,
+    run_notifier,
+    throwaway_environment,
+)
+
 MESSAGES = "/v1/messages"
 BARE = "/bench/bare"
 CONCURRENCY = (1, 4, 16, 64)
@@ -59,17 +67,7 @@ MESSAGE_BODY = {
     "to": {"phone": "010-1234-5678", "name": "홍길동"},
     "channel": "sms",
     "center": {"name": "서산고용복지+센터", "phone": "041-661-5676", "sms_sender": "041-661-5676"},
-    "data": {
-        "appointment": {
-            "kind": "in_depth_counseling",
-            "kind_label": "1:1 심층상담",
-            "when": "12월 3일(수) 오후 2시",
-            "duration": "50분",
-            "location": "서산고용복지+센터 2층 상담실",
-            "counselor": "김상담",
-            "link": "",
-        }
-    },
+    "data": APPOINTMENT_DATA,
 }
 
 
@@ -143,16 +141,6 @@ class Row:
     client_cpu_ms: float  # the load generator
     machine_busy: float  # share of all cores busy during the window
     others_busy: float  # share of all cores busy with none of the above (kernel, other work)
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of an ascending list, in the list's unit."""
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
-
-
-# ---- load generation (runs in child processes) ------------------------------------------
 
 
 def sleep_until(moment: float) -> None:
@@ -373,60 +361,6 @@ def open_loop(
 # ---- the service under test --------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def notifier(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "notifier", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"notifier {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
-@contextmanager
-def bench_environment(pg_url: str, redis_url: str, workdir: Path) -> Iterator[dict[str, str]]:
-    """A throwaway database and key prefix, and the environment that points at them."""
-    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
-    prefix = f"notifier-bench-{uuid.uuid4().hex[:10]}:"
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "TWILIO_", "GUNICORN_"))}
-    env.update(
-        {
-            "NOTIFIER_DATABASE_URL": f"{pg_url.rsplit('/', 1)[0]}/{name}",
-            "NOTIFIER_BROKER_URL": redis_url,
-            "NOTIFIER_BROKER_KEY_PREFIX": prefix,
-            "NOTIFIER_SECRET_KEY": "bench",
-            "NOTIFIER_DATA_DIR": str(workdir / "instance"),
-            "NOTIFIER_BENCH_ENDPOINTS": "1",
-        }
-    )
-    try:
-        yield env
-    finally:
-        clear_redis(redis_url, prefix)
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def clear_redis(redis_url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        client.unlink(key)
-    client.close()
-
-
 def clear_messages(env: dict[str, str]) -> None:
     """Start every server setting from the same empty tables and queues."""
     url = env["NOTIFIER_DATABASE_URL"]
@@ -471,15 +405,6 @@ def gunicorn(env: dict[str, str], setting: ServerSetting, log: Path) -> Iterator
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-def healthy(port: int) -> bool:
-    try:
-        conn = http.client.HTTPConnection(HOST, port, timeout=1)
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
 
 
 def check_once(port: int, path: str, headers: dict[str, str], body: bytes) -> None:
@@ -626,12 +551,12 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[Row] = []
     with (
         tempfile.TemporaryDirectory(prefix="notifier-bench-") as tmp,
-        bench_environment(args.pg_url, args.redis_url, Path(tmp)) as env,
+        throwaway_environment(args.pg_url, args.redis_url, Path(tmp), NOTIFIER_BENCH_ENDPOINTS="1") as env,
     ):
         print("\n".join(machine_description() + service_versions(env)), flush=True)
         print(f"machine busy before the run: {busy_share(2.0):.0%}", flush=True)
-        notifier(env, "db", "upgrade")
-        key = notifier(env, "keys", "create", "bench", "--scope", "send").splitlines()[-1].strip()
+        run_notifier(env, "db", "upgrade")
+        key = run_notifier(env, "keys", "create", "bench", "--scope", "send").splitlines()[-1].strip()
         plan = Plan(
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
             body=json.dumps(MESSAGE_BODY, ensure_ascii=False).encode(),

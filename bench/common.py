@@ -1,0 +1,95 @@
+"""What the benchmarks share: a throwaway database and key prefix, the notifier command, ports."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import redis
+
+from notifier.cli import demo_data
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+APPOINTMENT_DATA = demo_data()  # the same sample appointment `notifier dev` prints
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list, in the list's unit."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def run_notifier(env: dict[str, str], *args: str) -> str:
+    """Run one ``notifier`` command to completion; stop the benchmark if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "notifier", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"notifier {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def healthy(port: int) -> bool:
+    try:
+        conn = http.client.HTTPConnection(HOST, port, timeout=1)
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+
+
+def clear_redis(redis_url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.unlink(key)
+    client.close()
+
+
+@contextmanager
+def throwaway_environment(
+    pg_url: str, redis_url: str, workdir: Path, **extra: str
+) -> Iterator[dict[str, str]]:
+    """A database and key prefix of this run only, and the environment that points at them."""
+    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
+    prefix = f"notifier-bench-{uuid.uuid4().hex[:10]}:"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "TWILIO_", "GUNICORN_"))}
+    env.update(
+        {
+            "NOTIFIER_DATABASE_URL": f"{pg_url.rsplit('/', 1)[0]}/{name}",
+            "NOTIFIER_BROKER_URL": redis_url,
+            "NOTIFIER_BROKER_KEY_PREFIX": prefix,
+            "NOTIFIER_SECRET_KEY": "bench",
+            "NOTIFIER_DATA_DIR": str(workdir / "instance"),
+            **extra,
+        }
+    )
+    try:
+        yield env
+    finally:
+        clear_redis(redis_url, prefix)
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
