@@ -121,8 +121,8 @@ class Settings:
 
     @property
     def sandbox(self) -> bool:
-        """True when at least one channel has no real provider and goes to the outbox."""
-        return self.twilio is None or self.smtp is None
+        """True when no provider at all is configured: a trial, whose outbox anyone may see."""
+        return self.twilio is None and self.smtp is None
 
     @property
     def broker_is_embedded(self) -> bool:

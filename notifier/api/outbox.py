@@ -15,7 +15,7 @@ bp = Blueprint("outbox", __name__)
 @bp.get("/outbox")
 def index() -> str:
     ctx = context()
-    if not (ctx.sms_sandboxed and ctx.email_sandboxed):
+    if not ctx.settings.sandbox:
         # Only a setup with no provider at all (a trial or development) shows it, without login:
         # with one real provider configured, this is a production service and must not.
         raise NotFound("the outbox is shown only while no provider is configured")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from sqlalchemy import select, update
 from wtforms import ValidationError as CsrfInvalid
@@ -66,8 +66,6 @@ def show(token: str) -> str:
 
 @bp.post("/a/<token>/<answer>")
 def respond(token: str, answer: str) -> Response:
-    from flask import request
-
     if answer not in ANSWERS:
         abort(404)
     try:

@@ -543,7 +543,7 @@ def message_view(row: Any, history: list[RowMapping] | None = None) -> dict[str,
         "segments": row["segments"],
         "kr_class": row["kr_class"],
         "sandboxed": bool(row["sandboxed"]),
-        "provider_message_id": row.get("provider_message_id") if hasattr(row, "get") else None,
+        "provider_message_id": row.get("provider_message_id"),
         "error": (
             {"code": row["error_code"], "reason": row["error_reason"]}
             if row.get("error_code") and row["status"] == Status.FAILED.value

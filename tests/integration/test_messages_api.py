@@ -267,3 +267,11 @@ def test_the_outbox_is_hidden_once_any_provider_is_configured(client, settings, 
     assert client.get("/outbox").status_code == 404  # this test setup has Twilio and SMTP
     trial = bootstrap.build(settings.with_overrides(twilio=None, smtp=None), engine=clean_db)
     assert create_app(ctx=trial).test_client().get("/outbox").status_code == 200
+
+
+def test_the_outbox_stays_hidden_when_only_one_provider_is_configured(settings, clean_db) -> None:
+    """Production with Twilio but no SMTP must not publish the sandboxed emails."""
+    from notifier import bootstrap, create_app
+
+    sms_only = bootstrap.build(settings.with_overrides(smtp=None), engine=clean_db)
+    assert create_app(ctx=sms_only).test_client().get("/outbox").status_code == 404
