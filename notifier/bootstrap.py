@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from notifier.channels.base import EmailSender, SmsSender
 from notifier.channels.sandbox import SandboxSender
 from notifier.config import Settings
+from notifier.lookups import Lookups
 from notifier.rendering import Renderer
 from notifier.storage.db import make_engine
 
@@ -42,6 +43,10 @@ class Context:
     templates_dir: Path = TEMPLATES_DIR
     enqueue: Callable[[str, list[str]], None] = field(default=lambda lane, ids: None)
     extras: dict[str, Any] = field(default_factory=dict)
+    lookups: Lookups = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lookups = Lookups(self.settings.lookup_ttl_seconds)
 
     @property
     def sms_sandboxed(self) -> bool:

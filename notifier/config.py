@@ -118,6 +118,9 @@ class Settings:
     log_level: str = "INFO"
     # Let webhooks go to loopback and private addresses: development and tests only.
     webhook_allow_private: bool = False
+    # How long the API reuses an API key, a template's current version, a centre or the
+    # registered senders it read (see notifier/lookups.py); 0 reads them on every request.
+    lookup_ttl_seconds: float = 5.0
 
     @property
     def sandbox(self) -> bool:
@@ -187,6 +190,7 @@ class Settings:
             broker_key_prefix=env.get("NOTIFIER_BROKER_KEY_PREFIX", ""),
             log_level=env.get("NOTIFIER_LOG_LEVEL", "INFO").upper(),
             webhook_allow_private=_flag(env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE"),
+            lookup_ttl_seconds=_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=300.0, zero_ok=True),
         )
 
 
@@ -224,7 +228,9 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> in
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float, *, maximum: float) -> float:
+def _float(
+    env: Mapping[str, str], name: str, default: float, *, maximum: float, zero_ok: bool = False
+) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -232,8 +238,9 @@ def _float(env: Mapping[str, str], name: str, default: float, *, maximum: float)
         value = float(raw)
     except ValueError as exc:
         raise ConfigError(name, f"must be a number, got {raw!r}") from exc
-    if not 0 < value <= maximum:
-        raise ConfigError(name, f"must be above 0 and at most {maximum}")
+    if not (value >= 0 if zero_ok else value > 0) or value > maximum:
+        lowest = "0" if zero_ok else "above 0"
+        raise ConfigError(name, f"must be {lowest} and at most {maximum:g}")
     return value
 
 

@@ -19,8 +19,12 @@ from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE, Settings
 
 SEND_MESSAGE = "notifier.send_message"
 SEND_BATCH = "notifier.send_batch"
+SEND_MESSAGES = "notifier.send_messages"
 QUEUES = (TRANSACTIONAL_QUEUE, BULK_QUEUE)
 BULK_CHUNK = 100
+# Transactional messages accepted together (see services.intake) share a task, a few at most:
+# one worker thread sends them one after another, so a large share would delay the last ones.
+TRANSACTIONAL_CHUNK = 8
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
@@ -56,6 +60,13 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
         return deliver(worker_context(app), message_id).status
 
+    @app.task(name=SEND_MESSAGES)
+    def send_messages(message_ids: list[str]) -> list[str]:
+        from notifier.services.messages import deliver
+
+        ctx = worker_context(app)
+        return [deliver(ctx, message_id).status for message_id in message_ids]
+
     @app.task(name=SEND_BATCH)
     def send_batch(message_ids: list[str]) -> int:
         from notifier.services.delivery import deliver_many
@@ -66,15 +77,19 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 def make_enqueue(app: Celery) -> Callable[[str, list[str]], None]:
-    """Ring the lane's doorbell: one task per transactional message, chunks for bulk."""
+    """Ring the lane's doorbell: chunks for bulk, small shares for transactional messages."""
 
     def enqueue(lane: str, ids: list[str]) -> None:
         if lane == BULK_QUEUE:
             for start in range(0, len(ids), BULK_CHUNK):
                 app.send_task(SEND_BATCH, args=[ids[start : start + BULK_CHUNK]], queue=lane)
-        else:
-            for message_id in ids:
-                app.send_task(SEND_MESSAGE, args=[message_id], queue=lane)
+            return
+        for start in range(0, len(ids), TRANSACTIONAL_CHUNK):
+            share = ids[start : start + TRANSACTIONAL_CHUNK]
+            if len(share) == 1:
+                app.send_task(SEND_MESSAGE, args=share, queue=lane)
+            else:
+                app.send_task(SEND_MESSAGES, args=[share], queue=lane)
 
     return enqueue
 

@@ -1,4 +1,8 @@
-"""Bearer API keys with scopes. A missing or unknown key is 401; a missing scope is 403."""
+"""Bearer API keys with scopes. A missing or unknown key is 401; a missing scope is 403.
+
+A key found live is reused for ``NOTIFIER_LOOKUP_TTL_SECONDS`` by this process (keyed by its
+hash), so a revocation takes effect within that time; an unknown key is looked up every time.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,23 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from notifier.api.context import context
+from notifier.bootstrap import Context
 from notifier.errors import Forbidden, Unauthorized
 from notifier.storage import keys
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def live_key(ctx: Context, token: str) -> dict[str, Any] | None:
+    """The live key row for a presented key, or None."""
+    digest = keys.hash_key(token)
+
+    def load() -> dict[str, Any] | None:
+        with ctx.engine.connect() as conn:
+            row = keys.find_by_hash(conn, digest)
+        return dict(row) if row is not None else None
+
+    return ctx.lookups.recent(("api_key", digest), load)
 
 
 def requires(scope: str | None) -> Callable[[F], F]:
@@ -25,8 +42,7 @@ def requires(scope: str | None) -> Callable[[F], F]:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-            with context().engine.connect() as conn:
-                row = keys.find(conn, token.strip())
+            row = live_key(context(), token.strip())
             if row is None:
                 raise Unauthorized("unknown or revoked API key")
             if scope is not None and scope not in row["scopes"] and "admin" not in row["scopes"]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import (
@@ -112,8 +113,13 @@ def _invalid_reason(number: phonenumbers.PhoneNumber) -> str | None:
     return f"not a valid phone number for country code +{number.country_code}"
 
 
+@lru_cache(maxsize=4096)
 def parse_phone(raw: str, region: str = "KR") -> Phone:
-    """Parse ``raw`` (national or international, any separators) into a valid ``Phone``."""
+    """Parse ``raw`` (national or international, any separators) into a valid ``Phone``.
+
+    Memoised (a pure function of its arguments, and a ``Phone`` is frozen): a centre's numbers
+    come with every message it sends. A refused number raises again each time.
+    """
     if not raw.strip():
         raise InvalidPhoneNumber(raw, "phone number is empty")
     if len(raw) > MAX_RAW_LENGTH:
@@ -149,6 +155,7 @@ def _kr_groups(national: str) -> list[str]:
     return [national]
 
 
+@lru_cache(maxsize=1024)
 def format_phone_kr(value: str) -> str:
     """Format a number for display: '010-1234-5678', '02-123-4567'; '+1 650-...' abroad."""
     try:

@@ -127,6 +127,7 @@ def load(ctx: Context, records: list[CenterRecord]) -> int:
                 conn.execute(centers.update().where(centers.c.code == record.code).values(**values))
             else:
                 conn.execute(centers.insert().values(**values))
+    ctx.lookups.forget(lambda cached: cached[0] in ("center", "senders"))  # type: ignore[index]
     return len(records)
 
 
@@ -154,9 +155,18 @@ def find(ctx: Context, conn: Connection, code: str) -> Center | None:
 
 
 def get(ctx: Context, code: str, pointer: str = "/center/code") -> Center:
-    """The centre with ``code``, or a 422 naming the field that referred to it."""
-    with ctx.engine.connect() as conn:
-        center = find(ctx, conn, code)
+    """The centre with ``code``, or a 422 naming the field that referred to it.
+
+    Read through the process's lookups (see notifier/lookups.py): a centre changed by another
+    process is seen within the lookup TTL. Work that must see the row as it is now (inside a
+    locked transaction) uses ``find`` on its own connection.
+    """
+
+    def load() -> Center | None:
+        with ctx.engine.connect() as conn:
+            return find(ctx, conn, code)
+
+    center = ctx.lookups.recent(("center", code), load)
     if center is None:
         raise ValidationFailed([FieldError(pointer, f"no centre with code {code!r}")])
     return center
@@ -167,12 +177,16 @@ def listing(ctx: Context) -> list[Center]:
         return [_center(ctx, r) for r in conn.execute(select(centers).order_by(centers.c.code)).mappings()]
 
 
-def registered_senders(ctx: Context) -> tuple[set[str], set[str]]:
-    """Every SMS sender number and email sender the service may use."""
-    with ctx.engine.connect() as conn:
-        rows = list(conn.execute(select(centers.c.sms_sender, centers.c.email_sender)))
-    sms = {r[0] for r in rows if r[0]}
-    email = {r[1].lower() for r in rows if r[1]} | {ctx.settings.mail_from.lower()}
-    if ctx.settings.twilio is not None and ctx.settings.twilio.default_from.startswith("+"):
-        sms.add(ctx.settings.twilio.default_from)
-    return sms, email
+def registered_senders(ctx: Context) -> tuple[frozenset[str], frozenset[str]]:
+    """Every SMS sender number and email sender the service may use (through the lookups)."""
+
+    def load() -> tuple[frozenset[str], frozenset[str]]:
+        with ctx.engine.connect() as conn:
+            rows = list(conn.execute(select(centers.c.sms_sender, centers.c.email_sender)))
+        sms = {r[0] for r in rows if r[0]}
+        email = {r[1].lower() for r in rows if r[1]} | {ctx.settings.mail_from.lower()}
+        if ctx.settings.twilio is not None and ctx.settings.twilio.default_from.startswith("+"):
+            sms.add(ctx.settings.twilio.default_from)
+        return frozenset(sms), frozenset(email)
+
+    return ctx.lookups.recent(("senders",), load)

@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 
 from notifier.bootstrap import Context
 from notifier.channels.base import Accepted, SmsRequest
@@ -36,8 +35,8 @@ from notifier.errors import (
 )
 from notifier.rendering import RenderedMessage
 from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
+from notifier.services import intake, template_library
 from notifier.storage import messages as repo
-from notifier.storage import templates as template_repo
 from notifier.storage.tables import idempotency_keys
 from notifier.storage.tables import messages as messages_table
 
@@ -155,8 +154,7 @@ def accept_message(
     channel, recipient = resolve_channel(body)
     center = center_identity(ctx, body.center)
     now = ctx.clock()
-    with ctx.engine.connect() as conn:
-        version = template_repo.get(conn, body.template)
+    version = template_library.find(ctx, body.template)
     if version is None:
         raise ValidationFailed([FieldError("/template", f"no template named {body.template!r}")])
     data = template_context(center, recipient, body.data)
@@ -179,30 +177,22 @@ def accept_message(
         reference=body.reference,
     )
     response = message_view(row)
-    try:
-        with ctx.engine.begin() as conn:
-            repo.insert(conn, row, now)
-            if idempotency_key:
-                conn.execute(
-                    idempotency_keys.insert().values(
-                        owner=owner,
-                        key=idempotency_key,
-                        request_hash=digest,
-                        status_code=202,
-                        response=response,
-                        created_at=now,
-                    )
-                )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        with ctx.engine.connect() as conn:  # a concurrent twin won the race
-            replay = _idempotent_replay(conn, owner, idempotency_key, digest)
+    record = None
+    if idempotency_key:
+        record = {
+            "owner": owner,
+            "key": idempotency_key,
+            "request_hash": digest,
+            "status_code": 202,
+            "response": response,
+            "created_at": now,
+        }
+    if not intake.writer(ctx).store(row, now, record):
+        with ctx.engine.connect() as conn:  # a twin with the same key was stored first
+            replay = _idempotent_replay(conn, owner, idempotency_key or "", digest)
         if replay is None:
-            raise
+            raise RuntimeError("an idempotency record vanished after a conflict")
         return replay
-    if row["status"] == Status.QUEUED.value:
-        ring(ctx, row["lane"], [row["id"]])
     return 202, response
 
 

@@ -10,10 +10,11 @@ template's own sample data. A refused save stores nothing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from notifier.bootstrap import Context
@@ -36,6 +37,8 @@ from notifier.errors import (
 from notifier.rendering import Advertising, Renderer, line_prefix, prepare_context
 from notifier.storage import templates as repo
 
+T = TypeVar("T")
+
 # Previews show where the opt-out line goes, but a preview is never sent, so it carries a
 # placeholder. Real advertising campaigns use the centre's own free (080) opt-out number: the
 # law requires a free line, so the centre's ordinary phone number would not do.
@@ -51,6 +54,25 @@ def list_templates(ctx: Context) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         current = repo.listing(conn)
     return {"items": [summary_view(v) for v in current]}
+
+
+def find(ctx: Context, key: str, version: int | None = None) -> TemplateVersion | None:
+    """A stored version (the current one when None), through the process's lookups.
+
+    Stored versions never change, so they are kept; which one is current is kept for the lookup
+    TTL, and forgotten at once when this process saves a new version.
+    """
+
+    def read(query: Callable[[Connection], T]) -> T:
+        with ctx.engine.connect() as conn:
+            return query(conn)
+
+    if version is None:
+        version = ctx.lookups.recent(("template", key), lambda: read(lambda c: repo.current_number(c, key)))
+        if version is None:
+            return None
+    number = version
+    return ctx.lookups.forever(("template", key, number), lambda: read(lambda c: repo.get(c, key, number)))
 
 
 def get_template(ctx: Context, key: str, version: int | None = None) -> dict[str, Any]:
@@ -108,6 +130,7 @@ def save_template(
             stored = repo.add_version(conn, key, spec, plain, author, now)
     except IntegrityError as exc:  # a concurrent save took the same version number
         raise Conflict(f"template {key!r} was changed at the same time; send the edit again") from exc
+    ctx.lookups.forget(lambda cached: cached == ("template", key))
     return created, version_view(stored, now, author)
 
 

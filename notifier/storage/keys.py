@@ -48,7 +48,11 @@ def create(
 
 def find(conn: Connection, key: str) -> RowMapping | None:
     """Find the live key row for a presented key."""
-    query = select(api_keys).where(api_keys.c.key_hash == hash_key(key), api_keys.c.revoked_at.is_(None))
+    return find_by_hash(conn, hash_key(key))
+
+
+def find_by_hash(conn: Connection, key_hash: str) -> RowMapping | None:
+    query = select(api_keys).where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
     return conn.execute(query).mappings().first()
 
 

@@ -4,21 +4,111 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, Engine, Executable, and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from notifier.domain.status import Status, sources_of
-from notifier.storage.tables import message_events, messages
+from notifier.storage.tables import idempotency_keys, message_events, messages
 
 
-def insert(conn: Connection, row: Mapping[str, Any], now: datetime) -> None:
-    """Insert a new message and the first entry of its history."""
-    conn.execute(messages.insert().values({**row, "created_at": now, "updated_at": now}))
-    conn.execute(
-        message_events.insert().values(message_id=row["id"], status=row["status"], at=now, detail=None)
+def insert_one(
+    engine: Engine, row: Mapping[str, Any], now: datetime, record: Mapping[str, Any] | None = None
+) -> bool:
+    """Insert one new message, its first history entry and its idempotency record, or none.
+
+    False (and nothing stored) when the record's key is already stored. On PostgreSQL this is one
+    statement (the message and the record as data-modifying CTEs, the event inserted from the
+    message's RETURNING) in autocommit mode: one round trip, where BEGIN, three INSERTs and
+    COMMIT take five. A statement is atomic on its own. SQLite has no data-modifying CTEs and
+    takes ``insert_accepted``'s path.
+    """
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            return insert_accepted(conn, [(row, now, record)])[0]
+    values = {**row, "created_at": now, "updated_at": now}
+    params = {**values, **{f"idempotency_{k}": v for k, v in (record or {}).items()}}
+    statement = _insert_one_statement(tuple(sorted(values)), record is not None)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(statement, params)
+    except IntegrityError as exc:
+        if record is None or exc.orig is None or "idempotency_keys" not in str(exc.orig):
+            raise
+        return False
+    return True
+
+
+@lru_cache(maxsize=16)
+def _insert_one_statement(columns: tuple[str, ...], with_record: bool) -> Executable:
+    """``insert_one``'s statement for a message with ``columns`` (built once per column set)."""
+    new = (
+        messages.insert()
+        .values({name: bindparam(name, type_=messages.c[name].type) for name in columns})
+        .returning(messages.c.id, messages.c.status, messages.c.created_at)
+        .cte("new_message")
     )
+    statement = message_events.insert().from_select(
+        ["message_id", "status", "at"], select(new.c.id, new.c.status, new.c.created_at)
+    )
+    if with_record:
+        record = idempotency_keys.insert().values(
+            {c.name: bindparam(f"idempotency_{c.name}", type_=c.type) for c in idempotency_keys.columns}
+        )
+        statement = statement.add_cte(record.cte("new_idempotency_key"))
+    return statement
+
+
+def insert_accepted(
+    conn: Connection, items: Sequence[tuple[Mapping[str, Any], datetime, Mapping[str, Any] | None]]
+) -> list[bool]:
+    """Insert new messages, their first history entries and their idempotency records.
+
+    ``items`` are (message row, time, idempotency record or None). A message whose record's
+    (owner, key) is already stored, or comes earlier in ``items``, is not inserted: the answer
+    per item says whether it was. Three statements whatever the number of items.
+    """
+    claimed = _insert_new_records(conn, [record for _row, _now, record in items if record is not None])
+    outcomes = []
+    seen: set[tuple[str, str]] = set()
+    for _row, _now, record in items:
+        stored = True
+        if record is not None:
+            key = (record["owner"], record["key"])
+            stored = key in claimed and key not in seen
+            seen.add(key)
+        outcomes.append(stored)
+    kept = [item for item, stored in zip(items, outcomes, strict=True) if stored]
+    if kept:
+        conn.execute(
+            messages.insert(), [{**row, "created_at": now, "updated_at": now} for row, now, _ in kept]
+        )
+        conn.execute(
+            message_events.insert(),
+            [{"message_id": row["id"], "status": row["status"], "at": now} for row, now, _ in kept],
+        )
+    return outcomes
+
+
+def _insert_new_records(conn: Connection, records: Sequence[Mapping[str, Any]]) -> set[tuple[str, str]]:
+    """Insert the idempotency records whose key is new; returns the (owner, key) pairs inserted."""
+    unique: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for record in records:
+        unique.setdefault((record["owner"], record["key"]), record)
+    if not unique:
+        return set()
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        dialect_insert(idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["owner", "key"])
+        .returning(idempotency_keys.c.owner, idempotency_keys.c.key)
+    )
+    result = conn.execute(statement, [dict(r) for r in unique.values()])
+    return {(row.owner, row.key) for row in result}
 
 
 def insert_many(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> None:

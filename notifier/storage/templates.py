@@ -18,10 +18,16 @@ def _version(row: Any) -> TemplateVersion:
     )
 
 
+def current_number(conn: Connection, key: str) -> int | None:
+    """The number of ``key``'s current version; None for an unknown key."""
+    found = conn.execute(select(templates.c.current_version).where(templates.c.key == key)).scalar()
+    return int(found) if found is not None else None
+
+
 def get(conn: Connection, key: str, version: int | None = None) -> TemplateVersion | None:
     """Return one version, or the current one when ``version`` is None."""
     if version is None:
-        current = conn.execute(select(templates.c.current_version).where(templates.c.key == key)).scalar()
+        current = current_number(conn, key)
         if current is None:
             return None
         version = current

@@ -126,3 +126,36 @@ def test_bulk_backlog_never_delays_the_transactional_lane(ctx, live_api, auth, p
         lambda: get(live_api, auth, message_id)["status"] == "sent", timeout=20, what="transactional sent"
     )
     assert [m.to for m in twilio.messages] == ["+821012345678"]
+
+
+def test_messages_accepted_together_share_a_task_and_are_each_sent_once(
+    live_api, auth, ctx, processes, twilio
+) -> None:
+    from notifier.rendering import RenderedMessage
+    from notifier.services.messages import Recipient
+
+    processes("worker", "--queues", "transactional", "--concurrency", "2")
+    now = datetime.now(UTC)
+    rendered = RenderedMessage("sms", "ko", "상담 예약 안내입니다. 서산고용복지+센터 041-661-5676")
+    rows = [
+        new_message_row(
+            ctx,
+            owner="booking-system",
+            channel="sms",
+            recipient=Recipient(f"+8210777{i:05d}", None, "", "ko"),
+            center={"name": "서산고용복지+센터"},
+            rendered=rendered,
+            template_key="appointment_confirmation",
+            template_version=1,
+            data={},
+            now=now,
+            send_at=now,
+        )
+        for i in range(11)
+    ]
+    with ctx.engine.begin() as conn:
+        repo.insert_many(conn, rows, now)
+    ctx.enqueue("transactional", [r["id"] for r in rows])  # shares of 8 and 3: two tasks
+    sent = twilio.wait_for_messages(11, timeout=30)
+    assert sorted(m.to for m in sent) == sorted(r["to_phone"] for r in rows)
+    wait_for(lambda: all(get(live_api, auth, r["id"])["status"] == "sent" for r in rows), what="all sent")

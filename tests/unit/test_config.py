@@ -37,6 +37,8 @@ def test_without_a_secret_one_is_made_and_kept_in_the_data_folder(tmp_path) -> N
         ("NOTIFIER_MAX_ATTEMPTS", "zero"),
         ("NOTIFIER_SCHEDULER_INTERVAL", "60"),
         ("NOTIFIER_TWILIO_BASE_URL", "ftp://x"),
+        ("NOTIFIER_LOOKUP_TTL_SECONDS", "-1"),
+        ("NOTIFIER_LOOKUP_TTL_SECONDS", "3600"),
     ],
 )
 def test_invalid_configuration_fails_naming_the_variable(variable: str, value: str) -> None:
@@ -47,6 +49,11 @@ def test_invalid_configuration_fails_naming_the_variable(variable: str, value: s
         Settings.from_env(env)
     assert error.value.variable == variable
     assert variable in str(error.value)
+
+
+def test_lookup_ttl_may_be_zero_to_read_on_every_request() -> None:
+    assert Settings.from_env({**BASE, "NOTIFIER_LOOKUP_TTL_SECONDS": "0"}).lookup_ttl_seconds == 0
+    assert Settings.from_env(BASE).lookup_ttl_seconds == 5
 
 
 def test_half_configured_twilio_is_refused() -> None:

@@ -1,0 +1,140 @@
+"""Group commit for accepted messages: one transaction and one doorbell for many requests.
+
+Storing a message costs database round trips and ringing the queue a broker round trip, each
+more than validating and rendering the message. So the requests of one API process share them
+(group commit, leader and followers): a request that finds nobody writing writes its own row at
+once, in its own thread; requests that arrive while a write is under way wait, and the next of
+them writes all of them in one transaction and queues their ids in one task per lane. The rules
+stay what they were: a 202 is answered only after the row is committed, and an id is queued only
+after its row is committed. Alone, a request pays nothing extra (a batch of one, one round trip
+on PostgreSQL); batches form only when requests arrive faster than a write, which is exactly
+when the saving matters.
+
+A failed batch is written again one entry at a time, so one bad row fails only its own request.
+Two requests in one batch with the same Idempotency-Key store one message: the later one is
+answered from the first one's record, as if it had come after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from notifier.bootstrap import Context
+from notifier.domain.status import Status
+from notifier.storage import messages as repo
+
+log = logging.getLogger("notifier.intake")
+
+MAX_BATCH = 64
+# How long a request waits for a write before giving up with an error. It gives up only while
+# its row is still waiting, and takes it out, so a timed-out request has stored nothing.
+WAIT_SECONDS = 30.0
+
+
+@dataclass
+class Entry:
+    """One accepted message waiting to be stored, and its request's answer."""
+
+    row: Mapping[str, Any]
+    now: datetime
+    idempotency: Mapping[str, Any] | None = None
+    wake: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False  # set when this request is to write the waiting batch
+    stored: bool | None = None  # False: another request with the same key was stored first
+    error: BaseException | None = None
+
+
+class IntakeWriter:
+    """The group commit of one process; every request thread calls ``store``."""
+
+    def __init__(self, ctx: Context, max_batch: int = MAX_BATCH) -> None:
+        self.ctx = ctx
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._pending: list[Entry] = []
+        self._writing = False
+
+    def store(self, row: Mapping[str, Any], now: datetime, idempotency: Mapping[str, Any] | None) -> bool:
+        """Store one message (and its idempotency record); False if that key was stored already."""
+        entry = Entry(row, now, idempotency)
+        with self._lock:
+            self._pending.append(entry)
+            entry.lead = not self._writing
+            self._writing = True
+        if not entry.lead:
+            self._wait(entry)
+        if entry.lead:
+            self._write_next_batch()
+        if entry.error is not None:
+            raise entry.error
+        return bool(entry.stored)
+
+    def _wait(self, entry: Entry) -> None:
+        while not entry.wake.wait(WAIT_SECONDS):
+            with self._lock:
+                if entry in self._pending and not entry.lead:
+                    self._pending.remove(entry)
+                    raise TimeoutError("the database did not take the message in time; nothing was stored")
+
+    def _write_next_batch(self) -> None:
+        """Write the oldest waiting requests (this one among them), then hand over or stop."""
+        with self._lock:
+            batch = self._pending[: self.max_batch]
+            del self._pending[: len(batch)]
+        try:
+            self.write(batch)
+        finally:
+            with self._lock:
+                if self._pending:
+                    self._pending[0].lead = True
+                    self._pending[0].wake.set()
+                else:
+                    self._writing = False
+
+    def write(self, batch: Sequence[Entry]) -> None:
+        """Store ``batch``, queue what was stored, and answer every entry. Never raises."""
+        try:
+            if len(batch) == 1:  # one round trip on PostgreSQL
+                entry = batch[0]
+                outcomes = [repo.insert_one(self.ctx.engine, entry.row, entry.now, entry.idempotency)]
+            else:
+                with self.ctx.engine.begin() as conn:
+                    outcomes = repo.insert_accepted(conn, [(e.row, e.now, e.idempotency) for e in batch])
+        except Exception as exc:
+            if len(batch) > 1:  # find the entry at fault; the others are stored on their own
+                for entry in batch:
+                    self.write([entry])
+                return
+            batch[0].error = exc
+            batch[0].wake.set()
+            return
+        ring_stored(self.ctx, [e for e, stored in zip(batch, outcomes, strict=True) if stored])
+        for entry, stored in zip(batch, outcomes, strict=True):
+            entry.stored = stored
+            entry.wake.set()
+
+
+def ring_stored(ctx: Context, entries: Sequence[Entry]) -> None:
+    """Queue every stored message that is due now, one doorbell per lane."""
+    from notifier.services.messages import ring
+
+    lanes: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry.row["status"] == Status.QUEUED.value:
+            lanes.setdefault(entry.row["lane"], []).append(entry.row["id"])
+    for lane, ids in lanes.items():
+        ring(ctx, lane, ids)
+
+
+def writer(ctx: Context) -> IntakeWriter:
+    """The context's writer, made on first use."""
+    found = ctx.extras.get("intake_writer")
+    if found is None:
+        found = ctx.extras.setdefault("intake_writer", IntakeWriter(ctx))
+    assert isinstance(found, IntakeWriter)
+    return found
