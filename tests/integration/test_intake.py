@@ -140,7 +140,8 @@ def test_sqlite_batches_keep_the_first_of_twins_too(tmp_path, client, auth, ctx)
     upgrade(engine)
     now = ctx.clock()
     rows = [{**template, "id": str(uuid.uuid4())} for _ in range(3)]
-    items = [(rows[0], now, record("o", "k", now)), (rows[1], now, record("o", "k", now)), (rows[2], now, None)]
+    twin = record("o", "k", now)
+    items = [(rows[0], now, twin), (rows[1], now, dict(twin)), (rows[2], now, None)]
     with engine.begin() as conn:
         assert repo.insert_accepted(conn, items) == [True, False, True]
     with engine.connect() as conn:
@@ -187,9 +188,8 @@ def test_a_centre_loaded_in_this_process_registers_its_sender_at_once(client, au
     body = message_body(center={"name": "새 센터", "phone": "02-2004-7301", "sms_sender": "02-2004-7301"})
     refused = client.post("/v1/messages", json=body, headers=auth)
     assert refused.status_code == 422
-    centers.load(
-        ctx, [centers.CenterRecord(code="new", name="새 센터", phone="02-2004-7301", sms_sender="02-2004-7301")]
-    )
+    new = centers.CenterRecord(code="new", name="새 센터", phone="02-2004-7301", sms_sender="02-2004-7301")
+    centers.load(ctx, [new])
     assert client.post("/v1/messages", json=body, headers=auth).status_code == 202
 
 
@@ -207,4 +207,3 @@ def test_a_connection_closed_while_idle_is_replaced_before_use(database_url) -> 
     with engine.connect() as conn:  # the dead connection is found and replaced: no error
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     engine.dispose()
-

@@ -46,8 +46,8 @@ def test_a_miss_is_never_kept_so_a_new_row_is_seen_at_once() -> None:
 
 def test_forget_drops_only_what_the_predicate_picks() -> None:
     lookups = Lookups(5, timer=Clock())
-    load_a, calls_a = counting(["a1", "a2"])
-    load_b, calls_b = counting(["b1", "b2"])
+    load_a, _ = counting(["a1", "a2"])
+    load_b, _ = counting(["b1", "b2"])
     lookups.recent(("template", "a"), load_a)
     lookups.recent(("center", "b"), load_b)
     lookups.forget(lambda key: key == ("template", "a"))
@@ -59,7 +59,7 @@ def test_forget_drops_only_what_the_predicate_picks() -> None:
 
 def test_a_ttl_of_zero_reads_every_time_but_immutable_values_are_still_kept() -> None:
     lookups = Lookups(0, timer=Clock())
-    load, calls = counting(["v1", "v2"])
+    load, _ = counting(["v1", "v2"])
     assert lookups.recent(("k",), load) == "v1"
     assert lookups.recent(("k",), load) == "v2"
     fixed, fixed_calls = counting(["version 3", "other"])
