@@ -117,9 +117,16 @@ def centers_load(path: str) -> None:
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", default=2, show_default=True)
-def api(bind: str, workers: int) -> None:
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    help="threads per worker (gthread above 1): requests of one worker then share commits",
+)
+def api(bind: str, workers: int, threads: int) -> None:
     """Serve the API with gunicorn."""
     settings_or_exit()
+    threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
     os.execvp(  # noqa: S606 - replace this process with gunicorn
         sys.executable,
         [
@@ -130,6 +137,7 @@ def api(bind: str, workers: int) -> None:
             bind,
             "--workers",
             str(workers),
+            *threading,
             "notifier:create_app(configure_logging=True)",
         ],
     )

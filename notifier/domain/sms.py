@@ -219,6 +219,13 @@ def _pack(sizes: list[int], single: int, multi: int) -> int:
     return segments
 
 
+def _pack_uniform(count: int, single: int, multi: int) -> int:
+    """``_pack`` for ``count`` units of size one."""
+    if count <= single:
+        return 1 if count else 0
+    return -(-count // multi)
+
+
 def twilio_segments(text: str) -> tuple[Encoding, int]:
     """Return the encoding Twilio will use for ``text`` and how many segments it bills.
 
@@ -228,6 +235,8 @@ def twilio_segments(text: str) -> tuple[Encoding, int]:
         septets = [2 if c in GSM7_EXTENDED else 1 for c in text]
         return Encoding.GSM7, _pack(septets, GSM7_SINGLE_SEGMENT_SEPTETS, GSM7_MULTI_SEGMENT_SEPTETS)
     # UCS-2 on the wire is really UTF-16: a character outside the BMP takes two units.
+    if max(text) <= "\uffff":  # the usual case: one unit each, so no list to build
+        return Encoding.UCS2, _pack_uniform(len(text), UCS2_SINGLE_SEGMENT_UNITS, UCS2_MULTI_SEGMENT_UNITS)
     units = [2 if ord(c) > 0xFFFF else 1 for c in text]
     return Encoding.UCS2, _pack(units, UCS2_SINGLE_SEGMENT_UNITS, UCS2_MULTI_SEGMENT_UNITS)
 

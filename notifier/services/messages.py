@@ -145,6 +145,13 @@ def accept_message(
     ctx: Context, owner: str, body: MessageIn, raw: Any, idempotency_key: str | None
 ) -> tuple[int, dict[str, Any]]:
     """Validate, render and store one message, then ring the queue. Returns (status, body)."""
+    with intake.writer(ctx).coming():
+        return _accept(ctx, owner, body, raw, idempotency_key)
+
+
+def _accept(
+    ctx: Context, owner: str, body: MessageIn, raw: Any, idempotency_key: str | None
+) -> tuple[int, dict[str, Any]]:
     digest = request_hash(raw)
     if idempotency_key:
         with ctx.engine.connect() as conn:

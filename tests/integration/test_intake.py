@@ -8,6 +8,7 @@ its commit.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +21,7 @@ from notifier.storage import keys
 from notifier.storage import messages as repo
 from notifier.storage.db import make_engine, ping_when_idle, upgrade
 from notifier.storage.tables import idempotency_keys, message_events, messages
+from tests.conftest import wait_for
 from tests.factories import message_body
 
 
@@ -207,3 +209,47 @@ def test_a_connection_closed_while_idle_is_replaced_before_use(database_url) -> 
     with engine.connect() as conn:  # the dead connection is found and replaced: no error
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
     engine.dispose()
+
+
+# ---- gathering a batch ------------------------------------------------------------------
+
+
+def test_a_writer_waits_for_requests_still_being_prepared_and_writes_them_together(client, auth, ctx) -> None:
+    template = a_stored_row(client, auth, ctx)
+    queued = recording(ctx)
+    writer = intake.IntakeWriter(ctx, gather_seconds=10)
+    rows = [{**template, "id": str(uuid.uuid4())} for _ in range(2)]
+    both_coming = threading.Barrier(2)
+
+    def request(row):
+        with writer.coming():
+            both_coming.wait()  # both are announced before either stores
+            return writer.store(row, ctx.clock(), None)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(request, rows)) == [True, True]
+    assert time.monotonic() - started < 5  # the writer stopped waiting when the other arrived
+    assert [sorted(ids) for _, ids in queued] == [sorted(r["id"] for r in rows)]  # one batch, one ring
+
+
+def test_a_request_that_stores_nothing_does_not_hold_up_the_writer(client, auth, ctx) -> None:
+    row = {**a_stored_row(client, auth, ctx), "id": str(uuid.uuid4())}
+    writer = intake.IntakeWriter(ctx, gather_seconds=10)
+    refused = threading.Event()
+    release = threading.Event()
+
+    def refused_request():
+        with writer.coming():
+            release.wait(10)  # validation finds a problem here: a 422, nothing stored
+        refused.set()
+
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(refused_request)
+        wait_for(lambda: writer._coming == 1, what="the refused request announced")
+        release.set()
+        started = time.monotonic()
+        with writer.coming():
+            assert writer.store(row, ctx.clock(), None) is True
+        pending.result()
+    assert refused.is_set() and time.monotonic() - started < 5
