@@ -119,9 +119,9 @@ def centers_load(path: str) -> None:
 @click.option("--workers", default=2, show_default=True)
 @click.option(
     "--threads",
-    default=1,
+    default=8,
     show_default=True,
-    help="threads per worker (gthread above 1): requests of one worker then share commits",
+    help="threads per worker (gthread; 1: sync workers); a worker's requests share commits",
 )
 def api(bind: str, workers: int, threads: int) -> None:
     """Serve the API with gunicorn."""

@@ -44,7 +44,11 @@ def test_the_readme_run_command_serves_and_sends_to_the_outbox(tmp_path) -> None
         body = re.search(r"-d '(.+)'", log.read_text()).group(1)
         url = f"http://127.0.0.1:{port}"
         assert f"{url}/outbox" in log.read_text()
-        answer = wait_for(lambda: _post(url, key, body), 30, what="the API to answer")
+        # Five processes import and start at once on this machine's two cores: the first answer
+        # may take several seconds, so the post waits for the service to be ready, then long.
+        wait_for(lambda: _ready(url), 60, what="the service to be ready")
+        answer = _post(url, key, body, timeout=60)
+        assert answer is not None
         assert answer.status_code == 202, answer.text
         message_id = answer.json()["id"]
         outbox = wait_for(
@@ -64,12 +68,19 @@ def test_the_readme_run_command_serves_and_sends_to_the_outbox(tmp_path) -> None
     wait_for(lambda: _refused(port), 10, what="the API to stop")
 
 
-def _post(url: str, key: str, body: str) -> requests.Response | None:
+def _ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/readyz", timeout=30).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _post(url: str, key: str, body: str, timeout: float = 5) -> requests.Response | None:
     try:
         return requests.post(
             f"{url}/v1/messages",
             data=body.encode(),
-            timeout=5,
+            timeout=timeout,
             headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
         )
     except requests.ConnectionError:
