@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from notifier.domain.sms import (
@@ -314,3 +314,17 @@ def test_summary_is_json_friendly() -> None:
 
 def test_summary_of_refused_body_has_no_class() -> None:
     assert measure_sms("가" * 1001).as_dict()["kr_class"] is None
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_characters=GSM7_BASIC), max_size=400))
+def test_ucs2_segments_match_a_per_unit_count_with_or_without_astral_characters(text: str) -> None:
+    assume(text and not all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in text))
+    units = sum(2 if ord(c) > 0xFFFF else 1 for c in text)
+    encoding, segments = twilio_segments(text)
+    assert encoding is Encoding.UCS2
+    if units <= 70:
+        assert segments == 1
+    elif all(ord(c) <= 0xFFFF for c in text):
+        assert segments == math.ceil(units / 67)
+    else:  # a surrogate pair is never split, so it may take one more segment than the units say
+        assert math.ceil(units / 67) <= segments <= math.ceil(units / 66)
