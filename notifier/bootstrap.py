@@ -44,6 +44,7 @@ class Context:
     enqueue: Callable[[str, list[str]], None] = field(default=lambda lane, ids: None)
     extras: dict[str, Any] = field(default_factory=dict)
     lookups: Lookups = field(init=False)
+    intake_writer: Any = field(init=False, default=None, repr=False)  # see services.intake
 
     def __post_init__(self) -> None:
         self.lookups = Lookups(self.settings.lookup_ttl_seconds)

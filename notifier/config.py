@@ -190,7 +190,8 @@ class Settings:
             broker_key_prefix=env.get("NOTIFIER_BROKER_KEY_PREFIX", ""),
             log_level=env.get("NOTIFIER_LOG_LEVEL", "INFO").upper(),
             webhook_allow_private=_flag(env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE"),
-            lookup_ttl_seconds=_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=300.0, zero_ok=True),
+            # At most a minute: the same time bounds how long a revoked key keeps working.
+            lookup_ttl_seconds=_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=60.0, zero_ok=True),
         )
 
 

@@ -32,6 +32,7 @@ class Lookups:
             TTLCache(MAX_ENTRIES, ttl_seconds, timer=timer) if ttl_seconds > 0 else None
         )
         self._immutable: LRUCache[Hashable, Any] = LRUCache(MAX_ENTRIES)
+        self._generation = 0  # moved by ``forget``: a read begun before it is not kept
 
     def recent(self, key: Hashable, load: Callable[[], T]) -> T:
         """``load()``'s answer, reused for up to the TTL; a None answer is never kept."""
@@ -46,6 +47,7 @@ class Lookups:
         if self._fresh is None:
             return
         with self._lock:
+            self._generation += 1
             for key in [k for k in self._fresh if predicate is None or predicate(k)]:
                 self._fresh.pop(key, None)
 
@@ -59,12 +61,14 @@ class Lookups:
             return load()
         with self._lock:
             found = cache.get(key, _MISSING)
+            generation = self._generation
         if found is not _MISSING:
             return found  # type: ignore[no-any-return]
         value = load()  # outside the lock: a slow query must not hold up other threads
         if value is not None:
             with self._lock:
-                cache[key] = value
+                if generation == self._generation:  # nothing was forgotten while it was read
+                    cache[key] = value
         return value
 
 

@@ -8,6 +8,7 @@ the broker for long: future sends wait in the database (see ``services.scheduler
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from kombu.entity import Queue
 
 from notifier import bootstrap
 from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE, Settings
+
+log = logging.getLogger("notifier.tasks")
 
 SEND_MESSAGE = "notifier.send_message"
 SEND_BATCH = "notifier.send_batch"
@@ -62,10 +65,20 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
     @app.task(name=SEND_MESSAGES)
     def send_messages(message_ids: list[str]) -> list[str]:
+        """Each message of a share on its own: one that fails does not hold up the others."""
         from notifier.services.messages import deliver
 
         ctx = worker_context(app)
-        return [deliver(ctx, message_id).status for message_id in message_ids]
+        statuses, first_error = [], None
+        for message_id in message_ids:
+            try:
+                statuses.append(deliver(ctx, message_id).status)
+            except Exception as exc:  # the scheduler recovers this one; go on with the rest
+                log.exception("delivery failed", extra={"message_id": message_id})
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+        return statuses
 
     @app.task(name=SEND_BATCH)
     def send_batch(message_ids: list[str]) -> int:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from notifier.bootstrap import Context
 from notifier.domain.status import Status
@@ -36,6 +38,7 @@ MAX_BATCH = 64
 # How long a request waits for a write before giving up with an error. It gives up only while
 # its row is still waiting, and takes it out, so a timed-out request has stored nothing.
 WAIT_SECONDS = 30.0
+GIVE_UP_SECONDS = 120.0  # even a request whose batch is being written stops waiting then
 # How long a writer waits for requests of this process that are still being validated.
 GATHER_SECONDS = 0.003
 
@@ -113,17 +116,25 @@ class IntakeWriter:
         return bool(entry.stored)
 
     def _wait(self, entry: Entry) -> None:
+        waited = 0.0
         while not entry.wake.wait(WAIT_SECONDS):
+            waited += WAIT_SECONDS
             with self._lock:
                 if entry in self._pending and not entry.lead:
                     self._pending.remove(entry)
                     raise TimeoutError("the database did not take the message in time; nothing was stored")
+                if entry not in self._pending and waited >= GIVE_UP_SECONDS:
+                    # Being written for minutes: answer, though the outcome is unknown. If the row
+                    # was committed, the scheduler queues it; a retry with its Idempotency-Key is safe.
+                    raise TimeoutError("the message may or may not have been stored; retry with its key")
 
     def _write_next_batch(self) -> None:
-        """Write the oldest waiting requests (this one among them), then hand over or stop.
+        """Write the oldest waiting requests (this one among them), hand over, then ring.
 
         If other requests are still being validated and rendered, wait a moment for them (like
         PostgreSQL's ``commit_delay``): on a busy machine this turns many small writes into one.
+        The next writer may start as soon as this batch is committed; every request of the batch
+        is answered whatever happens after that.
         """
         with self._lock:
             deadline = time.monotonic() + self.gather_seconds
@@ -134,18 +145,32 @@ class IntakeWriter:
                 self._arrived.wait(left)
             batch = self._pending[: self.max_batch]
             del self._pending[: len(batch)]
-        try:
-            self.write(batch)
-        finally:
-            with self._lock:
-                if self._pending:
-                    self._pending[0].lead = True
-                    self._pending[0].wake.set()
-                else:
-                    self._writing = False
+        self.write(batch, after_commit=self._hand_over)
 
-    def write(self, batch: Sequence[Entry]) -> None:
-        """Store ``batch``, queue what was stored, and answer every entry. Never raises."""
+    def write(self, batch: Sequence[Entry], after_commit: Callable[[], None] = lambda: None) -> None:
+        """Store ``batch``, call ``after_commit``, queue what was stored; always answer every entry."""
+        try:
+            try:
+                self.store_batch(batch)
+            finally:
+                after_commit()
+            ring_stored(self.ctx, [e for e in batch if e.stored])
+        finally:
+            for entry in batch:
+                if entry.stored is None and entry.error is None:
+                    entry.error = RuntimeError("the write was interrupted; the message may not be stored")
+                entry.wake.set()
+
+    def _hand_over(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._pending[0].lead = True
+                self._pending[0].wake.set()
+            else:
+                self._writing = False
+
+    def store_batch(self, batch: Sequence[Entry]) -> None:
+        """Store ``batch`` and set each entry's outcome: stored, a twin's key, or its own error."""
         try:
             if len(batch) == 1:  # one round trip on PostgreSQL
                 entry = batch[0]
@@ -154,17 +179,30 @@ class IntakeWriter:
                 with self.ctx.engine.begin() as conn:
                     outcomes = repo.insert_accepted(conn, [(e.row, e.now, e.idempotency) for e in batch])
         except Exception as exc:
-            if len(batch) > 1:  # find the entry at fault; the others are stored on their own
-                for entry in batch:
-                    self.write([entry])
+            if len(batch) == 1:
+                batch[0].error = exc
                 return
-            batch[0].error = exc
-            batch[0].wake.set()
+            # Find the entry at fault: the others are stored on their own. (No exc_info: the
+            # database's detail may quote a row, names included.)
+            log.warning("a shared write failed; storing its messages one by one: %s", type(exc).__name__)
+            for entry in batch:
+                self._store_again(entry)
             return
-        ring_stored(self.ctx, [e for e, stored in zip(batch, outcomes, strict=True) if stored])
         for entry, stored in zip(batch, outcomes, strict=True):
             entry.stored = stored
-            entry.wake.set()
+
+    def _store_again(self, entry: Entry) -> None:
+        try:
+            entry.stored = repo.insert_one(self.ctx.engine, entry.row, entry.now, entry.idempotency)
+        except IntegrityError as exc:
+            # The shared write may have committed although its answer was lost: then this row is
+            # there already, and it is stored, not failed.
+            if repo.unique_violation_on(exc, "messages") and repo.exists(self.ctx.engine, entry.row["id"]):
+                entry.stored = True
+            else:
+                entry.error = exc
+        except Exception as exc:
+            entry.error = exc
 
 
 def ring_stored(ctx: Context, entries: Sequence[Entry]) -> None:
@@ -180,9 +218,11 @@ def ring_stored(ctx: Context, entries: Sequence[Entry]) -> None:
 
 
 def writer(ctx: Context) -> IntakeWriter:
-    """The context's writer, made on first use."""
-    found = ctx.extras.get("intake_writer")
-    if found is None:
-        found = ctx.extras.setdefault("intake_writer", IntakeWriter(ctx))
-    assert isinstance(found, IntakeWriter)
-    return found
+    """The context's writer, made on first use (a context copied with ``replace`` gets its own)."""
+    with _making:
+        if not isinstance(ctx.intake_writer, IntakeWriter) or ctx.intake_writer.ctx is not ctx:
+            ctx.intake_writer = IntakeWriter(ctx)
+        return ctx.intake_writer
+
+
+_making = threading.Lock()

@@ -37,10 +37,21 @@ def insert_one(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(statement, params)
     except IntegrityError as exc:
-        if record is None or exc.orig is None or "idempotency_keys" not in str(exc.orig):
+        if record is None or not unique_violation_on(exc, "idempotency_keys"):
             raise
         return False
     return True
+
+
+def unique_violation_on(exc: IntegrityError, table: str) -> bool:
+    """True when PostgreSQL refused a duplicate key in ``table`` (SQLSTATE 23505)."""
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(exc.orig, "sqlstate", None) == "23505" and getattr(diag, "table_name", None) == table
+
+
+def exists(engine: Engine, message_id: str) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(select(messages.c.id).where(messages.c.id == message_id)).first() is not None
 
 
 @lru_cache(maxsize=16)

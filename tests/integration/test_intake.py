@@ -11,9 +11,12 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import psycopg
+import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from notifier.lookups import Lookups
 from notifier.services import centers, intake, template_library
@@ -253,3 +256,54 @@ def test_a_request_that_stores_nothing_does_not_hold_up_the_writer(client, auth,
             assert writer.store(row, ctx.clock(), None) is True
         pending.result()
     assert refused.is_set() and time.monotonic() - started < 5
+
+
+def test_a_shared_write_keeps_the_first_of_each_key_in_one_transaction(client, auth, ctx) -> None:
+    template = a_stored_row(client, auth, ctx)
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        conn.execute(idempotency_keys.insert().values(record("booking-system", "old", now)))
+    queued = recording(ctx)
+
+    def entry(key=None, request_hash="h"):
+        row = {**template, "id": str(uuid.uuid4())}
+        found = {**record("booking-system", key, now), "request_hash": request_hash} if key else None
+        return intake.Entry(row, now, found)
+
+    batch = [entry("k1"), entry("k1"), entry("old"), entry("k2", "a"), entry("k2", "b"), entry()]
+    intake.IntakeWriter(ctx).write(batch)
+    assert [e.stored for e in batch] == [True, False, False, True, False, True]
+    assert all(e.error is None for e in batch)
+    with ctx.engine.connect() as conn:
+        kept = conn.execute(
+            select(idempotency_keys.c.request_hash).where(idempotency_keys.c.key == "k2")
+        ).scalar_one()
+    assert kept == "a"  # the first of the batch with that key; the other is answered a 422
+    assert sorted(i for _, ids in queued for i in ids) == sorted(e.row["id"] for e in batch if e.stored)
+
+
+def test_a_shared_write_that_committed_unseen_counts_its_rows_as_stored(client, auth, ctx) -> None:
+    template = a_stored_row(client, auth, ctx)
+    now = ctx.clock()
+    batch = [intake.Entry({**template, "id": str(uuid.uuid4())}, now) for _ in range(2)]
+    with ctx.engine.begin() as conn:  # as if the batch's COMMIT went through but its answer was lost
+        repo.insert_accepted(conn, [(e.row, e.now, None) for e in batch])
+    queued = recording(ctx)
+    intake.IntakeWriter(ctx).write(batch)  # the retry finds its own rows
+    assert [(e.stored, e.error) for e in batch] == [(True, None), (True, None)]
+    assert sorted(i for _, ids in queued for i in ids) == sorted(e.row["id"] for e in batch)
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(messages)).scalar_one() == 3
+
+
+def test_only_a_duplicate_key_counts_as_an_idempotency_conflict(client, auth, ctx) -> None:
+    row = {**a_stored_row(client, auth, ctx), "id": str(uuid.uuid4())}
+    bad = {**row, "owner": None, "body": "idempotency_keys"}  # NOT NULL fails; the text misleads
+    with pytest.raises(IntegrityError):
+        repo.insert_one(ctx.engine, bad, ctx.clock(), record("booking-system", "k", ctx.clock()))
+
+
+def test_a_copied_context_gets_its_own_writer(ctx) -> None:
+    copy = replace(ctx, clock=ctx.clock)
+    assert intake.writer(copy).ctx is copy and intake.writer(ctx).ctx is ctx
+    assert intake.writer(ctx) is intake.writer(ctx)

@@ -38,7 +38,7 @@ def test_without_a_secret_one_is_made_and_kept_in_the_data_folder(tmp_path) -> N
         ("NOTIFIER_SCHEDULER_INTERVAL", "60"),
         ("NOTIFIER_TWILIO_BASE_URL", "ftp://x"),
         ("NOTIFIER_LOOKUP_TTL_SECONDS", "-1"),
-        ("NOTIFIER_LOOKUP_TTL_SECONDS", "3600"),
+        ("NOTIFIER_LOOKUP_TTL_SECONDS", "61"),
     ],
 )
 def test_invalid_configuration_fails_naming_the_variable(variable: str, value: str) -> None:

@@ -66,3 +66,17 @@ def test_a_ttl_of_zero_reads_every_time_but_immutable_values_are_still_kept() ->
     assert lookups.forever(("template", "x", 3), fixed) == "version 3"
     assert lookups.forever(("template", "x", 3), fixed) == "version 3"
     assert len(fixed_calls) == 1
+
+
+def test_a_read_begun_before_a_forget_is_not_kept() -> None:
+    lookups = Lookups(5, timer=Clock())
+    answers = iter(["old", "new"])
+
+    def load_while_a_template_is_saved() -> object:
+        value = next(answers)
+        if value == "old":
+            lookups.forget()  # another thread saves a template while this read is under way
+        return value
+
+    assert lookups.recent(("template", "a"), load_while_a_template_is_saved) == "old"
+    assert lookups.recent(("template", "a"), load_while_a_template_is_saved) == "new"
