@@ -113,7 +113,7 @@ def _invalid_reason(number: phonenumbers.PhoneNumber) -> str | None:
     return f"not a valid phone number for country code +{number.country_code}"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)  # the numbers that recur are centres'; a bound that keeps memory flat
 def parse_phone(raw: str, region: str = "KR") -> Phone:
     """Parse ``raw`` (national or international, any separators) into a valid ``Phone``.
 
