@@ -94,31 +94,45 @@ def test_killing_a_worker_mid_send_loses_nothing_and_sends_once(
     assert any(expected in detail for detail in history), history
 
 
-def test_bulk_backlog_never_delays_the_transactional_lane(ctx, live_api, auth, processes, twilio) -> None:
-    now = ctx.clock()
+def stored_sms(ctx, count, *, owner, prefix, template_key, text, lane="transactional"):
+    """``count`` rendered SMS rows to numbers ``prefix``00000 up, stored as queued; not yet rung."""
     from notifier.rendering import RenderedMessage
     from notifier.services.messages import Recipient
 
-    rendered = RenderedMessage("sms", "ko", "안내 문자입니다. 서산고용복지+센터 041-661-5676")
+    now = ctx.clock()
+    rendered = RenderedMessage("sms", "ko", text)
     rows = [
         new_message_row(
             ctx,
-            owner="admin",
+            owner=owner,
             channel="sms",
-            recipient=Recipient(f"+8210555{i:05d}", None, "", "ko"),
+            recipient=Recipient(f"{prefix}{i:05d}", None, "", "ko"),
             center={"name": "서산고용복지+센터"},
             rendered=rendered,
-            template_key="program_announcement_jobseekers",
+            template_key=template_key,
             template_version=1,
             data={},
             now=now,
             send_at=now,
-            lane="bulk",
+            lane=lane,
         )
-        for i in range(200)
+        for i in range(count)
     ]
     with ctx.engine.begin() as conn:
         repo.insert_many(conn, rows, now)
+    return rows
+
+
+def test_bulk_backlog_never_delays_the_transactional_lane(ctx, live_api, auth, processes, twilio) -> None:
+    rows = stored_sms(
+        ctx,
+        200,
+        owner="admin",
+        prefix="+8210555",
+        template_key="program_announcement_jobseekers",
+        text="안내 문자입니다. 서산고용복지+센터 041-661-5676",
+        lane="bulk",
+    )
     ctx.enqueue("bulk", [r["id"] for r in rows])  # 200 bulk messages wait; no bulk worker runs
     processes("worker", "--queues", "transactional")
     message_id = post(live_api, auth, message_body())
@@ -131,30 +145,15 @@ def test_bulk_backlog_never_delays_the_transactional_lane(ctx, live_api, auth, p
 def test_messages_accepted_together_share_a_task_and_are_each_sent_once(
     live_api, auth, ctx, processes, twilio
 ) -> None:
-    from notifier.rendering import RenderedMessage
-    from notifier.services.messages import Recipient
-
     processes("worker", "--queues", "transactional", "--concurrency", "2")
-    now = datetime.now(UTC)
-    rendered = RenderedMessage("sms", "ko", "상담 예약 안내입니다. 서산고용복지+센터 041-661-5676")
-    rows = [
-        new_message_row(
-            ctx,
-            owner="booking-system",
-            channel="sms",
-            recipient=Recipient(f"+8210777{i:05d}", None, "", "ko"),
-            center={"name": "서산고용복지+센터"},
-            rendered=rendered,
-            template_key="appointment_confirmation",
-            template_version=1,
-            data={},
-            now=now,
-            send_at=now,
-        )
-        for i in range(11)
-    ]
-    with ctx.engine.begin() as conn:
-        repo.insert_many(conn, rows, now)
+    rows = stored_sms(
+        ctx,
+        11,
+        owner="booking-system",
+        prefix="+8210777",
+        template_key="appointment_confirmation",
+        text="상담 예약 안내입니다. 서산고용복지+센터 041-661-5676",
+    )
     ctx.enqueue("transactional", [r["id"] for r in rows])  # shares of 8 and 3: two tasks
     sent = twilio.wait_for_messages(11, timeout=30)
     assert sorted(m.to for m in sent) == sorted(r["to_phone"] for r in rows)
