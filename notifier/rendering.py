@@ -6,7 +6,6 @@ applied here, by the service, not left to template authors.
 
 from __future__ import annotations
 
-import copy
 import time
 import traceback
 from collections.abc import Mapping
@@ -222,7 +221,9 @@ def add_unsubscribe(html: str, text: str, url: str, locale: str) -> tuple[str, s
 
 def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """Check the data against the spec and fill optional values with empty strings."""
-    context: dict[str, Any] = copy.deepcopy(dict(data))  # filling optional values must not touch the caller's
+    # A shallow copy: filling optional values copies each dict on its way (``_assign``), so the
+    # caller's data is never touched without copying all of it for every message.
+    context: dict[str, Any] = dict(data)
     context.setdefault("center", {})
     context.setdefault("recipient", {})
     for root in ALWAYS_PRESENT:
@@ -256,14 +257,14 @@ def _lookup(context: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
 
 
 def _assign(context: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``context[a][b]... = value``, copying every dict on the way (they may be the caller's)."""
     *parents, last = dotted.split(".")
     target = context
     for part in parents:
         existing = target.get(part)
-        if not isinstance(existing, dict):
-            existing = dict(existing) if isinstance(existing, Mapping) else {}
-            target[part] = existing
-        target = existing
+        copied = dict(existing) if isinstance(existing, Mapping) else {}
+        target[part] = copied
+        target = copied
     target[last] = value
 
 
