@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import requests
@@ -49,16 +50,38 @@ def never_reached_twilio(exc: Exception) -> bool:
 
 
 class TwilioSender:
+    """Send through one twilio ``Client`` per thread.
+
+    A worker runs many threads. One shared client would hand them a connection pool smaller
+    than their number (each surplus request opens and drops a connection, with a TLS handshake
+    in production), and its HTTP client keeps each answer on itself before returning it.
+    """
+
     name = NAME
 
     def __init__(self, settings: TwilioSettings, timeout: float = 10.0) -> None:
-        from twilio.http.http_client import TwilioHttpClient
+        self.settings = settings
+        self.timeout = timeout
+        self._local = threading.local()
+        # Load the library's lazily imported modules now, not inside the first send.
+        _ = self.client.messages
 
-        self.client = Client(
-            settings.account_sid, settings.auth_token, http_client=TwilioHttpClient(timeout=timeout)
-        )
-        # The seam that lets regional deployments and tests point the real client elsewhere.
-        self.client.api.base_url = settings.base_url
+    @property
+    def client(self) -> Client:
+        """This thread's client, made on first use."""
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            from twilio.http.http_client import TwilioHttpClient
+
+            client = Client(
+                self.settings.account_sid,
+                self.settings.auth_token,
+                http_client=TwilioHttpClient(timeout=self.timeout),
+            )
+            # The seam that lets regional deployments and tests point the real client elsewhere.
+            client.api.base_url = self.settings.base_url
+            self._local.client = client
+        return client
 
     def send(self, request: SmsRequest) -> Accepted:
         def call() -> Accepted:
