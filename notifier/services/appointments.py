@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -359,26 +360,47 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def still_true(ctx: Context, conn: Connection, row: RowMapping, now: datetime) -> tuple[Status, str] | None:
-    """The claim check: a message for an old revision, or for a past appointment, is not sent."""
-    if row["appointment_id"] is None:
-        return None
+def still_true(
+    ctx: Context, conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
+) -> dict[str, tuple[Status, str]]:
+    """The claim check: a message for an old revision, or for a past appointment, is not sent.
+
+    One query (a shared lock on the appointments, so none changes while the claim commits) for
+    all ``rows``; the verdict for each message that may not go out.
+    """
+    wanted = sorted({row["appointment_id"] for row in rows if row["appointment_id"] is not None})
+    if not wanted:
+        return {}
     query = select(
-        appointments.c.revision, appointments.c.status, appointments.c.starts_at, appointments.c.center_code
-    ).where(appointments.c.id == row["appointment_id"])
-    current = conn.execute(query.with_for_update(read=True)).mappings().first()
-    if current is None:
-        return Status.CANCELLED, "appointment no longer exists"
-    if current["revision"] != row["appointment_version"]:
-        return Status.CANCELLED, f"appointment changed (now revision {current['revision']})"
-    if now >= current["starts_at"]:
-        return Status.EXPIRED, "the appointment has already started"
-    if row["purpose"] == "reminder":
-        center = centers.find(ctx, conn, current["center_code"])
-        if center is not None and in_quiet_hours(now, center.timezone, center.quiet_hours):
-            # A late retry or a backlog: too late to move it earlier, pointless in the morning.
-            return Status.EXPIRED, "a reminder due now would arrive in quiet hours"
-    return None
+        appointments.c.id,
+        appointments.c.revision,
+        appointments.c.status,
+        appointments.c.starts_at,
+        appointments.c.center_code,
+    ).where(appointments.c.id.in_(wanted))
+    current = {a["id"]: a for a in conn.execute(query.with_for_update(read=True)).mappings()}
+    found_centers: dict[str, centers.Center | None] = {}
+    verdicts: dict[str, tuple[Status, str]] = {}
+    for row in rows:
+        if row["appointment_id"] is None:
+            continue
+        appointment = current.get(row["appointment_id"])
+        if appointment is None:
+            verdicts[row["id"]] = (Status.CANCELLED, "appointment no longer exists")
+        elif appointment["revision"] != row["appointment_version"]:
+            detail = f"appointment changed (now revision {appointment['revision']})"
+            verdicts[row["id"]] = (Status.CANCELLED, detail)
+        elif now >= appointment["starts_at"]:
+            verdicts[row["id"]] = (Status.EXPIRED, "the appointment has already started")
+        elif row["purpose"] == "reminder":
+            code = appointment["center_code"]
+            if code not in found_centers:
+                found_centers[code] = centers.find(ctx, conn, code)
+            center = found_centers[code]
+            if center is not None and in_quiet_hours(now, center.timezone, center.quiet_hours):
+                # A late retry or a backlog: too late to move it earlier, pointless in the morning.
+                verdicts[row["id"]] = (Status.EXPIRED, "a reminder due now would arrive in quiet hours")
+    return verdicts
 
 
 def register(ctx: Context) -> None:

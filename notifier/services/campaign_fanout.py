@@ -16,12 +16,13 @@ both when it is created and, should its moment fall into the night, when a worke
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.engine import RowMapping
 
 from notifier.bootstrap import Context
@@ -34,7 +35,8 @@ from notifier.services.campaign_render import ADVERTISING, template_version
 from notifier.services.messages import Recipient, new_message_row, ring
 from notifier.storage import messages as repo
 from notifier.storage.campaign_tables import campaign_recipients, campaigns
-from notifier.storage.tables import message_events, messages
+from notifier.storage.message_batches import insert_new
+from notifier.storage.tables import messages
 
 KOREA = ZoneInfo("Asia/Seoul")
 # The legal night window for advertising SMS, not a centre's (configurable) courtesy hours.
@@ -45,9 +47,10 @@ FANOUT_BATCH = 1000
 # task was lost and queue it again), transactional mail is never behind a million bulk tasks,
 # and a cancel has little to undo.
 FANOUT_WINDOW = 5000
-# Messages per worker task: small enough that the last tasks of a campaign spread over every
-# worker thread instead of a few threads sending 100 each one after another.
-RING_CHUNK = 20
+# Messages per worker task: enough that the broker's cost per task (delivery and acknowledgement,
+# some milliseconds of a bulk worker's busy CPU) is spread thin, few enough that the last tasks
+# of a campaign spread over every worker thread instead of a few threads sending 100 each.
+RING_CHUNK = 50
 TICK_BUDGET_SECONDS = 1.0
 CANCEL_BATCH = 5000
 PENDING = [Status.SCHEDULED.value, Status.QUEUED.value]
@@ -67,20 +70,24 @@ def held_until(
 
 
 def night_claim_check(
-    ctx: Context, conn: Connection, row: RowMapping, now: datetime
-) -> tuple[Status, str] | None:
-    """At claim time: move an advertising SMS that would go out at night back to 08:00."""
-    if row["category"] != ADVERTISING or row["channel"] != "sms":
-        return None
-    until = held_until(ctx, conn, owner=row["owner"], phone=row["to_phone"], now=now)
-    if until is None:
-        return None
+    ctx: Context, conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
+) -> dict[str, tuple[Status, str]]:
+    """At claim time: move each advertising SMS that would go out at night back to 08:00."""
+    advertising = [r for r in rows if r["category"] == ADVERTISING and r["channel"] == "sms"]
+    if not advertising or not in_quiet_hours(now, KOREA, NIGHT):
+        return {}
+    consenting = suppression.night_consent_holders(
+        conn, [(r["owner"], r["to_phone"]) for r in advertising if r["to_phone"]], now
+    )
+    held = [r["id"] for r in advertising if (r["owner"], r["to_phone"]) not in consenting]
+    if not held:
+        return {}
     conn.execute(
         update(messages)
-        .where(messages.c.id == row["id"], messages.c.status == Status.QUEUED.value)
-        .values(send_at=until)
+        .where(messages.c.id.in_(held), messages.c.status == Status.QUEUED.value)
+        .values(send_at=next_allowed_at(now, KOREA, NIGHT))
     )
-    return Status.SCHEDULED, NIGHT_HOLD
+    return {message_id: (Status.SCHEDULED, NIGHT_HOLD) for message_id in held}
 
 
 def _message(
@@ -109,19 +116,6 @@ def _message(
         body=None,
         campaign_id=campaign["id"],
     )
-
-
-def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Insert messages, skipping any the campaign already has; return (id, status) of new ones."""
-    statement: Any
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(messages).on_conflict_do_nothing()
-    else:
-        statement = insert(messages).prefix_with("OR IGNORE")
-    result = conn.execute(statement.returning(messages.c.id, messages.c.status), rows)
-    return [(row[0], row[1]) for row in result]
 
 
 def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
@@ -153,20 +147,10 @@ def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
                 update(campaigns).where(campaigns.c.id == campaign_id).values(fanned_out=True, updated_at=now)
             )
             return 0, True
-        created = _insert_new(conn, [_message(ctx, conn, campaign, person, now) for person in people])
-        if created:
-            conn.execute(
-                insert(message_events),
-                [
-                    {
-                        "message_id": i,
-                        "status": s,
-                        "at": now,
-                        "detail": NIGHT_HOLD if s == "scheduled" else None,
-                    }
-                    for i, s in created
-                ],
-            )
+        rows = [_message(ctx, conn, campaign, person, now) for person in people]
+        held = {row["id"]: NIGHT_HOLD for row in rows if row["status"] == Status.SCHEDULED.value}
+        # The partial unique indexes refuse a second message to an address of the campaign.
+        created = insert_new(conn, rows, now, held)
         conn.execute(
             update(campaigns)
             .where(campaigns.c.id == campaign_id)

@@ -2,18 +2,19 @@
 legal markings (정보통신망법 제50조) with the campaign's free 080 opt-out number.
 
 Used in three places that must agree: the upload's size estimate, the test send, and the bulk
-worker that renders each message just before sending it (``render_claimed``).
+worker that renders each message as it claims it (``render_claimed``, a ``claims.Render``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import Connection, select
 
 from notifier.bootstrap import Context
 from notifier.config import TRANSACTIONAL_QUEUE
@@ -24,11 +25,11 @@ from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, 
 from notifier.rendering import RUNTIME_ERRORS as TEMPLATE_RUNTIME_ERRORS
 from notifier.rendering import Advertising, RenderedMessage
 from notifier.services import suppression
+from notifier.services.claims import Rejection
 from notifier.services.messages import Recipient, message_view, new_message_row, ring, template_context
 from notifier.storage import messages as repo
 from notifier.storage import templates as template_repo
 from notifier.storage.campaign_tables import campaign_recipients, campaigns
-from notifier.storage.tables import messages
 
 log = logging.getLogger("notifier.campaigns")
 
@@ -92,12 +93,13 @@ def _cache(ctx: Context, name: str) -> dict[Any, Any]:
     return cache
 
 
-def campaign_info(ctx: Context, campaign_id: str) -> CampaignInfo | None:
-    """The campaign's fixed details, cached for the life of the process."""
+def campaign_info(ctx: Context, campaign_id: str, conn: Connection | None = None) -> CampaignInfo | None:
+    """The campaign's fixed details, cached for the life of the process (read on ``conn`` if given)."""
     cache = _cache(ctx, "campaign_info")
     if campaign_id not in cache:
-        with ctx.engine.connect() as conn:
-            row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).mappings().first()
+        with _reading(ctx, conn) as reader:
+            query = select(campaigns).where(campaigns.c.id == campaign_id)
+            row = reader.execute(query).mappings().first()
         if row is None:
             return None
         cache[campaign_id] = CampaignInfo(
@@ -107,12 +109,14 @@ def campaign_info(ctx: Context, campaign_id: str) -> CampaignInfo | None:
     return info
 
 
-def template_version(ctx: Context, key: str, version: int) -> TemplateVersion | None:
+def template_version(
+    ctx: Context, key: str, version: int, conn: Connection | None = None
+) -> TemplateVersion | None:
     """A stored template version (immutable, so cached for the life of the process)."""
     cache = _cache(ctx, "template_versions")
     if (key, version) not in cache:
-        with ctx.engine.connect() as conn:
-            found = template_repo.get(conn, key, version)
+        with _reading(ctx, conn) as reader:
+            found = template_repo.get(reader, key, version)
         if found is None:
             return None
         cache[key, version] = found
@@ -120,44 +124,52 @@ def template_version(ctx: Context, key: str, version: int) -> TemplateVersion | 
     return found_version
 
 
-def render_claimed(ctx: Context, row: RowMapping) -> RowMapping | None:
-    """Render a claimed campaign message and store the content before it is sent.
+def _reading(ctx: Context, conn: Connection | None) -> AbstractContextManager[Connection]:
+    """``conn`` if the caller has one (a worker must not hold two pooled connections), else a new one."""
+    return nullcontext(conn) if conn is not None else ctx.engine.connect()
 
-    Stored first, so a retry sends exactly the same text. A message that cannot be rendered
-    fails with ``render_error``; returns None then.
+
+def render_claimed(
+    ctx: Context, conn: Connection, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any] | Rejection]:
+    """Render campaign messages being claimed: for each, the content to store, or why it fails.
+
+    The claim stores the content before anything is sent, so a retry sends exactly the same
+    text. A message that cannot be rendered fails alone, with ``render_error``.
     """
-    info = campaign_info(ctx, row["campaign_id"]) if row["campaign_id"] else None
-    version = template_version(ctx, row["template_key"], row["template_version"])
-    try:
-        if version is None:
-            raise ValueError(f"template {row['template_key']} v{row['template_version']} is gone")
-        rendered, headers = render_for(
-            ctx,
-            version,
-            owner=row["owner"],
-            category=row["category"],
-            opt_out_number=info.opt_out_number if info else None,
-            center=dict(row["center"] or {}),
-            channel=row["channel"],
-            recipient=Recipient(row["to_phone"], row["to_email"], row["to_name"], row["locale"]),
-            data=dict(row["data"] or {}),
-        )
-    except RENDER_ERRORS as exc:
-        detail = exc.detail if isinstance(exc, ValidationFailed) else str(exc)
-        with ctx.engine.begin() as conn:
-            repo.transition(
-                conn,
-                row["id"],
+    rendered: dict[str, dict[str, Any] | Rejection] = {}
+    for row in rows:
+        try:
+            rendered[row["id"]] = _content(ctx, conn, row)
+        except RENDER_ERRORS as exc:
+            detail = exc.detail if isinstance(exc, ValidationFailed) else str(exc)
+            log.warning("campaign message could not be rendered", extra={"message_id": row["id"]})
+            rendered[row["id"]] = Rejection(
                 Status.FAILED,
-                ctx.clock(),
-                only_from=[Status.SENDING],
-                detail=f"{RENDER_ERROR}: {detail}",
-                error_code=RENDER_ERROR,
-                error_reason=detail[:1000],
+                f"{RENDER_ERROR}: {detail}",
+                {"error_code": RENDER_ERROR, "error_reason": detail[:1000]},
             )
-        log.warning("campaign message could not be rendered", extra={"message_id": row["id"]})
-        return None
-    values: dict[str, Any] = {
+    return rendered
+
+
+def _content(ctx: Context, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of a rendered campaign message."""
+    info = campaign_info(ctx, row["campaign_id"], conn) if row["campaign_id"] else None
+    version = template_version(ctx, row["template_key"], row["template_version"], conn)
+    if version is None:
+        raise ValueError(f"template {row['template_key']} v{row['template_version']} is gone")
+    rendered, headers = render_for(
+        ctx,
+        version,
+        owner=row["owner"],
+        category=row["category"],
+        opt_out_number=info.opt_out_number if info else None,
+        center=dict(row["center"] or {}),
+        channel=row["channel"],
+        recipient=Recipient(row["to_phone"], row["to_email"], row["to_name"], row["locale"]),
+        data=dict(row["data"] or {}),
+    )
+    content: dict[str, Any] = {
         "subject": rendered.subject,
         "body": rendered.body,
         "html": rendered.html,
@@ -165,19 +177,8 @@ def render_claimed(ctx: Context, row: RowMapping) -> RowMapping | None:
         "kr_class": rendered.sms.kr_class.value if rendered.sms and rendered.sms.kr_class else None,
     }
     if headers:
-        values["data"] = {**(row["data"] or {}), HEADERS_KEY: headers}
-    with ctx.engine.begin() as conn:
-        stored = (
-            conn.execute(
-                update(messages)
-                .where(messages.c.id == row["id"], messages.c.body.is_(None))
-                .values(**values, updated_at=ctx.clock())
-                .returning(*messages.c)
-            )
-            .mappings()
-            .first()
-        )
-        return stored or repo.get(conn, row["id"])
+        content["data"] = {**(row["data"] or {}), HEADERS_KEY: headers}
+    return content
 
 
 # ---- test send ------------------------------------------------------------------------

@@ -342,7 +342,7 @@ def register(ctx: Context) -> None:
     """Add the campaign tick hook, the night-hold claim check and (with Redis) the throttle."""
     ctx.extras.setdefault("tick_hooks", []).append(campaign_fanout.campaign_tick)
     ctx.extras.setdefault("claim_checks", []).append(
-        lambda conn, row, now: campaign_fanout.night_claim_check(ctx, conn, row, now)
+        lambda conn, rows, now: campaign_fanout.night_claim_check(ctx, conn, rows, now)
     )
     settings = ctx.settings
     if settings.broker_url.startswith(("redis://", "rediss://")):

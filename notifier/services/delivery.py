@@ -1,59 +1,112 @@
-"""Sending many messages in one task: one SMTP connection for the whole chunk.
+"""Sending many messages in one task: claimed together, sent one by one, recorded together.
 
-Campaign messages arrive unrendered (``body`` is NULL): each is rendered and stored right after
-its claim, so a retry sends the same content. The optional ``ctx.extras["throttle"]`` (see
-``services.rate_limit``) waits for a send slot before each provider call, and is told when the
-provider answers "too many requests" so the whole lane slows down.
+A task's ids are claimed in batches of ``CLAIM_BATCH`` (``services.claims``: one transaction
+per batch, which also renders and stores campaign messages, so a retry sends the same text).
+Each message then goes to the provider on its own; the outcomes of a batch are written
+together when the batch is done (``services.outcomes``). Email shares one SMTP connection for
+the whole task. The optional ``ctx.extras["throttle"]`` (see ``services.rate_limit``)
+reserves a send slot for every message of a batch in one call, each message waits for its own
+slot, and the throttle is told when the provider answers "too many requests" so the whole
+lane slows down.
+
+A claimed message is handed to the provider only while its claim is younger than a third of
+``stuck_after``: since a provider call ends within a third of it too (``Settings`` enforces
+that), recovery, which takes over claims older than ``stuck_after``, can never resend a
+message whose call may still be running. A message whose claim grew too old while the ones
+before it were sent goes back to the queue instead, its attempt not counted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
 
 from notifier.bootstrap import Context
+from notifier.channels.base import Accepted, EmailBatch
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 from notifier.services.campaign_render import render_claimed
-from notifier.services.messages import build_or_fail, claim, record_accepted, record_failure, send_sms
-from notifier.services.rate_limit import Throttled, is_rate_limited, retry_when_a_slot_is_free
+from notifier.services.claims import claim_many
+from notifier.services.messages import build_or_fail, ring, send_sms
+from notifier.services.outcomes import Outcomes
+from notifier.services.rate_limit import Throttled, is_rate_limited
+
+# Messages claimed in one transaction. A batch's claims age while its messages are sent one
+# after another (about 50 ms each at the provider), so a batch must stay far shorter than a
+# third of ``stuck_after``.
+CLAIM_BATCH = 25
 
 
 def deliver_many(ctx: Context, message_ids: list[str]) -> int:
     """Send each message at most once; email shares a connection. Returns how many were sent."""
     sent = 0
-    batch: Any = None
-    with ExitStack() as stack:
-        for message_id in message_ids:
-            throttle = ctx.extras.get("throttle")
-            row = claim(ctx, message_id)
-            if row is not None and row["body"] is None:
-                row = render_claimed(ctx, row)
-            if row is None:
+    with SharedEmail(ctx) as email:
+        for start in range(0, len(message_ids), CLAIM_BATCH):
+            claimed = claim_many(ctx, message_ids[start : start + CLAIM_BATCH], render=render_claimed)
+            sent += _send_claimed(ctx, claimed, email)
+    return sent
+
+
+def _send_claimed(ctx: Context, rows: Sequence[Mapping[str, Any]], email: SharedEmail) -> int:
+    """Send claimed messages one by one, then record what happened to them all at once."""
+    throttle = ctx.extras.get("throttle")
+    slots: list[float | Throttled] = throttle.reserve(rows) if throttle is not None else [0.0] * len(rows)
+    fresh_for = ctx.settings.stuck_after / 3
+    outcomes = Outcomes(ctx)
+    sent = 0
+    try:
+        for row, slot in zip(rows, slots, strict=True):
+            if isinstance(slot, Throttled):
+                outcomes.waits_for_a_slot(row, slot.wait, slot.message)
                 continue
-            try:
-                if throttle is not None:
-                    throttle(row)
-            except Throttled as wait:
-                retry_when_a_slot_is_free(ctx, row, wait)
+            if throttle is not None:
+                throttle.wait_until(slot)
+            if ctx.clock() - row["claimed_at"] >= fresh_for:
+                outcomes.not_sent(row)
                 continue
             try:
                 if row["channel"] == "sms":
                     accepted = send_sms(ctx, row)
                 else:
-                    email = build_or_fail(ctx, row)
-                    if email is None:
+                    message = build_or_fail(ctx, row)
+                    if message is None:
                         continue
-                    if batch is None:
-                        batch = stack.enter_context(ctx.email.batch())
-                    accepted = batch.send(row["id"], email)
+                    accepted = email.send(row["id"], message)
             except ProviderError as error:
                 if throttle is not None and is_rate_limited(error):
                     throttle.rate_limited(row)
-                record_failure(ctx, row, error)
-                if error.code in ("network", UNKNOWN_OUTCOME) and batch is not None:
-                    stack.close()  # the connection is gone; open a new one for the rest
-                    batch = None
+                outcomes.failed(row, error)
+                if error.code in ("network", UNKNOWN_OUTCOME):
+                    email.reconnect()  # the connection is gone; open a new one for the rest
                 continue
-            record_accepted(ctx, row["id"], accepted, claimed_at=row["claimed_at"])
+            outcomes.accepted(row, accepted)
             sent += 1
+    finally:
+        requeued = set(outcomes.record())
+    for lane in {row["lane"] for row in rows if row["id"] in requeued}:
+        ring(ctx, lane, [row["id"] for row in rows if row["id"] in requeued and row["lane"] == lane])
     return sent
+
+
+class SharedEmail:
+    """One SMTP connection for a whole task, opened on first use, reopened after a network error."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._stack = ExitStack()
+        self._batch: EmailBatch | None = None
+
+    def send(self, message_id: str, message: Any) -> Accepted:
+        if self._batch is None:
+            self._batch = self._stack.enter_context(self.ctx.email.batch())
+        return self._batch.send(message_id, message)
+
+    def reconnect(self) -> None:
+        self._stack.close()
+        self._batch = None
+
+    def __enter__(self) -> SharedEmail:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.reconnect()

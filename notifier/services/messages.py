@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,7 +26,6 @@ from notifier.config import TRANSACTIONAL_QUEUE
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.status import TWILIO_STATUS, Status
 from notifier.errors import (
-    UNKNOWN_OUTCOME,
     FieldError,
     InvalidPhoneNumber,
     NotFound,
@@ -36,22 +35,12 @@ from notifier.errors import (
 from notifier.rendering import RenderedMessage
 from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.services import intake, template_library
+from notifier.services.claims import claim_many
+from notifier.services.outcomes import TWILIO_ERROR_REASONS, Outcome, Outcomes
 from notifier.storage import messages as repo
 from notifier.storage.tables import idempotency_keys
-from notifier.storage.tables import messages as messages_table
 
 log = logging.getLogger("notifier.messages")
-
-TWILIO_ERROR_REASONS = {
-    "21211": "invalid 'To' phone number",
-    "21610": "recipient has unsubscribed (replied STOP)",
-    "21614": "'To' number is not a mobile number",
-    "30003": "unreachable destination handset",
-    "30005": "unknown destination handset",
-    "30006": "landline or unreachable carrier",
-    "30007": "carrier filtered the message",
-    "30008": "unknown error from the carrier",
-}
 
 
 @dataclass(frozen=True)
@@ -300,51 +289,17 @@ def ring(ctx: Context, lane: str, ids: list[str]) -> None:
 # ---- sending -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    retry_in: float | None = None
-
-
-def claim(ctx: Context, message_id: str) -> RowMapping | None:
+def claim(ctx: Context, message_id: str) -> dict[str, Any] | None:
     """Move a queued message to ``sending``; return it only if this caller won the claim."""
-    now = ctx.clock()
-    with ctx.engine.begin() as conn:
-        row = repo.get(conn, message_id)
-        if row is None or row["status"] != Status.QUEUED.value:
-            return None
-        if row["expires_at"] is not None and now > row["expires_at"]:
-            repo.transition(conn, message_id, Status.EXPIRED, now, detail="validity window passed")
-            return None
-        if row["attempts"] >= ctx.settings.max_attempts:  # e.g. recovered again and again
-            detail = f"gave up after {row['attempts']} attempts"
-            repo.transition(
-                conn, message_id, Status.FAILED, now, detail=detail, error_code="attempts_exhausted"
-            )
-            return None
-        for check in ctx.extras.get("claim_checks", ()):
-            verdict = check(conn, row, now)
-            if verdict is not None:
-                new_status, detail = verdict
-                repo.transition(conn, message_id, new_status, now, detail=detail)
-                return None
-        won = repo.transition(
-            conn,
-            message_id,
-            Status.SENDING,
-            now,
-            only_from=[Status.QUEUED],
-            claimed_at=now,
-            attempts=row["attempts"] + 1,
-        )
-        return repo.get(conn, message_id) if won else None
+    claimed = claim_many(ctx, [message_id])
+    return claimed[0] if claimed else None
 
 
 def status_callback_url(ctx: Context, message_id: str) -> str:
     return f"{ctx.settings.public_url}/webhooks/twilio/status?message_id={message_id}"
 
 
-def send_sms(ctx: Context, row: RowMapping) -> Accepted:
+def send_sms(ctx: Context, row: Mapping[str, Any]) -> Accepted:
     request = SmsRequest(
         message_id=row["id"],
         to=row["to_phone"],
@@ -355,7 +310,7 @@ def send_sms(ctx: Context, row: RowMapping) -> Accepted:
     return ctx.sms.send(request)
 
 
-def email_for(ctx: Context, row: RowMapping) -> Any:
+def email_for(ctx: Context, row: Mapping[str, Any]) -> Any:
     center = row["center"] or {}
     return build_email(
         message_id=row["id"],
@@ -404,7 +359,7 @@ def deliver(ctx: Context, message_id: str) -> Outcome:
     return Outcome(Status.SENT.value)
 
 
-def build_or_fail(ctx: Context, row: RowMapping) -> Any:
+def build_or_fail(ctx: Context, row: Mapping[str, Any]) -> Any:
     """Build the email, or fail the message for good if its stored content cannot make one."""
     try:
         return email_for(ctx, row)
@@ -417,72 +372,17 @@ def record_accepted(
     ctx: Context, message_id: str, accepted: Accepted, claimed_at: datetime | None = None
 ) -> None:
     """Record that the provider took the message, if the claim is still this worker's."""
-    now = ctx.clock()
-    fields: dict[str, Any] = {
-        "provider": accepted.provider,
-        "provider_message_id": accepted.provider_message_id,
-        "sandboxed": accepted.sandboxed,
-        "error_code": None,
-        "error_reason": None,
-    }
-    ours = messages_table.c.claimed_at == claimed_at if claimed_at is not None else None
-    with ctx.engine.begin() as conn:
-        moved = repo.transition(
-            conn, message_id, Status.SENT, now, only_from=[Status.SENDING], extra_where=ours, **fields
-        )
-        if not moved:
-            # A delivery callback overtook us; keep its status, but remember the provider id.
-            conn.execute(
-                messages_table.update()
-                .where(messages_table.c.id == message_id, messages_table.c.provider_message_id.is_(None))
-                .values(provider=accepted.provider, provider_message_id=accepted.provider_message_id)
-            )
+    outcomes = Outcomes(ctx)
+    outcomes.accepted({"id": message_id, "claimed_at": claimed_at}, accepted)
+    outcomes.record()
 
 
-def backoff_seconds(ctx: Context, attempt: int) -> float:
-    """Exponential backoff with jitter: half fixed, half random, capped."""
-    ceiling = min(ctx.settings.retry_max_seconds, ctx.settings.retry_base_seconds * 2 ** (attempt - 1))
-    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
-
-
-def record_failure(ctx: Context, row: RowMapping, error: ProviderError) -> Outcome:
+def record_failure(ctx: Context, row: Mapping[str, Any], error: ProviderError) -> Outcome:
     """Retry later, fail for good, or (outcome unknown) leave it to recovery to ask the provider."""
-    now = ctx.clock()
-    reason = TWILIO_ERROR_REASONS.get(error.code, error.message)
-    attempts = int(row["attempts"])
-    if error.code == UNKNOWN_OUTCOME:
-        log.warning("provider outcome unknown; recovery will ask", extra={"message_id": row["id"]})
-        return Outcome(Status.SENDING.value)
-    ours = messages_table.c.claimed_at == row["claimed_at"]
-    with ctx.engine.begin() as conn:
-        if error.retryable and attempts < ctx.settings.max_attempts:
-            delay = backoff_seconds(ctx, attempts)
-            repo.transition(
-                conn,
-                row["id"],
-                Status.SCHEDULED,
-                now,
-                only_from=[Status.SENDING],
-                extra_where=ours,
-                detail=f"attempt {attempts} failed ({error.code}); retry in {delay:.1f}s",
-                send_at=now + timedelta(seconds=delay),
-                error_code=error.code,
-                error_reason=reason,
-            )
-            return Outcome(Status.SCHEDULED.value, retry_in=delay)
-        detail = f"{error.code}: {reason}" + (" (gave up after retries)" if error.retryable else "")
-        repo.transition(
-            conn,
-            row["id"],
-            Status.FAILED,
-            now,
-            only_from=[Status.SENDING],
-            extra_where=ours,
-            detail=detail,
-            error_code=error.code,
-            error_reason=reason,
-        )
-    return Outcome(Status.FAILED.value)
+    outcomes = Outcomes(ctx)
+    outcome = outcomes.failed(row, error)
+    outcomes.record()
+    return outcome
 
 
 # ---- provider callbacks --------------------------------------------------------------

@@ -4,8 +4,8 @@ Each send reserves the next free slot on every bucket it is subject to (provider
 and the campaign's own cap if it has one) in one Lua script, using Redis's clock, so any
 number of worker processes and threads together never exceed the rate. The caller sleeps
 until its slot; a slot further away than ``MAX_WAIT_SECONDS`` is not taken: the message goes
-back to ``scheduled`` for about then (not counted as a failed attempt) instead of pinning a
-worker thread, and the scheduler queues it again.
+back to ``scheduled`` for about then (not counted as a failed attempt, see
+``services.outcomes``) instead of pinning a worker thread, and the scheduler queues it again.
 
 A provider's "too many requests" (HTTP 429, Twilio 20429/14107, SMTP 421/450/451) halves the
 bucket's rate for ``COOLDOWN_SECONDS``; another 429 in that window halves it again (at most
@@ -18,15 +18,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import redis
 
-from notifier.bootstrap import Context
-from notifier.domain.status import Status
 from notifier.errors import ProviderError
-from notifier.storage import messages as repo
 
 log = logging.getLogger("notifier.rate_limit")
 
@@ -38,28 +34,43 @@ SLOWDOWN_DEBOUNCE_SECONDS = 1.0
 KEY_TTL_MS = 60_000
 RATE_LIMITED_CODES = frozenset({"20429", "14107", "http_429", "smtp_421", "smtp_450", "smtp_451"})
 
-# KEYS: one bucket key, then its slowdown key, per bucket. ARGV: max wait (us), then one rate
-# per bucket. Returns the wait in microseconds; negative when the slot was too far to take.
+# KEYS: one bucket key, then its slowdown key, per bucket. ARGV: max wait (us), how many slots,
+# then one rate per bucket. Reserves consecutive slots, each taking one interval of every
+# bucket, and returns the wait of each in microseconds; the list ends early, with a negative
+# wait, at the first slot too far away to take.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local max_wait = tonumber(ARGV[1])
+local count = tonumber(ARGV[2])
 local n = #KEYS / 2
-local slot = now
 local intervals = {}
+local tats = {}
 for i = 1, n do
-  local rate = tonumber(ARGV[i + 1])
+  local rate = tonumber(ARGV[i + 2])
   local steps = tonumber(redis.call('GET', KEYS[n + i]) or '0')
-  local interval = 1000000 / (rate / (2 ^ steps))
-  intervals[i] = interval
-  local tat = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if tat > slot then slot = tat end
+  intervals[i] = 1000000 / (rate / (2 ^ steps))
+  tats[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
 end
-if slot - now > max_wait then return -(slot - now) end
-for i = 1, n do
-  redis.call('SET', KEYS[i], string.format('%.0f', slot + intervals[i]), 'PX', %(ttl)d)
+local waits = {}
+for k = 1, count do
+  local slot = now
+  for i = 1, n do
+    if tats[i] > slot then slot = tats[i] end
+  end
+  if slot - now > max_wait then
+    waits[k] = -(slot - now)
+    break
+  end
+  for i = 1, n do tats[i] = slot + intervals[i] end
+  waits[k] = slot - now
 end
-return slot - now
+if #waits > 0 and waits[1] >= 0 then
+  for i = 1, n do
+    redis.call('SET', KEYS[i], string.format('%.0f', tats[i]), 'PX', %(ttl)d)
+  end
+end
+return waits
 """.replace("%(ttl)d", str(KEY_TTL_MS))
 
 # KEYS[1]: slowdown key. ARGV: cooldown ms, debounce ms, max steps. Returns the steps now.
@@ -87,22 +98,6 @@ class Throttled(ProviderError):
     def __init__(self, wait: float) -> None:
         super().__init__(True, "throttled", f"rate limit: next slot in {wait:.1f}s", "rate_limit")
         self.wait = wait
-
-
-def retry_when_a_slot_is_free(ctx: Context, row: Any, throttled: Throttled) -> None:
-    """Put a claimed message back as scheduled for its next slot; waiting is no failed attempt."""
-    now = ctx.clock()
-    with ctx.engine.begin() as conn:
-        repo.transition(
-            conn,
-            row["id"],
-            Status.SCHEDULED,
-            now,
-            only_from=[Status.SENDING],
-            detail=throttled.message,
-            send_at=now + timedelta(seconds=throttled.wait),
-            attempts=max(0, int(row["attempts"]) - 1),
-        )
 
 
 def is_rate_limited(error: ProviderError) -> bool:
@@ -136,21 +131,49 @@ class RedisThrottle:
 
     def __call__(self, row: Any) -> float:
         """Wait for a send slot on every bucket of ``row``; return how long we waited."""
-        buckets = [b for b in self.buckets_for(row) if b.per_second > 0]
-        if not buckets:
-            return 0.0
-        keys = [self._keys(b) for b in buckets]
-        waited = int(
-            self._reserve(
-                keys=[k for k, _ in keys] + [s for _, s in keys],
-                args=[int(self.max_wait * 1_000_000), *(b.per_second for b in buckets)],
-            )
-        )
-        if waited < 0:
-            raise Throttled(-waited / 1_000_000)
-        if waited:
-            self.sleep(waited / 1_000_000)
-        return waited / 1_000_000
+        [slot] = self.reserve([row])
+        if isinstance(slot, Throttled):
+            raise slot
+        return self.wait_until(slot)
+
+    def reserve(self, rows: Sequence[Any]) -> list[float | Throttled]:
+        """Reserve a send slot for each row, in order: when (``time.monotonic()``) it may be sent.
+
+        One Redis call per distinct set of buckets among ``rows``. A row whose slot would be
+        more than ``max_wait`` away gets ``Throttled`` instead, and so does every later row
+        with the same buckets. Slots reserved together still lie at most ``max_wait`` ahead,
+        so a provider's 429 (``rate_limited``) slows every send within that much time.
+        """
+        groups: dict[tuple[Bucket, ...], list[int]] = {}
+        for index, row in enumerate(rows):
+            buckets = tuple(b for b in self.buckets_for(row) if b.per_second > 0)
+            groups.setdefault(buckets, []).append(index)
+        slots: list[float | Throttled] = [time.monotonic()] * len(rows)
+        for buckets, indexes in groups.items():
+            if not buckets:
+                continue
+            keys = [self._keys(b) for b in buckets]
+            waits = [
+                int(w)
+                for w in self._reserve(
+                    keys=[k for k, _ in keys] + [s for _, s in keys],
+                    args=[int(self.max_wait * 1_000_000), len(indexes), *(b.per_second for b in buckets)],
+                )
+            ]
+            reserved_at = time.monotonic()  # after the answer: never earlier than the slot
+            for position, index in enumerate(indexes):
+                if position < len(waits) and waits[position] >= 0:
+                    slots[index] = reserved_at + waits[position] / 1_000_000
+                else:
+                    slots[index] = Throttled(-waits[-1] / 1_000_000)
+        return slots
+
+    def wait_until(self, moment: float) -> float:
+        """Sleep until ``moment`` (``time.monotonic()``), a reserved slot; return how long that was."""
+        wait = max(0.0, moment - time.monotonic())
+        if wait:
+            self.sleep(wait)
+        return wait
 
     def rate_limited(self, row: Any) -> int:
         """Halve the rate of ``row``'s buckets for a while; return the slowdown steps now."""

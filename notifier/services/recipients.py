@@ -13,7 +13,7 @@ are not recipient data: they are stored apart, as hashes, and keep blocking afte
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,11 +64,24 @@ def consent_of(row: Mapping[str, Any] | RowMapping, kind: str) -> Consent | None
 
 def find_by_address(conn: Connection, *, owner: str, channel: str, address: str) -> list[RowMapping]:
     """Live recipients of ``owner`` with this normalised phone (sms) or email (email)."""
+    return find_by_addresses(conn, channel=channel, addresses=[(owner, address)])
+
+
+def find_by_addresses(
+    conn: Connection, *, channel: str, addresses: Iterable[tuple[str, str]]
+) -> list[RowMapping]:
+    """Live recipients with any of these (owner, normalised phone or email) pairs: one query."""
     column = recipients.c.phone if channel == "sms" else recipients.c.email
+    wanted = set(addresses)
+    if not wanted:
+        return []
     query = select(recipients).where(
-        recipients.c.owner == owner, recipients.c.erased_at.is_(None), column == address
+        recipients.c.owner.in_(sorted({owner for owner, _ in wanted})),
+        column.in_(sorted({address for _, address in wanted})),
+        recipients.c.erased_at.is_(None),
     )
-    return list(conn.execute(query).mappings())
+    found = conn.execute(query).mappings()
+    return [row for row in found if (row["owner"], row["phone" if channel == "sms" else "email"]) in wanted]
 
 
 @dataclass(frozen=True)

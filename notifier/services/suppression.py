@@ -41,8 +41,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import unicodedata
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -81,6 +83,7 @@ SCOPE_LABELS = {
 }
 TOKEN_SALT = "unsubscribe"  # noqa: S105 (a namespace for signatures, not a secret)
 MAX_TOKEN_LENGTH = 1000
+STORED_E164 = re.compile(r"\+[1-9][0-9]{6,14}")  # how ``Phone.e164`` writes every number
 
 
 # ---- addresses and rules --------------------------------------------------------------
@@ -97,7 +100,22 @@ def normalise_address(channel: str, address: str) -> str:
 
 def address_hash(ctx: Context, channel: str, address: str) -> str:
     """HMAC-SHA256 of the normalised address, keyed by the secret key: what ``opt_outs`` stores."""
-    normalised = normalise_address(channel, address)
+    return _hmac(ctx, normalise_address(channel, address))
+
+
+def stored_address_hash(ctx: Context, channel: str, address: str) -> str:
+    """``address_hash`` of the address a message row holds.
+
+    Message rows keep phone numbers in E.164 already (every way a message is stored parses its
+    number first), so such a number is hashed as it is: parsing every number of a campaign
+    again at claim time would cost a worker more than anything else it does besides sending.
+    """
+    if channel == "sms" and STORED_E164.fullmatch(address):
+        return _hmac(ctx, address)
+    return address_hash(ctx, channel, address)
+
+
+def _hmac(ctx: Context, normalised: str) -> str:
     return hmac.new(ctx.settings.secret_key.encode(), normalised.encode(), hashlib.sha256).hexdigest()
 
 
@@ -134,8 +152,24 @@ def _reason(scope: str, source: str) -> str:
 
 
 def _reason_for(conn: Connection, digest: str, **kind: Any) -> str | None:
-    query = select(opt_outs.c.scope, opt_outs.c.source).where(opt_outs.c.address_hash == digest)
-    for scope, source in conn.execute(query.order_by(opt_outs.c.created_at)):
+    return _first_reason(_opt_outs_of(conn, [digest]).get(digest, ()), **kind)
+
+
+def _opt_outs_of(conn: Connection, digests: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """The (scope, source) of every opt-out of each address hash, oldest first: one query."""
+    query = (
+        select(opt_outs.c.address_hash, opt_outs.c.scope, opt_outs.c.source)
+        .where(opt_outs.c.address_hash.in_(sorted(set(digests))))
+        .order_by(opt_outs.c.created_at)
+    )
+    found: dict[str, list[tuple[str, str]]] = {}
+    for digest, scope, source in conn.execute(query):
+        found.setdefault(digest, []).append((scope, source))
+    return found
+
+
+def _first_reason(opt_outs_of_address: Iterable[tuple[str, str]], **kind: Any) -> str | None:
+    for scope, source in opt_outs_of_address:
         if is_covered(scope, **kind):
             return _reason(scope, source)
     return None
@@ -150,26 +184,39 @@ def suppression_reason(
     return _reason_for(conn, address_hash(ctx, channel, address), category=category, campaign=campaign)
 
 
-def claim_check(ctx: Context, conn: Connection, row: RowMapping, now: datetime) -> tuple[Status, str] | None:
-    """Suppress a message at claim time if an opt-out covers it (runs in the claim transaction)."""
-    kind = {
-        "category": row["category"],
-        "campaign": row["campaign_id"] is not None,
-        "purpose": row["purpose"],
-        "template_key": row["template_key"],
-    }
-    address = row["to_phone"] if row["channel"] == "sms" else row["to_email"]
-    if not address or not is_covered("all", **kind):
-        return None
-    reason = _reason_for(conn, address_hash(ctx, row["channel"], address), **kind)
-    return (Status.SUPPRESSED, reason) if reason else None
+def claim_check(
+    ctx: Context, conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
+) -> dict[str, tuple[Status, str]]:
+    """Suppress, at claim time, each message an opt-out covers: one query for all ``rows``."""
+    covered: dict[str, tuple[str, dict[str, Any]]] = {}
+    for row in rows:
+        kind = {
+            "category": row["category"],
+            "campaign": row["campaign_id"] is not None,
+            "purpose": row["purpose"],
+            "template_key": row["template_key"],
+        }
+        address = row["to_phone"] if row["channel"] == "sms" else row["to_email"]
+        if address and is_covered("all", **kind):
+            covered[row["id"]] = (stored_address_hash(ctx, row["channel"], address), kind)
+    if not covered:
+        return {}
+    found = _opt_outs_of(conn, (digest for digest, _ in covered.values()))
+    verdicts = {}
+    for message_id, (digest, kind) in covered.items():
+        reason = _first_reason(found.get(digest, ()), **kind)
+        if reason:
+            verdicts[message_id] = (Status.SUPPRESSED, reason)
+    return verdicts
 
 
 def register(ctx: Context) -> None:
     """Add the opt-out claim check to ``ctx`` (called once, from ``services.setup.wire``)."""
 
-    def check(conn: Connection, row: RowMapping, now: datetime) -> tuple[Status, str] | None:
-        return claim_check(ctx, conn, row, now)
+    def check(
+        conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
+    ) -> dict[str, tuple[Status, str]]:
+        return claim_check(ctx, conn, rows, now)
 
     ctx.extras.setdefault("claim_checks", []).append(check)
 
@@ -197,16 +244,39 @@ def night_consent_ok(ctx: Context, conn: Connection, *, owner: str, phone: str |
 
     Night consent comes on top of SMS advertising consent: callers check both.
     """
-    return phone is not None and _consent_ok(conn, owner, "sms", phone, "night_advertising", now)
+    return phone is not None and (owner, phone) in night_consent_holders(conn, [(owner, phone)], now)
+
+
+def night_consent_holders(
+    conn: Connection, addresses: Iterable[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """The (owner, phone) pairs among ``addresses`` with valid night-time consent: one query."""
+    return _consents_ok(conn, "sms", "night_advertising", addresses, now)
 
 
 def _consent_ok(conn: Connection, owner: str, channel: str, address: str, kind: str, now: datetime) -> bool:
-    try:
-        normalised = normalise_address(channel, address)
-    except InvalidPhoneNumber:
-        return False
-    found = recipients.find_by_address(conn, owner=owner, channel=channel, address=normalised)
-    return any(consent_is_valid(recipients.consent_of(row, kind), now) for row in found)
+    return (owner, address) in _consents_ok(conn, channel, kind, [(owner, address)], now)
+
+
+def _consents_ok(
+    conn: Connection, channel: str, kind: str, addresses: Iterable[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """The (owner, address) pairs whose live recipient has valid consent of ``kind``."""
+    normalised: dict[tuple[str, str], tuple[str, str]] = {}
+    for owner, address in addresses:
+        try:
+            normalised[owner, address] = (owner, normalise_address(channel, address))
+        except InvalidPhoneNumber:
+            continue
+    if not normalised:
+        return set()
+    found = recipients.find_by_addresses(conn, channel=channel, addresses=set(normalised.values()))
+    consenting = {
+        (row["owner"], row["phone"] if channel == "sms" else row["email"])
+        for row in found
+        if consent_is_valid(recipients.consent_of(row, kind), now)
+    }
+    return {pair for pair, key in normalised.items() if key in consenting}
 
 
 # ---- unsubscribe links ---------------------------------------------------------------------
