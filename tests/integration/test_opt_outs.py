@@ -192,6 +192,38 @@ def test_without_a_centre_request_centre_is_used_else_no_confirmation(client, ca
     assert message(ctx, named.json["confirmation_message_id"])["center"]["code"] == "moel-tf"
 
 
+@pytest.fixture
+def confirmations_refused(ctx):
+    """The database refuses to store any opt-out confirmation (a trigger raises)."""
+    with ctx.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE FUNCTION refuse_confirmation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'no confirmations today'; END $$"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_confirmation BEFORE INSERT ON messages FOR EACH ROW "
+            "WHEN (NEW.template_key = 'opt_out_confirmation') EXECUTE FUNCTION refuse_confirmation()"
+        )
+    yield
+    with ctx.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse_confirmation ON messages")
+        conn.exec_driver_sql("DROP FUNCTION refuse_confirmation()")
+
+
+def test_a_confirmation_the_database_refuses_leaves_the_opt_out_in_force(
+    client, campaigns, ctx, confirmations_refused, caplog
+) -> None:
+    pending = pending_message(ctx)
+    response = opt_out(client, campaigns, phone=PHONE, scope="all", center="seosan")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.json["confirmation_message_id"] is None
+    assert response.json["suppressed_messages"] == 1
+    assert message(ctx, pending)["status"] == "suppressed"
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(opt_outs)).scalar_one() == 1
+    assert "could not confirm an opt-out" in caplog.text
+
+
 def test_a_repeated_opt_out_is_200_and_confirmed_only_once(client, campaigns, ctx) -> None:
     first = opt_out(client, campaigns, phone=PHONE, scope="all", center="seosan")
     again = opt_out(client, campaigns, phone="010-1234-5678", scope="advertising", center="seosan")
