@@ -15,8 +15,13 @@ process, the real twilio client), no queue and no database.
 Reported: upload time, messages per second and time to finish, the ceiling and the share of it
 reached, peak memory (VmHWM) of every process, and p50/p99 of the transactional messages'
 API-to-provider time (from the message's ``created_at`` to its ``sent`` event, so it includes
-the fake's 50 ms). Makes its own database ``notifier_bench_<random>`` (dropped at the end) and
-uses Redis database 13 under its own key prefix (deleted at the end); talks only to 127.0.0.1.
+the fake's 50 ms). Where the two cores went: CPU per campaign message of every process while
+the campaign ran (user + system time from ``/proc``; the PostgreSQL and Redis servers too, and
+the whole machine), and the same per call for the ceiling; how long after the start the first
+message was claimed, and after the last ``sent`` the scheduler marked the campaign finished.
+Duplicates at the provider are counted by message SID per address. Makes its own database
+``notifier_bench_<random>`` (dropped at the end) and uses Redis database 13 under its own key
+prefix (deleted at the end); talks only to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -79,6 +84,14 @@ class Result:
     transactional_p50_s: float = 0.0
     transactional_p99_s: float = 0.0
     peak_mib: dict[str, float] = field(default_factory=dict)
+    # CPU used while the campaign ran, per campaign message (user + system), by process.
+    cpu_ms_per_message: dict[str, float] = field(default_factory=dict)
+    ceiling_cpu_ms_per_call: dict[str, float] = field(default_factory=dict)
+    # Parts of the time to finish that are not sending: start to the first claim, and the last
+    # message recorded as sent to the scheduler marking the campaign finished.
+    first_claim_s: float = 0.0
+    after_last_sent_s: float = 0.0
+    load_before: float = 0.0
 
 
 # ---- processes -----------------------------------------------------------------------------
@@ -93,6 +106,45 @@ def peak_mib(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, in seconds (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (not idle, not waiting for I/O), in seconds."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(database: str) -> dict[str, list[int]]:
+    """Processes of the PostgreSQL and Redis servers on this machine, by what they serve.
+
+    The server-wide figures include whatever else the servers did meanwhile (autovacuum, other
+    databases); backends that ended during the run are missing from the per-database figure.
+    """
+    found: dict[str, list[int]] = {"PostgreSQL (run's database)": [], "PostgreSQL (whole server)": []}
+    found["Redis (whole server)"] = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if name == "postgres" or command.startswith("postgres"):
+                found["PostgreSQL (whole server)"].append(int(entry.name))
+                if f" {database} " in command:
+                    found["PostgreSQL (run's database)"].append(int(entry.name))
+            elif name == "redis-server":
+                found["Redis (whole server)"].append(int(entry.name))
+    return found
 
 
 def children(pid: int) -> list[int]:
@@ -135,6 +187,17 @@ class Stack:
             if name == "api":
                 for i, child in enumerate(sorted(children(proc.pid))):
                     result[f"api worker {i + 1}"] = peak_mib(child)
+        return result
+
+    def cpu(self, database: str) -> dict[str, float]:
+        """CPU seconds used so far by every process of the run, the database's backends included."""
+        result = {"machine (all processes)": busy_seconds()}
+        for name, proc in self.procs.items():
+            result[name] = cpu_seconds(proc.pid)
+            if name == "api":
+                result["api workers"] = sum(cpu_seconds(child) for child in children(proc.pid))
+        for name, pids in server_processes(database).items():
+            result[name] = sum(cpu_seconds(pid) for pid in pids)
         return result
 
     def stop(self) -> None:
@@ -191,6 +254,19 @@ def api_to_provider(database_url: str, ids: list[str]) -> list[float]:
     return sorted((at - created).total_seconds() for created, at in rows)
 
 
+def campaign_span(database_url: str, campaign_id: str) -> tuple[datetime, datetime]:
+    """When the campaign's first message was claimed and when its last was recorded as sent."""
+    url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        first, last = conn.execute(
+            "SELECT min(e.at) FILTER (WHERE e.status = 'sending'), "
+            "max(e.at) FILTER (WHERE e.status = 'sent') "
+            "FROM message_events e JOIN messages m ON m.id = e.message_id WHERE m.campaign_id = %s",
+            (campaign_id,),
+        ).fetchone()
+    return first, last
+
+
 def twilio_fake(stack: Stack, latency_ms: float) -> tuple[str, str, str]:
     sid, token, port = "AC" + secrets.token_hex(16), secrets.token_hex(16), free_port()
     stack.start(
@@ -225,16 +301,18 @@ def _answers(url: str, sid: str, token: str) -> bool:
 def provider_count(base: str, sid: str, token: str) -> tuple[int, int]:
     """(messages the fake accepted, how many of them went to an address it had seen already)."""
     url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json?PageSize=1000"
-    seen: dict[str, int] = {}
+    # Counted by message SID: pages are newest first, so a (transactional) message accepted
+    # while we page shifts the pages by one and shows one message on two pages.
+    seen: dict[str, set[str]] = {}
     page = 0
     while True:
         got = requests.get(f"{url}&Page={page}", auth=(sid, token), timeout=30).json()
         for item in got["messages"]:
-            seen[item["to"]] = seen.get(item["to"], 0) + 1
+            seen.setdefault(item["to"], set()).add(item["sid"])
         if not got.get("next_page_uri"):
             break
         page += 1
-    bulk = {to: n for to, n in seen.items() if to.startswith("+82105")}
+    bulk = {to: len(sids) for to, sids in seen.items() if to.startswith("+82105")}
     return sum(bulk.values()), sum(n - 1 for n in bulk.values())
 
 
@@ -260,6 +338,7 @@ def ceiling(base: str, sid: str, token: str, count: int, threads: int) -> float:
 
 def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
     result = Result(recipients=count, bulk_threads=args.bulk_threads, bulk_processes=args.bulk_processes)
+    result.load_before = os.getloadavg()[0]
     with throwaway_environment(args.pg_url, args.redis_url, workdir, NOTIFIER_LOG_LEVEL="WARNING") as env:
         logs = workdir / f"logs-{count}"
         logs.mkdir()
@@ -321,6 +400,8 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
             poster = threading.Thread(target=post_transactional, args=(port, headers, stop, ids), daemon=True)
             poster.start()
             started = time.monotonic()
+            database = env["NOTIFIER_DATABASE_URL"].rsplit("/", 1)[1]
+            cpu_before = stack.cpu(database)
             url = f"http://{HOST}:{port}/v1/campaigns/{campaign_id}"
             assert requests.post(f"{url}/start", headers=headers, timeout=60).status_code == 200
             while True:
@@ -341,12 +422,26 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
             result.failed = view["counts"].get("failed", 0)
             print(f"\r  finished: {result.sent:,} sent in {result.finish_s:.1f} s", flush=True)
             result.peak_mib = stack.peaks()
+            cpu_after = stack.cpu(database)
+            result.cpu_ms_per_message = {
+                name: (cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / count for name in cpu_after
+            }
+            first_claim, last_sent = campaign_span(env["NOTIFIER_DATABASE_URL"], campaign_id)
+            result.first_claim_s = (first_claim - started_at).total_seconds()
+            result.after_last_sent_s = (finished_at - last_sent).total_seconds()
             latencies = api_to_provider(env["NOTIFIER_DATABASE_URL"], ids)
             result.transactional = len(latencies)
             result.transactional_p50_s = percentile(latencies, 50)
             result.transactional_p99_s = percentile(latencies, 99)
             _, result.duplicates_at_provider = provider_count(base, sid, token)
+            fake = stack.procs["twilio fake"].pid
+            own, faked, machine_busy = time.process_time(), cpu_seconds(fake), busy_seconds()
             result.ceiling_per_s = ceiling(base, sid, token, count, args.bulk_threads)
+            result.ceiling_cpu_ms_per_call = {
+                "ceiling (twilio client threads)": (time.process_time() - own) * 1000 / count,
+                "twilio fake": (cpu_seconds(fake) - faked) * 1000 / count,
+                "machine (all processes)": (busy_seconds() - machine_busy) * 1000 / count,
+            }
             print(f"  ceiling: {result.ceiling_per_s:.0f} calls/s", flush=True)
         finally:
             stack.stop()
@@ -401,6 +496,35 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {name} | " + " | ".join(f"{r.peak_mib.get(name, float('nan')):.0f}" for r in results) + " |"
         )
+    lines += [
+        "",
+        "| CPU ms per message (campaign) or call (ceiling) | "
+        + " | ".join(f"{r.recipients:,}" for r in results)
+        + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for name in sorted({name for r in results for name in r.cpu_ms_per_message}):
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{r.cpu_ms_per_message.get(name, float('nan')):.2f}" for r in results)
+            + " |"
+        )
+    for name in sorted({name for r in results for name in r.ceiling_cpu_ms_per_call}):
+        lines.append(
+            f"| ceiling run: {name} | "
+            + " | ".join(f"{r.ceiling_cpu_ms_per_call.get(name, float('nan')):.2f}" for r in results)
+            + " |"
+        )
+    lines.append(
+        "| start to first claim / last sent to finished, s | "
+        + " | ".join(f"{r.first_claim_s:.1f} / {r.after_last_sent_s:.1f}" for r in results)
+        + " |"
+    )
+    lines.append(
+        "| load average (1 min) before the run | "
+        + " | ".join(f"{r.load_before:.1f}" for r in results)
+        + " |"
+    )
     return "\n".join(lines)
 
 
