@@ -151,11 +151,12 @@ def api(bind: str, workers: int, threads: int) -> None:
 )
 def worker(queues: str, concurrency: int, pool: str) -> None:
     """Run a Celery worker on the given lanes."""
-    from notifier.tasks import create_celery
+    from notifier.tasks import create_celery, warm_up_on_start
 
     settings = settings_or_exit()
     logs.configure(settings.log_level)
     app = create_celery(settings)
+    warm_up_on_start(app)
     app.worker_main(
         [
             "worker",

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.entity import Queue
 
 from notifier import bootstrap
@@ -108,8 +110,17 @@ def make_enqueue(app: Celery) -> Callable[[str, list[str]], None]:
 
 
 def worker_context(app: Celery) -> bootstrap.Context:
-    """The context of this worker process, built on first use (after the fork)."""
-    return _context_for(app)
+    """The context of this worker process: built once, when the worker starts (``warm_up``).
+
+    Built in the process that runs the tasks, after any fork. The lock makes the threads of a
+    worker that receive their first tasks together wait for one context instead of each
+    building its own.
+    """
+    with _building:
+        return _context_for(app)
+
+
+_building = threading.Lock()
 
 
 @functools.cache
@@ -120,3 +131,32 @@ def _context_for(app: Celery) -> bootstrap.Context:
     ctx.enqueue = make_enqueue(app)
     wire(ctx)
     return ctx
+
+
+def warm_up(app: Celery) -> None:
+    """Build the context and open a database connection before the first task arrives.
+
+    Building the context (templates, channels, claim checks) takes about a second; without
+    this the first message after a worker starts, a reminder as likely as any, would wait for it.
+    """
+    started = time.monotonic()
+    ctx = worker_context(app)
+    with ctx.engine.connect():
+        pass
+    log.info("worker warmed up", extra={"seconds": round(time.monotonic() - started, 2)})
+
+
+def warm_up_on_start(app: Celery) -> None:
+    """Warm each process that runs tasks: a prefork or solo pool's, or a threads pool's worker."""
+
+    def process_started(**_: Any) -> None:  # in each prefork child, and in a solo worker
+        warm_up(app)
+
+    def worker_ready(sender: Any = None, **_: Any) -> None:  # threads: the tasks run right here
+        from celery.concurrency.thread import TaskPool as ThreadPool
+
+        if sender is not None and sender.app is app and isinstance(sender.pool, ThreadPool):
+            warm_up(app)
+
+    signals.worker_process_init.connect(process_started, weak=False)
+    signals.worker_ready.connect(worker_ready, weak=False)

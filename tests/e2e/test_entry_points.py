@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 
 import pytest
@@ -16,6 +17,7 @@ import requests
 
 from notifier import bootstrap, create_app
 from notifier.config import Settings
+from notifier.tasks import create_celery, worker_context
 from tests.conftest import ROOT, free_port, wait_for
 from tests.factories import message_body
 
@@ -125,11 +127,42 @@ def test_celery_dash_a_worker_works(env, client, auth, twilio, tmp_path) -> None
         )
     try:
         wait_for(lambda: "ready." in log.read_text(), 30, what="celery ready")
+        wait_for(lambda: "worker warmed up" in log.read_text(), 30, what="the context built before any task")
         assert client.post("/v1/messages", json=message_body(), headers=auth).status_code == 202
         assert len(twilio.wait_for_messages(1, timeout=20)) == 1
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("pool", "processes_running_tasks"), [("threads", 1), ("solo", 1), ("prefork", 2)])
+def test_a_worker_is_warm_before_its_first_task(clean_db, processes, pool, processes_running_tasks) -> None:
+    """Each process that runs tasks builds its context and connects at start, not on the first message."""
+    worker = processes("worker", "--queues", "transactional", "--pool", pool, "--concurrency", "2")
+    wait_for(
+        lambda: worker.output().count("worker warmed up") == processes_running_tasks,
+        30,
+        what=f"{processes_running_tasks} warm process(es)",
+    )
+    assert "Traceback" not in worker.output()
+
+
+def test_threads_that_start_together_share_one_worker_context(settings) -> None:
+    app = create_celery(settings)
+    start = threading.Barrier(8)
+    contexts: list[object] = []
+
+    def first_task() -> None:
+        start.wait(timeout=10)
+        contexts.append(worker_context(app))
+
+    threads = [threading.Thread(target=first_task) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(contexts) == 8
+    assert all(ctx is contexts[0] for ctx in contexts)
 
 
 @pytest.fixture
