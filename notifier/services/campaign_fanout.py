@@ -16,7 +16,7 @@ both when it is created and, should its moment fall into the night, when a worke
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -151,15 +151,16 @@ def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
         held = {row["id"]: NIGHT_HOLD for row in rows if row["status"] == Status.SCHEDULED.value}
         # The partial unique indexes refuse a second message to an address of the campaign.
         created = insert_new(conn, rows, now, held)
+        last = len(people) < FANOUT_BATCH  # nobody after these: the fan-out is complete
         conn.execute(
             update(campaigns)
             .where(campaigns.c.id == campaign_id)
-            .values(fanout_after=people[-1]["row_no"], updated_at=now)
+            .values(fanout_after=people[-1]["row_no"], fanned_out=last, updated_at=now)
         )
     queued = [i for i, s in created if s == Status.QUEUED.value]
     for start in range(0, len(queued), RING_CHUNK):
         ring(ctx, BULK_QUEUE, queued[start : start + RING_CHUNK])
-    return len(created), False
+    return len(created), last
 
 
 def start_due(ctx: Context) -> int:
@@ -246,32 +247,33 @@ def sweep_cancelled(ctx: Context, budget: float = TICK_BUDGET_SECONDS) -> int:
     return sum(cancel_pending(ctx, i, "campaign cancelled", budget) for i in pending)
 
 
-def finish_done(ctx: Context) -> int:
-    """Mark running campaigns finished once every message has left the pending statuses."""
+def finish_done(ctx: Context, campaign_ids: Collection[str] | None = None) -> int:
+    """Mark running campaigns finished once every message has left the pending statuses.
+
+    The scheduler asks for every running campaign on each tick; a worker asks for the campaigns
+    of a batch it has just recorded, so the last batch finishes its campaign at once. One
+    statement: a campaign whose fan-out is complete and which has no unfinished message. Of two
+    workers recording the last batches together, the one that commits later sees both.
+    """
     now = ctx.clock()
-    finished = 0
-    with ctx.engine.connect() as conn:
-        ids = list(
-            conn.execute(
-                select(campaigns.c.id).where(
-                    campaigns.c.status == "running", campaigns.c.fanned_out.is_(True)
-                )
-            ).scalars()
-        )
-    for campaign_id in ids:
-        with ctx.engine.begin() as conn:
-            unfinished = conn.execute(
-                select(messages.c.id)
-                .where(messages.c.campaign_id == campaign_id, messages.c.status.in_(UNFINISHED))
-                .limit(1)
-            ).first()
-            if unfinished is None:
-                finished += conn.execute(
-                    update(campaigns)
-                    .where(campaigns.c.id == campaign_id, campaigns.c.status == "running")
-                    .values(status="finished", finished_at=now, updated_at=now)
-                ).rowcount
-    return finished
+    unfinished = (
+        select(messages.c.id)
+        .where(messages.c.campaign_id == campaigns.c.id, messages.c.status.in_(UNFINISHED))
+        .exists()
+    )
+    condition = and_(campaigns.c.status == "running", campaigns.c.fanned_out.is_(True), ~unfinished)
+    if campaign_ids is not None:
+        if not campaign_ids:
+            return 0
+        condition = and_(campaigns.c.id.in_(sorted(campaign_ids)), condition)
+    with ctx.engine.begin() as conn:
+        finished = conn.execute(
+            update(campaigns)
+            .where(condition)
+            .values(status="finished", finished_at=now, updated_at=now)
+            .returning(campaigns.c.id)
+        ).all()
+    return len(finished)
 
 
 def campaign_tick(ctx: Context) -> dict[str, int]:

@@ -25,6 +25,7 @@ from typing import Any
 from notifier.bootstrap import Context
 from notifier.channels.base import Accepted, EmailBatch
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
+from notifier.services.campaign_fanout import finish_done
 from notifier.services.campaign_render import render_claimed
 from notifier.services.claims import claim_many
 from notifier.services.messages import build_or_fail, ring, send_sms
@@ -85,6 +86,9 @@ def _send_claimed(ctx: Context, rows: Sequence[Mapping[str, Any]], email: Shared
         requeued = set(outcomes.record())
     for lane in {row["lane"] for row in rows if row["id"] in requeued}:
         ring(ctx, lane, [row["id"] for row in rows if row["id"] in requeued and row["lane"] == lane])
+    campaign_ids = {row["campaign_id"] for row in rows if row["campaign_id"] is not None}
+    if campaign_ids:  # the last batch of a campaign finishes it now, not at the next tick
+        finish_done(ctx, campaign_ids)
     return sent
 
 

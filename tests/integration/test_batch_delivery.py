@@ -273,7 +273,7 @@ def test_the_embedded_sqlite_default_claims_renders_and_records_batches(tmp_path
         campaigns.start_campaign(ctx, "owner", campaign_id)
         with ctx.engine.begin() as conn:  # as if the fan-out's progress had been lost in a crash
             conn.execute(update(campaign_tables.campaigns).values(fanout_after=-1, fanned_out=False))
-        assert fan_out_batch(ctx, campaign_id) == (0, False)  # nothing twice
+        assert fan_out_batch(ctx, campaign_id) == (0, True)  # nothing twice, and nobody left
         with ctx.engine.connect() as conn:
             ids = list(
                 conn.execute(select(messages.c.id).where(messages.c.campaign_id == campaign_id)).scalars()

@@ -56,6 +56,19 @@ def test_started_campaign_renders_in_the_worker_and_finishes(client, admin, ctx,
     assert done["finished_at"] is not None
 
 
+def test_the_batch_that_sends_the_last_message_finishes_its_campaign(client, admin, ctx, twilio) -> None:
+    people = [{"phone": f"010-4567-{i:04d}", "name": f"사람{i}"} for i in range(3)]
+    campaign_id = create(client, admin, campaign(recipients=people, data={"deadline": "12월 19일(금)"}))["id"]
+    assert client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin).status_code == 200
+    first, *rest = [m["id"] for m in campaign_messages(ctx, campaign_id)]
+    assert deliver_many(ctx, rest) == 2
+    assert client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json["status"] == "running"
+    assert deliver_many(ctx, [first]) == 1  # no scheduler tick in between
+    done = client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json
+    assert (done["status"], done["counts"]) == ("finished", {"sent": 3})
+    assert done["finished_at"] is not None
+
+
 def test_advertising_sms_carries_the_markings_and_the_free_opt_out_line(client, admin, ctx, twilio) -> None:
     put_recipient(client, admin, "r1", phone="010-2345-0001", consents=CONSENTED)
     body = campaign(category="advertising", opt_out_number=OPT_OUT, recipients=[{"phone": "010-2345-0001"}])
