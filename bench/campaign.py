@@ -5,12 +5,13 @@
     .venv/bin/python -m bench.campaign --quick               # 2,000 recipients, to check it works
 
 For each size it starts everything afresh, as production runs it: ``notifier api`` (gunicorn),
-a bulk ``notifier worker`` (threads), a transactional worker, ``notifier scheduler`` and the
-Twilio fake as a separate process (``tests.fakes.twilio_server --latency-ms 50``). It uploads
-the list as CSV, starts the campaign, posts a transactional message every 0.5 s while it runs,
-and waits until the campaign is finished. Then, in the same run, it measures the ceiling: the
-same number of provider calls made directly with the same concurrency (threads in one
-process, the real twilio client), no queue and no database.
+bulk ``notifier worker`` processes (threads; one process per core unless ``--bulk-processes``
+says otherwise), a transactional worker, ``notifier scheduler`` and the Twilio fake as a
+separate process (``tests.fakes.twilio_server --latency-ms 50``). It uploads the list as CSV,
+starts the campaign, posts a transactional message every 0.5 s while it runs, and waits until
+the campaign is finished. Then, in the same run, it measures the ceiling: the same number of
+provider calls made directly with the same concurrency in the same shape (as many processes
+and threads as the bulk workers, the real twilio client), no queue and no database.
 
 Reported: upload time, messages per second and time to finish, the ceiling and the share of it
 reached, peak memory (VmHWM) of every process, and p50/p99 of the transactional messages'
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import platform
 import secrets
@@ -41,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import requests
@@ -55,6 +58,7 @@ from bench.common import (
     run_notifier,
     throwaway_environment,
 )
+from notifier.config import Settings
 
 SENDER = "+82416615676"
 TEMPLATE = "program_announcement_jobseekers"
@@ -267,8 +271,11 @@ def campaign_span(database_url: str, campaign_id: str) -> tuple[datetime, dateti
     return first, last
 
 
-def twilio_fake(stack: Stack, latency_ms: float) -> tuple[str, str, str]:
-    sid, token, port = "AC" + secrets.token_hex(16), secrets.token_hex(16), free_port()
+def twilio_fake(
+    stack: Stack, latency_ms: float, identity: tuple[str, str, int] | None = None
+) -> tuple[str, str, str]:
+    """Start the fake (with a new account, or again with ``identity``: sid, token, port)."""
+    sid, token, port = identity or ("AC" + secrets.token_hex(16), secrets.token_hex(16), free_port())
     stack.start(
         "twilio fake",
         [
@@ -316,8 +323,67 @@ def provider_count(base: str, sid: str, token: str) -> tuple[int, int]:
     return sum(bulk.values()), sum(n - 1 for n in bulk.values())
 
 
-def ceiling(base: str, sid: str, token: str, count: int, threads: int) -> float:
-    """Provider calls per second made directly: the real twilio client, same concurrency, nothing else."""
+def fresh_twilio_fake(stack: Stack, latency_ms: float, base: str, sid: str, token: str) -> None:
+    """The fake again, empty: the ceiling's calls meet a fake that starts as the campaign's did.
+
+    The fake keeps every message; one already holding the campaign's would be slower for the
+    ceiling's calls than it was for the campaign's.
+    """
+    old = stack.procs.pop("twilio fake")
+    old.terminate()
+    old.wait(timeout=30)
+    twilio_fake(stack, latency_ms, (sid, token, int(base.rsplit(":", 1)[1])))
+
+
+def campaign_request(database_url: str, campaign_id: str) -> tuple[str, str]:
+    """The body one campaign message was sent with, and the status callback URL it carried."""
+    url = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        message_id, body = conn.execute(
+            "SELECT id, body FROM messages WHERE campaign_id = %s AND body IS NOT NULL LIMIT 1",
+            (campaign_id,),
+        ).fetchone()
+    callback = f"{Settings.from_env({}).public_url}/webhooks/twilio/status?message_id={message_id}"
+    return body, callback
+
+
+def ceiling(
+    base: str, sid: str, token: str, count: int, threads: int, processes: int, request: tuple[str, str]
+) -> tuple[float, float]:
+    """Provider calls per second made directly, and the CPU seconds of the processes making them.
+
+    The real twilio client, nothing else, in the shape of the bulk workers: ``processes``
+    processes sharing ``threads`` threads, each call with the body and status callback of a
+    campaign message. They start together once each has loaded the client.
+    """
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Barrier(processes + 1)
+    before = os.times()
+    calls = [
+        spawn.Process(
+            target=call_share,
+            args=(base, sid, token, range(n, count, processes), threads // processes, request, ready),
+        )
+        for n in range(processes)
+    ]
+    for call in calls:
+        call.start()
+    ready.wait(timeout=120)
+    started = time.monotonic()
+    for call in calls:
+        call.join()
+    elapsed = time.monotonic() - started
+    if any(call.exitcode != 0 for call in calls):
+        raise RuntimeError("a ceiling process failed")
+    after = os.times()
+    used = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return count / elapsed, used
+
+
+def call_share(
+    base: str, sid: str, token: str, share: range, threads: int, request: tuple[str, str], ready: Any
+) -> None:
+    """One ceiling process: its share of the calls, from ``threads`` threads, each with its own sender."""
     from notifier.channels.base import SmsRequest
     from notifier.channels.twilio_sms import TwilioSender
     from notifier.config import TwilioSettings
@@ -327,13 +393,13 @@ def ceiling(base: str, sid: str, token: str, count: int, threads: int) -> float:
     def send(i: int) -> None:
         if not hasattr(local, "sender"):
             local.sender = TwilioSender(TwilioSettings(sid, token, SENDER, base))
-        body = f"(천장 측정) 안녕하세요, 구직자{i}님. 서산고용복지+센터입니다."
-        local.sender.send(SmsRequest(f"c{i}", f"+8210{6000_0000 + i}", SENDER, body))
+        body, callback = request
+        local.sender.send(SmsRequest(f"c{i}", f"+8210{6000_0000 + i}", SENDER, body, callback))
 
-    started = time.monotonic()
+    TwilioSender(TwilioSettings(sid, token, SENDER, base))  # the library's lazy imports, before the clock
+    ready.wait(timeout=120)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(send, range(count)))
-    return count / (time.monotonic() - started)
+        list(pool.map(send, share))
 
 
 def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
@@ -434,11 +500,15 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
             result.transactional_p50_s = percentile(latencies, 50)
             result.transactional_p99_s = percentile(latencies, 99)
             _, result.duplicates_at_provider = provider_count(base, sid, token)
+            request = campaign_request(env["NOTIFIER_DATABASE_URL"], campaign_id)
+            fresh_twilio_fake(stack, args.latency_ms, base, sid, token)
             fake = stack.procs["twilio fake"].pid
-            own, faked, machine_busy = time.process_time(), cpu_seconds(fake), busy_seconds()
-            result.ceiling_per_s = ceiling(base, sid, token, count, args.bulk_threads)
+            faked, machine_busy = cpu_seconds(fake), busy_seconds()
+            result.ceiling_per_s, calling = ceiling(
+                base, sid, token, count, args.bulk_threads, args.bulk_processes, request
+            )
             result.ceiling_cpu_ms_per_call = {
-                "ceiling (twilio client threads)": (time.process_time() - own) * 1000 / count,
+                "ceiling (twilio client processes)": calling * 1000 / count,
                 "twilio fake": (cpu_seconds(fake) - faked) * 1000 / count,
                 "machine (all processes)": (busy_seconds() - machine_busy) * 1000 / count,
             }
@@ -559,7 +629,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--recipients", default="10000,100000", help="comma-separated sizes")
     parser.add_argument("--quick", action="store_true", help="2,000 recipients only")
     parser.add_argument("--bulk-threads", type=int, default=48, help="threads of the bulk workers, in all")
-    parser.add_argument("--bulk-processes", type=int, default=1, help="bulk worker processes sharing them")
+    parser.add_argument(
+        "--bulk-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="bulk worker processes sharing them (default: one per core); the ceiling has the same shape",
+    )
     parser.add_argument("--latency-ms", type=float, default=50.0, help="added by the Twilio fake")
     parser.add_argument("--rate-limit", default="100000", help="NOTIFIER_RATE_LIMIT_PER_SECOND for the run")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for one campaign")
