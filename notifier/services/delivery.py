@@ -18,6 +18,7 @@ before it were sent goes back to the queue instead, its attempt not counted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
@@ -37,6 +38,8 @@ from notifier.services.rate_limit import Throttled, is_rate_limited
 # third of ``stuck_after``.
 CLAIM_BATCH = 25
 
+log = logging.getLogger("notifier.delivery")
+
 
 def deliver_many(ctx: Context, message_ids: list[str]) -> int:
     """Send each message at most once; email shares a connection. Returns how many were sent."""
@@ -49,22 +52,34 @@ def deliver_many(ctx: Context, message_ids: list[str]) -> int:
 
 
 def _send_claimed(ctx: Context, rows: Sequence[Mapping[str, Any]], email: SharedEmail) -> int:
-    """Send claimed messages one by one, then record what happened to them all at once."""
+    """Send claimed messages one by one, then record what happened to them all at once.
+
+    Whatever goes wrong on the way (the rate limiter's Redis, a bug), every claimed message
+    ends with an outcome: the ones never handed to the provider go back to the queue with
+    their attempt given back, and the one whose call was under way stays ``sending`` for
+    recovery to ask the provider. An email's outcome is written as soon as it is sent: an SMTP
+    server cannot be asked afterwards, so a crash must leave at most one email unrecorded.
+    """
     throttle = ctx.extras.get("throttle")
-    slots: list[float | Throttled] = throttle.reserve(rows) if throttle is not None else [0.0] * len(rows)
     fresh_for = ctx.settings.stuck_after / 3
     outcomes = Outcomes(ctx)
+    handled: set[str] = set()  # an outcome is kept, or the provider may have the message
+    requeued: list[str] = []
     sent = 0
     try:
-        for row, slot in zip(rows, slots, strict=True):
+        slots: list[float | Throttled] = throttle.reserve(rows) if throttle is not None else [0.0] * len(rows)
+        for row, slot in sorted(zip(rows, slots, strict=True), key=_slot_order):
             if isinstance(slot, Throttled):
                 outcomes.waits_for_a_slot(row, slot.wait, slot.message)
+                handled.add(row["id"])
                 continue
             if throttle is not None:
                 throttle.wait_until(slot)
             if ctx.clock() - row["claimed_at"] >= fresh_for:
                 outcomes.not_sent(row)
+                handled.add(row["id"])
                 continue
+            handled.add(row["id"])
             try:
                 if row["channel"] == "sms":
                     accepted = send_sms(ctx, row)
@@ -74,22 +89,36 @@ def _send_claimed(ctx: Context, rows: Sequence[Mapping[str, Any]], email: Shared
                         continue
                     accepted = email.send(row["id"], message)
             except ProviderError as error:
-                if throttle is not None and is_rate_limited(error):
-                    throttle.rate_limited(row)
                 outcomes.failed(row, error)
                 if error.code in ("network", UNKNOWN_OUTCOME):
                     email.reconnect()  # the connection is gone; open a new one for the rest
+                if throttle is not None and is_rate_limited(error):
+                    throttle.rate_limited(row)
                 continue
             outcomes.accepted(row, accepted)
             sent += 1
+            if row["channel"] == "email":
+                requeued += outcomes.record()
     finally:
-        requeued = set(outcomes.record())
-    for lane in {row["lane"] for row in rows if row["id"] in requeued}:
-        ring(ctx, lane, [row["id"] for row in rows if row["id"] in requeued and row["lane"] == lane])
+        for row in rows:
+            if row["id"] not in handled:
+                outcomes.not_sent(row)
+        requeued += outcomes.record()
+        for lane in {row["lane"] for row in rows if row["id"] in requeued}:
+            ring(ctx, lane, [row["id"] for row in rows if row["id"] in requeued and row["lane"] == lane])
     campaign_ids = {row["campaign_id"] for row in rows if row["campaign_id"] is not None}
     if campaign_ids:  # the last batch of a campaign finishes it now, not at the next tick
-        finish_done(ctx, campaign_ids)
+        try:
+            finish_done(ctx, campaign_ids)
+        except Exception:  # the scheduler's tick finishes it; the task's other batches go on
+            log.exception("could not finish the campaign", extra={"campaigns": sorted(campaign_ids)})
     return sent
+
+
+def _slot_order(pair: tuple[Mapping[str, Any], float | Throttled]) -> float:
+    """Send in the order of the reserved slots (messages without a slot first: nothing to wait for)."""
+    slot = pair[1]
+    return float("-inf") if isinstance(slot, Throttled) else slot
 
 
 class SharedEmail:

@@ -6,6 +6,7 @@ Real PostgreSQL, Redis and the Twilio fake; SQLite where the embedded default is
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -34,7 +35,7 @@ from notifier.storage import messages as repo
 from notifier.storage.db import upgrade
 from notifier.storage.recipient_tables import opt_outs
 from notifier.storage.tables import messages, outbox
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, free_port
 from tests.integration.test_campaigns_api import campaign, campaign_messages, create
 from tests.integration.test_delivery import FrozenClock
 
@@ -192,6 +193,50 @@ def test_a_claim_grown_too_old_to_send_goes_back_to_the_queue_unsent(client, adm
         assert (back["status"], back["attempts"]) == ("queued", 0)  # no attempt used up
         assert history(ctx, message_id)[-1] == ("queued", REQUEUED)
     assert rung == [(BULK_QUEUE, ordered[2:])]
+
+
+def test_a_batch_the_rate_limiter_fails_goes_back_to_the_queue_unsent(client, admin, ctx, twilio) -> None:
+    ids = started_campaign(client, admin, ctx, 3)
+    rung: list[tuple[str, list[str]]] = []
+    ctx.enqueue = lambda lane, message_ids: rung.append((lane, message_ids))
+    down = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    ctx.extras["throttle"] = RedisThrottle(down, "down:", lambda row: [Bucket("twilio:x", 10.0)])
+
+    with pytest.raises(redis.ConnectionError):
+        deliver_many(ctx, list(ids.values()))
+
+    assert twilio.messages == []
+    for message_id in ids.values():
+        back = row(ctx, message_id)
+        assert (back["status"], back["attempts"]) == ("queued", 0)  # claimed, never sent: no attempt
+        assert history(ctx, message_id)[-1] == ("queued", REQUEUED)
+    assert [(lane, sorted(batch)) for lane, batch in rung] == [(BULK_QUEUE, sorted(ids.values()))]
+
+
+def test_an_email_is_recorded_as_sent_before_the_next_one_goes(client, admin, ctx, smtp) -> None:
+    """An SMTP server cannot be asked after a crash what it took: at most one email is unrecorded."""
+    people = [{"email": f"person{n}@example.com", "name": f"사람{n}"} for n in range(3)]
+    body = campaign(channel="email", recipients=people, data={"deadline": "12월 19일(금)"})
+    campaign_id = create(client, admin, body)["id"]
+    assert client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin).status_code == 200
+    ids = [m["id"] for m in campaign_messages(ctx, campaign_id)]
+    seen_before_each_wait: list[list[str]] = []
+
+    def sleep(seconds: float) -> None:  # the throttle's own wait, with a look at the table first
+        with ctx.engine.connect() as conn:
+            query = select(messages.c.id).where(messages.c.id.in_(ids), messages.c.status == "sent")
+            seen_before_each_wait.append(sorted(conn.execute(query).scalars()))
+        time.sleep(seconds)
+
+    prefix = f"{ctx.settings.broker_key_prefix}{uuid.uuid4().hex[:6]}:"
+    ctx.extras["throttle"] = RedisThrottle(
+        redis.Redis.from_url(REDIS_URL), prefix, lambda row: [Bucket("smtp:test", 20.0)], sleep=sleep
+    )
+
+    assert deliver_many(ctx, ids) == 3
+
+    assert [len(sent) for sent in seen_before_each_wait] == [1, 2]  # the slots of the 2nd and 3rd
+    assert len(smtp.messages) == 3
 
 
 def test_a_batch_reserves_a_send_slot_for_each_message_in_one_call(settings) -> None:
