@@ -138,25 +138,38 @@ def warm_up(app: Celery) -> None:
 
     Building the context (templates, channels, claim checks) takes about a second; without
     this the first message after a worker starts, a reminder as likely as any, would wait for it.
+    A failure is only logged: the first task builds the context then, as it would have anyway.
     """
     started = time.monotonic()
-    ctx = worker_context(app)
-    with ctx.engine.connect():
-        pass
+    try:
+        ctx = worker_context(app)
+        with ctx.engine.connect():
+            pass
+    except Exception:
+        log.exception("worker warm-up failed; the first task will build the context")
+        return
     log.info("worker warmed up", extra={"seconds": round(time.monotonic() - started, 2)})
 
 
 def warm_up_on_start(app: Celery) -> None:
-    """Warm each process that runs tasks: a prefork or solo pool's, or a threads pool's worker."""
+    """Warm each process that runs tasks (a threads or solo worker, each prefork child).
+
+    In the background: a prefork child that has not reported itself up within a few seconds is
+    killed by its parent, and a slow database must not do that. A task that arrives meanwhile
+    waits for the context being built (``worker_context``'s lock).
+    """
+
+    def in_background() -> None:
+        threading.Thread(target=warm_up, args=(app,), name="warm-up", daemon=True).start()
 
     def process_started(**_: Any) -> None:  # in each prefork child, and in a solo worker
-        warm_up(app)
+        in_background()
 
     def worker_ready(sender: Any = None, **_: Any) -> None:  # threads: the tasks run right here
         from celery.concurrency.thread import TaskPool as ThreadPool
 
         if sender is not None and sender.app is app and isinstance(sender.pool, ThreadPool):
-            warm_up(app)
+            in_background()
 
     signals.worker_process_init.connect(process_started, weak=False)
     signals.worker_ready.connect(worker_ready, weak=False)

@@ -147,6 +147,24 @@ def test_a_worker_is_warm_before_its_first_task(clean_db, processes, pool, proce
     assert "Traceback" not in worker.output()
 
 
+def test_a_worker_whose_database_is_down_at_start_still_runs(clean_db, processes) -> None:
+    """The warm-up fails and says so; the prefork children are not lost over it."""
+    down = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
+    worker = processes(
+        "worker",
+        "--queues",
+        "transactional",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        "2",
+        extra_env={"NOTIFIER_DATABASE_URL": down},
+    )
+    wait_for(lambda: worker.output().count("worker warm-up failed") == 2, 30, what="two failed warm-ups")
+    assert worker.proc.poll() is None
+    assert "WorkerLostError" not in worker.output()
+
+
 def test_threads_that_start_together_share_one_worker_context(settings) -> None:
     app = create_celery(settings)
     start = threading.Barrier(8)
