@@ -1,7 +1,7 @@
 """Turn a started campaign into messages, hold advertising SMS at night, finish campaigns.
 
 The fan-out reads ``campaign_recipients`` in batches of ``FANOUT_BATCH`` and inserts one
-unrendered message per recipient on the bulk lane (workers render it just before sending).
+unrendered message per recipient on the bulk lane (workers render it as they claim it).
 At most ``FANOUT_WINDOW`` messages of a campaign wait in the queue at a time.
 It is idempotent: each batch commits together with the campaign's progress (``fanout_after``)
 under a row lock on the campaign, and the partial unique indexes on ``messages`` refuse a
@@ -16,7 +16,7 @@ both when it is created and, should its moment fall into the night, when a worke
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
@@ -47,10 +47,6 @@ FANOUT_BATCH = 1000
 # task was lost and queue it again), transactional mail is never behind a million bulk tasks,
 # and a cancel has little to undo.
 FANOUT_WINDOW = 5000
-# Messages per worker task: enough that the broker's cost per task (delivery and acknowledgement,
-# some milliseconds of a bulk worker's busy CPU) is spread thin, few enough that the last tasks
-# of a campaign spread over every worker thread instead of a few threads sending 100 each.
-RING_CHUNK = 50
 TICK_BUDGET_SECONDS = 1.0
 CANCEL_BATCH = 5000
 PENDING = [Status.SCHEDULED.value, Status.QUEUED.value]
@@ -58,15 +54,13 @@ UNFINISHED = [*PENDING, Status.SENDING.value]
 NIGHT_HOLD = "held: advertising SMS at night without night-time consent; sent at 08:00 Korea time"
 
 
-def held_until(
-    ctx: Context, conn: Connection, *, owner: str, phone: str | None, now: datetime
-) -> datetime | None:
-    """08:00 if an advertising SMS to ``phone`` may not go out at ``now``, else None."""
-    if not in_quiet_hours(now, KOREA, NIGHT):
-        return None
-    if suppression.night_consent_ok(ctx, conn, owner=owner, phone=phone, now=now):
-        return None
-    return next_allowed_at(now, KOREA, NIGHT)
+def night_held(conn: Connection, addresses: Iterable[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
+    """The (owner, phone) pairs whose advertising SMS may not go out at ``now``: it is night in
+    Korea and the person has no valid night-time consent. One query for all of them."""
+    wanted = set(addresses)
+    if not wanted or not in_quiet_hours(now, KOREA, NIGHT):
+        return set()
+    return wanted - suppression.night_consent_holders(conn, wanted, now)
 
 
 def night_claim_check(
@@ -74,12 +68,8 @@ def night_claim_check(
 ) -> dict[str, tuple[Status, str]]:
     """At claim time: move each advertising SMS that would go out at night back to 08:00."""
     advertising = [r for r in rows if r["category"] == ADVERTISING and r["channel"] == "sms"]
-    if not advertising or not in_quiet_hours(now, KOREA, NIGHT):
-        return {}
-    consenting = suppression.night_consent_holders(
-        conn, [(r["owner"], r["to_phone"]) for r in advertising if r["to_phone"]], now
-    )
-    held = [r["id"] for r in advertising if (r["owner"], r["to_phone"]) not in consenting]
+    held_addresses = night_held(conn, [(r["owner"], r["to_phone"]) for r in advertising], now)
+    held = [r["id"] for r in advertising if (r["owner"], r["to_phone"]) in held_addresses]
     if not held:
         return {}
     conn.execute(
@@ -91,13 +81,10 @@ def night_claim_check(
 
 
 def _message(
-    ctx: Context, conn: Connection, campaign: RowMapping, person: RowMapping, now: datetime
+    ctx: Context, campaign: RowMapping, person: RowMapping, now: datetime, send_at: datetime
 ) -> dict[str, Any]:
     version = template_version(ctx, campaign["template_key"], campaign["template_version"])
     locale = version.locale_for(person["locale"]) if version else person["locale"]
-    send_at = now
-    if campaign["category"] == ADVERTISING and person["channel"] == "sms":
-        send_at = held_until(ctx, conn, owner=campaign["owner"], phone=person["phone"], now=now) or now
     return new_message_row(
         ctx,
         owner=campaign["owner"],
@@ -147,19 +134,24 @@ def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
                 update(campaigns).where(campaigns.c.id == campaign_id).values(fanned_out=True, updated_at=now)
             )
             return 0, True
-        rows = [_message(ctx, conn, campaign, person, now) for person in people]
-        held = {row["id"]: NIGHT_HOLD for row in rows if row["status"] == Status.SCHEDULED.value}
+        owner = campaign["owner"]
+        advertising_sms = [p for p in people if campaign["category"] == ADVERTISING and p["channel"] == "sms"]
+        held = night_held(conn, [(owner, p["phone"]) for p in advertising_sms], now)
+        morning = next_allowed_at(now, KOREA, NIGHT)
+        rows = [
+            _message(ctx, campaign, person, now, morning if (owner, person["phone"]) in held else now)
+            for person in people
+        ]
+        details = {row["id"]: NIGHT_HOLD for row in rows if row["status"] == Status.SCHEDULED.value}
         # The partial unique indexes refuse a second message to an address of the campaign.
-        created = insert_new(conn, rows, now, held)
+        created = insert_new(conn, rows, now, details)
         last = len(people) < FANOUT_BATCH  # nobody after these: the fan-out is complete
         conn.execute(
             update(campaigns)
             .where(campaigns.c.id == campaign_id)
             .values(fanout_after=people[-1]["row_no"], fanned_out=last, updated_at=now)
         )
-    queued = [i for i, s in created if s == Status.QUEUED.value]
-    for start in range(0, len(queued), RING_CHUNK):
-        ring(ctx, BULK_QUEUE, queued[start : start + RING_CHUNK])
+    ring(ctx, BULK_QUEUE, [i for i, s in created if s == Status.QUEUED.value])  # tasks of BULK_CHUNK
     return len(created), last
 
 
