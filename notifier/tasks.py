@@ -26,7 +26,10 @@ SEND_MESSAGE = "notifier.send_message"
 SEND_BATCH = "notifier.send_batch"
 SEND_MESSAGES = "notifier.send_messages"
 QUEUES = (TRANSACTIONAL_QUEUE, BULK_QUEUE)
-BULK_CHUNK = 100
+# Bulk messages per task: enough that the broker's cost per task (delivery and acknowledgement,
+# some milliseconds of a bulk worker's busy CPU) is spread thin, few enough that the last tasks
+# of a campaign spread over every worker thread instead of a few threads sending 100 each.
+BULK_CHUNK = 50
 # Transactional messages accepted together (see services.intake) share a task, a few at most:
 # one worker thread sends them one after another, so a large share would delay the last ones.
 TRANSACTIONAL_CHUNK = 8
