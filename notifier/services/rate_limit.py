@@ -106,7 +106,9 @@ def is_rate_limited(error: ProviderError) -> bool:
 
 
 class RedisThrottle:
-    """The ``ctx.extras["throttle"]`` hook: call it with a claimed row before sending it."""
+    """The ``ctx.extras["throttle"]`` hook: ``reserve`` slots for claimed rows, ``wait_until`` each
+    before sending it, and tell ``rate_limited`` about a provider's 429. Calling it with one row
+    does the first two for that row."""
 
     def __init__(
         self,

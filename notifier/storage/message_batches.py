@@ -188,8 +188,9 @@ def _move_portable(
 
 def _one_or_each(column: Any, by_id: Mapping[str, Any]) -> Any:
     """The value to SET ``column`` to: the one value all messages share, or a CASE on the id."""
-    if len({repr(v) for v in by_id.values()}) == 1:
-        return next(iter(by_id.values()))
+    values = list(by_id.values())
+    if _all_equal(values):
+        return values[0]
     return case({i: literal(v, column.type) for i, v in by_id.items()}, value=messages.c.id, else_=column)
 
 
