@@ -246,10 +246,14 @@ def post_transactional(port: int, headers: dict[str, str], stop: threading.Event
     session.close()
 
 
+def connect(database_url: str) -> psycopg.Connection[tuple[Any, ...]]:
+    """A plain psycopg connection to the run's database (its URL is written for SQLAlchemy)."""
+    return psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+
+
 def api_to_provider(database_url: str, ids: list[str]) -> list[float]:
     """Seconds from each message's creation to its ``sent`` event, ascending."""
-    url = database_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(url) as conn:
+    with connect(database_url) as conn:
         rows = conn.execute(
             "SELECT m.created_at, e.at FROM messages m JOIN message_events e ON e.message_id = m.id "
             "WHERE e.status = 'sent' AND m.id = ANY(%s)",
@@ -260,8 +264,7 @@ def api_to_provider(database_url: str, ids: list[str]) -> list[float]:
 
 def campaign_span(database_url: str, campaign_id: str) -> tuple[datetime, datetime]:
     """When the campaign's first message was claimed and when its last was recorded as sent."""
-    url = database_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(url) as conn:
+    with connect(database_url) as conn:
         first, last = conn.execute(
             "SELECT min(e.at) FILTER (WHERE e.status = 'sending'), "
             "max(e.at) FILTER (WHERE e.status = 'sent') "
@@ -337,8 +340,7 @@ def fresh_twilio_fake(stack: Stack, latency_ms: float, base: str, sid: str, toke
 
 def campaign_request(database_url: str, campaign_id: str) -> tuple[str, str]:
     """The body one campaign message was sent with, and the status callback URL it carried."""
-    url = database_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(url) as conn:
+    with connect(database_url) as conn:
         message_id, body = conn.execute(
             "SELECT id, body FROM messages WHERE campaign_id = %s AND body IS NOT NULL LIMIT 1",
             (campaign_id,),
