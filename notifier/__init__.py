@@ -22,6 +22,7 @@ def create_app(
 
     from notifier import bootstrap
     from notifier.api import register_api
+    from notifier.services.doorbell import Doorbell
     from notifier.services.setup import wire
     from notifier.tasks import create_celery, make_enqueue
 
@@ -31,7 +32,7 @@ def create_app(
 
         logs.configure(ctx.settings.log_level)
     celery = create_celery(ctx.settings)
-    ctx.enqueue = make_enqueue(celery)
+    ctx.enqueue = Doorbell(make_enqueue(celery))  # requests answer without waiting for the broker
     wire(ctx)
     app = Flask(__name__, template_folder="web_templates")
     app.config.update(

@@ -4,7 +4,8 @@ Storing a message costs database round trips and ringing the queue a broker roun
 more than validating and rendering the message. So the requests of one API process share them
 (group commit, leader and followers): a request that finds nobody writing writes its own row at
 once, in its own thread; requests that arrive while a write is under way wait, and the next of
-them writes all of them in one transaction and queues their ids in one task per lane. The rules
+them writes all of them in one transaction and rings once per lane (in the API, ``ctx.enqueue``
+is the process's doorbell, services/doorbell.py, which publishes from its own thread). The rules
 stay what they were: a 202 is answered only after the row is committed, and an id is queued only
 after its row is committed. Alone, a request pays nothing extra (a batch of one, one round trip
 on PostgreSQL); batches form only when requests arrive faster than a write, which is exactly

@@ -1,0 +1,137 @@
+"""The API's doorbell: ids of committed messages are queued from one background thread.
+
+Publishing a Celery task costs an API process more CPU than anything else a request does
+(building the task message, kombu's client, a broker round trip: about a third of the
+request). So a request thread only hands the ids of its committed messages to this process's
+doorbell and answers; the doorbell's thread publishes them, one task per share of a lane
+(``tasks.make_enqueue``). It publishes at most once per ``interval``: the first id after a
+quiet spell goes out at once, and ids that arrive while the last publish is recent wait for
+the next one and share its tasks. Under load that turns a publish per request into a publish
+per interval; when idle it adds no delay.
+
+Nothing can be lost by it. A message is committed, with status ``queued``, before its id
+reaches the doorbell; if a publish fails, or the process dies with ids still waiting, the
+scheduler's sweep (``NOTIFIER_REQUEUE_AFTER_SECONDS``) queues every message that no worker
+took, and a worker's claim makes a second delivery harmless. At a normal exit, whatever is
+waiting is published first. The thread is started on first use in the process that rings
+(after gunicorn's fork) and stops after ``IDLE_STOP_SECONDS`` with nothing to do. Only the
+API rings this way; workers and the scheduler publish in the task or tick that found the ids.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+
+log = logging.getLogger("notifier.doorbell")
+
+# How often one process may publish. A publish costs about a millisecond of CPU on a small
+# machine: at most 20 a second keep the doorbell under a fiftieth of a core whatever the load.
+# A message waits at most this long for its publish, and only if another one was just published.
+INTERVAL_SECONDS = 0.05
+IDLE_STOP_SECONDS = 30.0  # with nothing to publish for this long the thread ends
+FLUSH_TIMEOUT_SECONDS = 10.0  # how long an exiting process waits for a publish under way
+
+Enqueue = Callable[[str, list[str]], None]
+
+
+class Doorbell:
+    """Queue ids from a background thread, coalescing those that arrive close together."""
+
+    def __init__(
+        self, enqueue: Enqueue, interval: float = INTERVAL_SECONDS, idle_stop: float = IDLE_STOP_SECONDS
+    ) -> None:
+        self.enqueue = enqueue
+        self.interval = interval
+        self.idle_stop = idle_stop
+        self._reset()
+        _open.add(self)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting = threading.Condition(self._lock)
+        self._pending: dict[str, list[str]] = {}
+        self._thread: threading.Thread | None = None
+        self._last_publish = float("-inf")
+        self._publishing = False  # the thread holds ids it has not published yet
+
+    def __call__(self, lane: str, ids: list[str]) -> None:
+        """Queue ``ids`` on ``lane`` soon; returns at once."""
+        if not ids:
+            return
+        with self._lock:
+            first = not self._pending
+            self._pending.setdefault(lane, []).extend(ids)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="notifier-doorbell", daemon=True)
+                self._thread.start()
+            elif first:  # the thread waits for ids; later ones it finds when the interval is over
+                self._waiting.notify()
+
+    @property
+    def running(self) -> bool:
+        """Whether the background thread is alive (it stops when idle and starts on a ring)."""
+        with self._lock:
+            return self._thread is not None
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT_SECONDS) -> None:
+        """Publish whatever is waiting, in the calling thread, and let a publish under way end."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        self._publish(pending)
+        with self._lock:
+            self._waiting.wait_for(lambda: not self._publishing, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                idle_until = time.monotonic() + self.idle_stop
+                while not self._pending:
+                    left = idle_until - time.monotonic()
+                    if left <= 0:
+                        self._thread = None  # the next ring starts a new thread
+                        return
+                    self._waiting.wait(left)
+                # Let ids gather until an interval has passed since the last publish.
+                while (left := self._last_publish + self.interval - time.monotonic()) > 0:
+                    self._waiting.wait(left)
+                pending, self._pending = self._pending, {}
+                self._last_publish = time.monotonic()
+                self._publishing = True
+            try:
+                self._publish(pending)
+            finally:
+                with self._lock:
+                    self._publishing = False
+                    self._waiting.notify_all()
+
+    def _publish(self, pending: dict[str, list[str]]) -> None:
+        for lane, ids in pending.items():
+            try:
+                self.enqueue(lane, ids)
+            except Exception:  # the broker is down: the scheduler's sweep queues them later
+                log.exception("could not queue messages", extra={"lane": lane, "count": len(ids)})
+
+
+_open: weakref.WeakSet[Doorbell] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all() -> None:
+    for doorbell in list(_open):
+        doorbell.flush()
+
+
+def _reset_in_child() -> None:
+    # A forked child has its parent's waiting ids (the parent publishes them) and lock, but
+    # not its thread; it starts empty, with a lock nobody holds.
+    for doorbell in list(_open):
+        doorbell._reset()
+
+
+os.register_at_fork(after_in_child=_reset_in_child)

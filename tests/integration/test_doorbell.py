@@ -1,0 +1,140 @@
+"""The API's doorbell: committed ids are queued from a background thread, coalesced, never lost.
+
+services/doorbell.py publishes the first id after a quiet spell at once and gathers the ids
+that follow for at most an interval; a failed publish is logged (the scheduler's sweep queues
+what no worker took); at exit, and across a fork, every waiting id is published once.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import redis
+
+from notifier.services.doorbell import Doorbell
+from tests.conftest import ROOT, wait_for
+from tests.factories import message_body
+
+
+class Recorder:
+    """An enqueue that keeps every call, as the doorbell makes them."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+        self.fail_first = fail_first
+        self.lock = threading.Lock()
+
+    def __call__(self, lane: str, ids: list[str]) -> None:
+        with self.lock:
+            if self.fail_first:
+                self.fail_first -= 1
+                raise ConnectionError("broker unreachable")
+            self.calls.append((lane, list(ids)))
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [i for _lane, batch in self.calls for i in batch]
+
+
+def test_the_first_id_after_a_quiet_spell_is_published_at_once_and_the_next_wait() -> None:
+    rung = Recorder()
+    doorbell = Doorbell(rung, interval=60.0)
+    doorbell("transactional", ["a"])
+    wait_for(lambda: rung.ids() == ["a"], timeout=5, what="the first id, without waiting an interval")
+    doorbell("transactional", ["b"])
+    doorbell("bulk", ["c"])
+    assert rung.ids() == ["a"]  # a publish was just made: these wait for the interval
+    doorbell.flush()
+    assert rung.calls == [("transactional", ["a"]), ("transactional", ["b"]), ("bulk", ["c"])]
+
+
+def test_ids_rung_together_share_one_publish_and_each_is_queued_once() -> None:
+    rung = Recorder()
+    doorbell = Doorbell(rung, interval=1.0)
+    doorbell("transactional", ["first"])
+    wait_for(lambda: rung.ids() == ["first"], timeout=5)
+    ids = [f"m{i}" for i in range(40)]
+    threads = [threading.Thread(target=doorbell, args=("transactional", [i])) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wait_for(lambda: len(rung.ids()) == 41, timeout=10, what="the gathered ids")
+    assert sorted(rung.ids()) == sorted(["first", *ids])
+    assert len(rung.calls) == 2  # forty requests, one publish
+
+
+def test_a_failed_publish_is_logged_and_later_ids_still_go_out(caplog) -> None:
+    rung = Recorder(fail_first=1)
+    doorbell = Doorbell(rung, interval=0.0)
+    with caplog.at_level(logging.ERROR, logger="notifier.doorbell"):
+        doorbell("transactional", ["lost-to-the-broker"])
+        wait_for(lambda: any(r.getMessage() == "could not queue messages" for r in caplog.records), timeout=5)
+        doorbell("transactional", ["next"])
+        wait_for(lambda: rung.ids() == ["next"], timeout=5)
+    record = next(r for r in caplog.records if r.getMessage() == "could not queue messages")
+    assert record.lane == "transactional" and record.count == 1  # type: ignore[attr-defined]
+
+
+def test_the_thread_stops_when_idle_and_a_later_ring_starts_it_again() -> None:
+    rung = Recorder()
+    doorbell = Doorbell(rung, interval=0.0, idle_stop=0.2)
+    doorbell("transactional", ["a"])
+    wait_for(lambda: rung.ids() == ["a"], timeout=5)
+    wait_for(lambda: not doorbell.running, timeout=5, what="the idle thread to stop")
+    doorbell("transactional", ["b"])
+    wait_for(lambda: rung.ids() == ["a", "b"], timeout=5)
+
+
+def test_waiting_ids_are_published_once_at_exit_and_a_forked_child_publishes_only_its_own(
+    tmp_path: Path,
+) -> None:
+    """A child forked with ids waiting leaves them to its parent; each process flushes at exit."""
+    out = tmp_path / "rung.txt"
+    script = textwrap.dedent(
+        f"""
+        import os, time
+        from notifier.services.doorbell import Doorbell
+
+        def enqueue(lane, ids):
+            with open({str(out)!r}, "a") as f:
+                f.write(" ".join([str(os.getpid()), lane, *ids]) + "\\n")
+
+        doorbell = Doorbell(enqueue, interval=60.0)
+        doorbell("transactional", ["a"])
+        deadline = time.monotonic() + 10
+        while not os.path.exists({str(out)!r}) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        doorbell("transactional", ["b"])  # waits for the interval: published at exit
+        child = os.fork()
+        if child == 0:
+            doorbell("bulk", ["c"])  # its thread may be publishing it as the child exits
+        else:
+            os.waitpid(child, 0)
+        print(os.getpid())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    parent, child = done.stdout.split()[-1], done.stdout.split()[0]
+    lines = sorted(out.read_text().splitlines())
+    assert lines == sorted([f"{parent} transactional a", f"{parent} transactional b", f"{child} bulk c"])
+
+
+def test_an_accepted_message_reaches_the_broker_through_the_doorbell(client, auth, settings) -> None:
+    response = client.post("/v1/messages", json=message_body(), headers=auth)
+    assert response.status_code == 202
+    broker = redis.Redis.from_url(settings.broker_url)
+    key = f"{settings.broker_key_prefix}transactional"
+    try:
+        raw = wait_for(lambda: broker.lrange(key, 0, -1), timeout=10, what="the task on the broker")
+    finally:
+        broker.delete(key)
+        broker.close()
+    assert len(raw) == 1 and response.json["id"].encode() in raw[0]
