@@ -138,7 +138,7 @@ def api(bind: str, workers: int, threads: int) -> None:
             "--workers",
             str(workers),
             *threading,
-            "notifier:create_app(configure_logging=True)",
+            "notifier:serve_app()",
         ],
     )
 

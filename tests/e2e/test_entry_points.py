@@ -70,6 +70,22 @@ def test_the_readme_run_command_serves_and_sends_to_the_outbox(tmp_path) -> None
     wait_for(lambda: _refused(port), 10, what="the API to stop")
 
 
+def test_the_served_app_keeps_its_start_up_objects_out_of_garbage_collection(tmp_path) -> None:
+    """`notifier api` serves ``serve_app()``: a full collection must not walk every import again."""
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "TWILIO_"))}
+    script = "import gc; from notifier import serve_app; serve_app(); print(gc.get_freeze_count())"
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**clean_env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert int(done.stdout.split()[-1]) > 50_000
+
+
 def _ready(url: str) -> bool:
     try:
         return requests.get(f"{url}/readyz", timeout=30).status_code == 200
