@@ -32,7 +32,8 @@ def create_app(
 
         logs.configure(ctx.settings.log_level)
     celery = create_celery(ctx.settings)
-    ctx.enqueue = Doorbell(make_enqueue(celery))  # requests answer without waiting for the broker
+    doorbell = Doorbell(make_enqueue(celery))  # requests answer without waiting for the broker
+    ctx.enqueue = doorbell
     wire(ctx)
     app = Flask(__name__, template_folder="web_templates")
     app.config.update(
@@ -42,12 +43,13 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["notifier"] = ctx
     app.extensions["celery"] = celery
+    app.extensions["doorbell"] = doorbell
     register_api(app)
     return app
 
 
 def serve_app() -> Flask:
-    """The app as ``notifier api`` serves it (gunicorn, one per worker process).
+    """Build the app as ``notifier api`` serves it (gunicorn, one per worker process).
 
     Besides configuring the process's logging, it freezes the objects start-up made (modules,
     tables, schemas, compiled templates: about 150,000) out of the garbage collector's reach.

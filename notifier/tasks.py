@@ -33,6 +33,7 @@ BULK_CHUNK = 50
 # Transactional messages accepted together (see services.intake) share a task, a few at most:
 # one worker thread sends them one after another, so a large share would delay the last ones.
 TRANSACTIONAL_CHUNK = 8
+BROKER_SOCKET_TIMEOUT_SECONDS = 10.0
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
@@ -43,6 +44,11 @@ def create_celery(settings: Settings | None = None) -> Celery:
     if settings.broker_url.startswith(("redis", "rediss")):
         # Longer than any retry backoff, so an unacknowledged task is not handed out twice.
         transport_options["visibility_timeout"] = 3600
+        # A broker that accepts connections but stops answering fails a publish in seconds
+        # instead of holding its thread forever (kombu sets no timeout); longer than the
+        # workers' one-second BRPOP.
+        transport_options["socket_timeout"] = BROKER_SOCKET_TIMEOUT_SECONDS
+        transport_options["socket_connect_timeout"] = BROKER_SOCKET_TIMEOUT_SECONDS
     if settings.broker_key_prefix:
         transport_options["global_keyprefix"] = settings.broker_key_prefix
     app.conf.update(

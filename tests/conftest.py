@@ -160,8 +160,10 @@ def ctx(settings: Settings, clean_db: Engine) -> bootstrap.Context:
 
 
 @pytest.fixture
-def app(ctx: bootstrap.Context) -> Flask:
-    return create_app(ctx=ctx)
+def app(ctx: bootstrap.Context) -> Iterator[Flask]:
+    app = create_app(ctx=ctx)
+    yield app
+    app.extensions["doorbell"].close()  # its thread would otherwise idle on for half a minute
 
 
 @pytest.fixture

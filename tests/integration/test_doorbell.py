@@ -8,15 +8,22 @@ what no worker took); at exit, and across a fork, every waiting id is published 
 from __future__ import annotations
 
 import logging
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import redis
 
+from notifier import bootstrap, create_app
+from notifier.config import Settings
 from notifier.services.doorbell import Doorbell
+from notifier.services.setup import load_shipped_data, wire
+from notifier.storage import keys
+from notifier.tasks import BROKER_SOCKET_TIMEOUT_SECONDS
 from tests.conftest import ROOT, wait_for
 from tests.factories import message_body
 
@@ -53,20 +60,29 @@ def test_the_first_id_after_a_quiet_spell_is_published_at_once_and_the_next_wait
     assert rung.calls == [("transactional", ["a"]), ("transactional", ["b"]), ("bulk", ["c"])]
 
 
-def test_ids_rung_together_share_one_publish_and_each_is_queued_once() -> None:
+def test_ids_rung_while_a_publish_is_under_way_share_the_next_one_and_each_is_queued_once() -> None:
     rung = Recorder()
-    doorbell = Doorbell(rung, interval=1.0)
+    release = threading.Event()
+    slow_first = rung.__call__
+
+    def enqueue(lane, ids):
+        if ids == ["first"]:
+            release.wait(10)  # a publish under way: every ring meanwhile waits for the next one
+        slow_first(lane, ids)
+
+    doorbell = Doorbell(enqueue, interval=0.0)
     doorbell("transactional", ["first"])
-    wait_for(lambda: rung.ids() == ["first"], timeout=5)
     ids = [f"m{i}" for i in range(40)]
     threads = [threading.Thread(target=doorbell, args=("transactional", [i])) for i in ids]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    release.set()
     wait_for(lambda: len(rung.ids()) == 41, timeout=10, what="the gathered ids")
-    assert sorted(rung.ids()) == sorted(["first", *ids])
-    assert len(rung.calls) == 2  # forty requests, one publish
+    assert rung.calls[0] == ("transactional", ["first"])
+    assert len(rung.calls) == 2 and sorted(rung.calls[1][1]) == sorted(ids)  # forty requests, one publish
+    doorbell.close()
 
 
 def test_a_failed_publish_is_logged_and_later_ids_still_go_out(caplog) -> None:
@@ -89,6 +105,8 @@ def test_the_thread_stops_when_idle_and_a_later_ring_starts_it_again() -> None:
     wait_for(lambda: not doorbell.running, timeout=5, what="the idle thread to stop")
     doorbell("transactional", ["b"])
     wait_for(lambda: rung.ids() == ["a", "b"], timeout=5)
+    doorbell.close()
+    assert not doorbell.running
 
 
 def test_waiting_ids_are_published_once_at_exit_and_a_forked_child_publishes_only_its_own(
@@ -138,3 +156,57 @@ def test_an_accepted_message_reaches_the_broker_through_the_doorbell(client, aut
         broker.delete(key)
         broker.close()
     assert len(raw) == 1 and response.json["id"].encode() in raw[0]
+
+
+class SilentBroker:
+    """A TCP server that accepts connections and never answers: a broker that hangs."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.held.append(connection)
+
+    def close(self) -> None:
+        self.server.close()
+        for connection in self.held:
+            connection.close()
+
+
+def test_a_broker_that_never_answers_holds_up_neither_the_request_nor_the_doorbell_for_good(
+    env, clean_db, caplog
+) -> None:
+    broker = SilentBroker()
+    try:
+        settings = Settings.from_env({**env, "NOTIFIER_BROKER_URL": f"redis://127.0.0.1:{broker.port}/0"})
+        ctx = wire(bootstrap.build(settings, engine=clean_db))
+        load_shipped_data(ctx)
+        app = create_app(ctx=ctx)
+        app.extensions["celery"].conf.task_publish_retry = False  # one attempt: the test waits for it
+        with clean_db.begin() as conn:
+            key = keys.create(conn, "booking-system", ("send",), ctx.clock())
+        with caplog.at_level(logging.ERROR, logger="notifier.doorbell"):
+            started = time.monotonic()
+            response = app.test_client().post(
+                "/v1/messages", json=message_body(), headers={"Authorization": f"Bearer {key}"}
+            )
+            answered = time.monotonic() - started
+            assert response.status_code == 202
+            assert answered < BROKER_SOCKET_TIMEOUT_SECONDS  # the request did not wait for the broker
+            # The publish gives up at the socket timeout, and the doorbell says so.
+            wait_for(
+                lambda: any(r.getMessage() == "could not queue messages" for r in caplog.records),
+                timeout=BROKER_SOCKET_TIMEOUT_SECONDS * 3,
+                what="the publish to time out",
+            )
+    finally:
+        broker.close()
