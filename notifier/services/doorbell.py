@@ -121,6 +121,8 @@ class Doorbell:
                 # Let ids gather until an interval has passed since the last round.
                 while (left := self._last_publish + self.interval - time.monotonic()) > 0:
                     self._changed.wait(left)
+                if not self._pending:  # flush() took them meanwhile
+                    continue
                 pending, self._pending = self._pending, {}
                 self._last_publish = time.monotonic()
                 self._publishing = True
