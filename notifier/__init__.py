@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # importing the package must not pull in Flask (the domain stays pure)
     from flask import Flask
 
-    from notifier.bootstrap import Context
     from notifier.config import Settings
+    from notifier.context import Context
 
 
 def create_app(
@@ -22,9 +22,9 @@ def create_app(
 
     from notifier import bootstrap
     from notifier.api import register_api
-    from notifier.services.doorbell import Doorbell
-    from notifier.services.setup import wire
-    from notifier.tasks import create_celery, make_enqueue
+    from notifier.bootstrap import wire
+    from notifier.messages.publisher import Publisher
+    from notifier.tasks import create_celery, make_publish
 
     ctx = ctx or bootstrap.build(settings, **build)
     if configure_logging:  # the serving process (gunicorn) owns its logging; tests do not
@@ -32,8 +32,8 @@ def create_app(
 
         logs.configure(ctx.settings.log_level)
     celery = create_celery(ctx.settings)
-    doorbell = Doorbell(make_enqueue(celery))  # requests answer without waiting for the broker
-    ctx.enqueue = doorbell
+    publisher = Publisher(make_publish(celery))  # requests answer without waiting for the broker
+    ctx.publish = publisher
     wire(ctx)
     app = Flask(__name__, template_folder="web_templates")
     app.config.update(
@@ -43,7 +43,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["notifier"] = ctx
     app.extensions["celery"] = celery
-    app.extensions["doorbell"] = doorbell
+    app.extensions["publisher"] = publisher
     register_api(app)
     return app
 

@@ -7,55 +7,26 @@ overrides (a pinned clock, a TLS context that trusts the test server) instead of
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
+from notifier.appointments import service as appointments
+from notifier.campaigns import service as campaigns
+from notifier.centers import service as centers
 from notifier.channels.base import EmailSender, SmsSender
-from notifier.channels.sandbox import SandboxSender
+from notifier.channels.outbox import SandboxSender
 from notifier.config import Settings
-from notifier.lookups import Lookups
-from notifier.rendering import Renderer
+from notifier.consent import opt_outs
+from notifier.context import TEMPLATES_DIR, Clock, Context, utc_now
+from notifier.messages.throttle import RedisThrottle
 from notifier.storage.db import make_engine
+from notifier.templates import repository as template_repo
+from notifier.templates.files import load_directory
+from notifier.templates.rendering import Renderer
+from notifier.webhooks import service as webhooks
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
-class Context:
-    """Everything a service function needs, built once per process."""
-
-    settings: Settings
-    engine: Engine
-    renderer: Renderer
-    sms: SmsSender
-    email: EmailSender
-    clock: Clock = utc_now
-    templates_dir: Path = TEMPLATES_DIR
-    enqueue: Callable[[str, list[str]], None] = field(default=lambda lane, ids: None)
-    extras: dict[str, Any] = field(default_factory=dict)
-    lookups: Lookups = field(init=False)
-    intake_writer: Any = field(init=False, default=None, repr=False)  # see services.intake
-
-    def __post_init__(self) -> None:
-        self.lookups = Lookups(self.settings.lookup_ttl_seconds)
-
-    @property
-    def sms_sandboxed(self) -> bool:
-        return self.settings.twilio is None
-
-    @property
-    def email_sandboxed(self) -> bool:
-        return self.settings.smtp is None
+__all__ = ["Context", "build", "load_shipped_data", "wire"]
 
 
 def build(
@@ -81,6 +52,11 @@ def build(
         from notifier.channels.smtp import SmtpSender
 
         email = SmtpSender(settings.smtp, smtp_ssl_context)
+    redis_client = None
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        import redis
+
+        redis_client = redis.Redis.from_url(settings.broker_url)
     return Context(
         settings=settings,
         engine=engine,
@@ -89,4 +65,31 @@ def build(
         email=email,
         clock=clock,
         templates_dir=templates_dir,
+        redis=redis_client,
     )
+
+
+def wire(ctx: Context) -> Context:
+    """Attach what features contribute: claim checks, scheduler tick hooks and the throttle.
+
+    Calling it twice registers nothing twice.
+    """
+    if ctx.wired:
+        return ctx
+    ctx.wired = True
+    appointments.register(ctx)
+    webhooks.register(ctx)
+    opt_outs.register(ctx)
+    campaigns.register(ctx)
+    if ctx.redis is not None:  # the rate limit for all traffic, shared by every worker
+        ctx.throttle = RedisThrottle(
+            ctx.redis, ctx.settings.broker_key_prefix, lambda row: campaigns.sender_buckets(ctx, row)
+        )
+    return ctx
+
+
+def load_shipped_data(ctx: Context) -> None:
+    """Store shipped templates (as version 1 of new keys) and the shipped centres."""
+    with ctx.engine.begin() as conn:
+        template_repo.sync_shipped(conn, load_directory(ctx.templates_dir), ctx.clock())
+    centers.load(ctx, centers.parse_file(centers.SHIPPED))

@@ -51,7 +51,7 @@ def db() -> None:
 
 def prepare(ctx: bootstrap.Context) -> None:
     """Upgrade the schema and load the shipped templates (and other shipped data)."""
-    from notifier.services.setup import load_shipped_data
+    from notifier.bootstrap import load_shipped_data
     from notifier.storage.db import upgrade
 
     upgrade(ctx.engine)
@@ -79,7 +79,7 @@ def keys() -> None:
 @click.option("--owner", default=None, help="the client the key belongs to (default: NAME)")
 def keys_create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
     """Create an API key. The key is printed once, as the last line; only its hash is kept."""
-    from notifier.storage import keys as key_repo
+    from notifier.keys import repository as key_repo
 
     try:
         with command_context() as ctx, ctx.engine.begin() as conn:
@@ -102,8 +102,8 @@ def centers_load(path: str) -> None:
     """Add or update the centres listed in a YAML file (see notifier/data/centers.yaml)."""
     from pathlib import Path
 
+    from notifier.centers import service as registry
     from notifier.errors import ValidationFailed
-    from notifier.services import centers as registry
 
     try:
         records = registry.parse_file(Path(path))
@@ -179,14 +179,14 @@ def worker(queues: str, concurrency: int, pool: str) -> None:
 @click.option("--once", is_flag=True, help="run one tick and exit")
 def scheduler(once: bool) -> None:
     """Move due messages to the queue, expire overdue ones, recover lost ones."""
-    from notifier.services.scheduler import tick
-    from notifier.services.setup import wire
-    from notifier.tasks import create_celery, make_enqueue
+    from notifier.bootstrap import wire
+    from notifier.messages.scheduler import tick
+    from notifier.tasks import create_celery, make_publish
 
     settings = settings_or_exit()
     logs.configure(settings.log_level)
     ctx = bootstrap.build(settings)
-    ctx.enqueue = make_enqueue(create_celery(settings))
+    ctx.publish = make_publish(create_celery(settings))
     wire(ctx)
     stopping = False
 
@@ -217,7 +217,7 @@ def dev(port: int) -> None:
     settings = settings_or_exit()
     ctx = bootstrap.build(settings)
     prepare(ctx)
-    from notifier.storage import keys as key_repo
+    from notifier.keys import repository as key_repo
 
     with ctx.engine.begin() as conn:
         key = key_repo.create(conn, "demo", ["admin"], ctx.clock())
@@ -288,7 +288,7 @@ def templates() -> None:
 @templates.command("list")
 def templates_list() -> None:
     """List every template at its current version."""
-    from notifier.services import template_library
+    from notifier.templates import library as template_library
 
     with command_context() as ctx:
         items = template_library.list_templates(ctx)["items"]
@@ -314,7 +314,7 @@ def templates_preview(
 ) -> None:
     """Print what one recipient would get (JSON), exactly as `POST /v1/templates/KEY/preview`."""
     from notifier.errors import NotifierError, ValidationFailed
-    from notifier.services import template_library
+    from notifier.templates import library as template_library
 
     data = None
     if data_json is not None:
@@ -344,11 +344,11 @@ def campaign() -> None:
 @contextmanager
 def campaign_context() -> Iterator[bootstrap.Context]:
     """A command context that can ring the workers, with every feature hook wired."""
-    from notifier.services.setup import wire
-    from notifier.tasks import create_celery, make_enqueue
+    from notifier.bootstrap import wire
+    from notifier.tasks import create_celery, make_publish
 
     with command_context() as ctx:
-        ctx.enqueue = make_enqueue(create_celery(ctx.settings))
+        ctx.publish = make_publish(create_celery(ctx.settings))
         yield wire(ctx)
 
 
@@ -382,8 +382,8 @@ def campaign_create(
     """Check a CSV list and store the campaign as a draft; prints the report, the id last."""
     from pydantic import ValidationError
 
+    from notifier.campaigns import service as campaigns
     from notifier.errors import NotifierError
-    from notifier.services import campaigns
 
     try:
         spec = campaigns.CampaignIn.model_validate(
@@ -416,8 +416,8 @@ def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
     """Start a draft now, or at --at."""
     from datetime import datetime
 
+    from notifier.campaigns import service as campaigns
     from notifier.errors import NotifierError
-    from notifier.services import campaigns
 
     try:
         when = datetime.fromisoformat(at) if at is not None else None
@@ -439,8 +439,8 @@ def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
 @click.option("--owner", default="admin-cli", show_default=True)
 def campaign_status(campaign_id: str, watch: bool, owner: str) -> None:
     """Show a campaign's progress (counts by message status)."""
+    from notifier.campaigns import service as campaigns
     from notifier.errors import NotifierError
-    from notifier.services import campaigns
 
     with command_context() as ctx:
         while True:

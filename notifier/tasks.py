@@ -70,14 +70,14 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
     @app.task(name=SEND_MESSAGE)
     def send_message(message_id: str) -> str:
-        from notifier.services.messages import deliver
+        from notifier.messages.service import deliver
 
         return deliver(worker_context(app), message_id).status
 
     @app.task(name=SEND_MESSAGES)
     def send_messages(message_ids: list[str]) -> list[str]:
         """Each message of a share on its own: one that fails does not hold up the others."""
-        from notifier.services.messages import deliver
+        from notifier.messages.service import deliver
 
         ctx = worker_context(app)
         statuses, first_error = [], None
@@ -93,15 +93,15 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
     @app.task(name=SEND_BATCH)
     def send_batch(message_ids: list[str]) -> int:
-        from notifier.services.delivery import deliver_many
+        from notifier.messages.delivery import deliver_many
 
         return deliver_many(worker_context(app), message_ids)
 
     return app
 
 
-def make_enqueue(app: Celery) -> Callable[[str, list[str]], None]:
-    """Ring the lane's doorbell: chunks for bulk, small shares for transactional messages."""
+def make_publish(app: Celery) -> Callable[[str, list[str]], None]:
+    """Ring the lane's publisher: chunks for bulk, small shares for transactional messages."""
 
     def enqueue(lane: str, ids: list[str]) -> None:
         if lane == BULK_QUEUE:
@@ -134,10 +134,10 @@ _building = threading.Lock()
 
 @functools.cache
 def _context_for(app: Celery) -> bootstrap.Context:
-    from notifier.services.setup import wire
+    from notifier.bootstrap import wire
 
     ctx = bootstrap.build(app.conf["notifier_settings"])
-    ctx.enqueue = make_enqueue(app)
+    ctx.publish = make_publish(app)
     wire(ctx)
     return ctx
 

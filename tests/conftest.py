@@ -27,11 +27,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from notifier import bootstrap, create_app
+from notifier.bootstrap import load_shipped_data
 from notifier.config import Settings
-from notifier.services.setup import load_shipped_data
-from notifier.storage import keys
+from notifier.keys import repository as keys
+from notifier.schema import metadata
 from notifier.storage.db import make_engine, upgrade
-from notifier.storage.tables import metadata
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -154,7 +154,7 @@ def settings(env: dict[str, str]) -> Settings:
 def ctx(settings: Settings, clean_db: Engine) -> bootstrap.Context:
     context = bootstrap.build(settings, engine=clean_db)
     load_shipped_data(context)
-    from notifier.services.setup import wire
+    from notifier.bootstrap import wire
 
     return wire(context)
 
@@ -163,7 +163,7 @@ def ctx(settings: Settings, clean_db: Engine) -> bootstrap.Context:
 def app(ctx: bootstrap.Context) -> Iterator[Flask]:
     app = create_app(ctx=ctx)
     yield app
-    app.extensions["doorbell"].close()  # its thread would otherwise idle on for half a minute
+    app.extensions["publisher"].close()  # its thread would otherwise idle on for half a minute
 
 
 @pytest.fixture

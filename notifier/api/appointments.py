@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.problems import parse_json, validation_errors
+from notifier.appointments import service as appointments
 from notifier.errors import Forbidden, ValidationFailed
 from notifier.schemas import AppointmentIn, AppointmentQuery, WebhookIn
-from notifier.services import appointments, webhooks
+from notifier.webhooks import service as webhooks
 
 bp = Blueprint("appointments", __name__, url_prefix="/v1")
 

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from flask import g, request
 
 from notifier.api.context import context
-from notifier.bootstrap import Context
+from notifier.context import Context
 from notifier.errors import Forbidden, Unauthorized
-from notifier.storage import keys
+from notifier.keys import repository as keys
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -16,12 +16,12 @@ from pydantic import Field, ValidationError
 from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.problems import parse_json, validation_errors
+from notifier.campaigns import service as campaigns
+from notifier.campaigns.render import send_test
+from notifier.campaigns.service import CampaignIn, SendTestIn, StartIn
 from notifier.domain.status import Status
 from notifier.errors import FieldError, UnsupportedMediaType, ValidationFailed
 from notifier.schemas import Strict
-from notifier.services import campaigns
-from notifier.services.campaign_render import send_test
-from notifier.services.campaigns import CampaignIn, SendTestIn, StartIn
 
 bp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns")
 MULTIPART = "multipart/form-data"

@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from notifier.api.auth import requires
 from notifier.api.context import context
-from notifier.services import centers
+from notifier.centers import service as centers
 
 bp = Blueprint("centers", __name__, url_prefix="/v1/centers")
 

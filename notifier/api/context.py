@@ -2,7 +2,7 @@
 
 from flask import current_app
 
-from notifier.bootstrap import Context
+from notifier.context import Context
 
 
 def context() -> Context:

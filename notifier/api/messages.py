@@ -12,8 +12,8 @@ from notifier.api.context import context
 from notifier.api.problems import parse_json, validation_errors
 from notifier.domain.status import Status
 from notifier.errors import ValidationFailed
+from notifier.messages import service as messages
 from notifier.schemas import MessageIn, Strict
-from notifier.services import messages
 
 bp = Blueprint("messages", __name__, url_prefix="/v1/messages")
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from notifier.api import openapi_appointments
 from notifier.api.recipients import OptOutIn, RecipientPut
 from notifier.api.templates import PreviewIn, TemplateIn
+from notifier.campaigns.service import CampaignIn, SendTestIn, StartIn
 from notifier.schemas import MessageIn
-from notifier.services.campaigns import CampaignIn, SendTestIn, StartIn
 
 bp = Blueprint("openapi", __name__)
 

@@ -6,8 +6,8 @@ from flask import Blueprint, render_template
 from sqlalchemy import select
 
 from notifier.api.context import context
+from notifier.channels.outbox import outbox
 from notifier.errors import NotFound
-from notifier.storage.tables import outbox
 
 bp = Blueprint("outbox", __name__)
 

@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from wtforms import ValidationError as CsrfInvalid
 
 from notifier.api.context import context
+from notifier.appointments.notices import KIND_LABELS, appointment_id_from_token
+from notifier.appointments.tables import appointments
+from notifier.centers import service as centers
 from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
-from notifier.services import centers
-from notifier.services.appointment_notices import KIND_LABELS, appointment_id_from_token
-from notifier.services.webhooks import emit
-from notifier.storage.appointment_tables import appointments
+from notifier.webhooks.service import emit
 
 bp = Blueprint("recipient_page", __name__)
 ANSWERS = {

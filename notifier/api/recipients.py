@@ -2,7 +2,7 @@
 
 Recipients belong to the key's owner; another owner's recipient is a 404. DELETE erases the
 personal data and answers 204, also when repeated (an id that never existed is a 404).
-An opt-out covers one address for every owner; see ``notifier.services.suppression`` for
+An opt-out covers one address for every owner; see ``notifier.consent.opt_outs`` for
 what it suppresses (never a person's own appointment messages).
 """
 
@@ -16,11 +16,13 @@ from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.problems import parse_json
+from notifier.centers import service as centers
+from notifier.consent import opt_outs as suppression
+from notifier.consent import recipients
 from notifier.domain.consent import Consent
 from notifier.domain.phones import parse_phone
 from notifier.errors import FieldError, InvalidPhoneNumber, ValidationFailed
 from notifier.schemas import Strict
-from notifier.services import centers, recipients, suppression
 
 bp = Blueprint("recipients", __name__, url_prefix="/v1")
 

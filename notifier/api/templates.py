@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.problems import parse_json
-from notifier.domain.template_checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
 from notifier.domain.templates import PURPOSES, TemplateSpec
 from notifier.errors import FieldError, ValidationFailed
-from notifier.services import template_library
+from notifier.templates import library as template_library
+from notifier.templates.checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
 
 bp = Blueprint("templates", __name__, url_prefix="/v1/templates")
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from notifier.api.context import context
-from notifier.services import suppression
+from notifier.consent import opt_outs as suppression
 
 bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
 ONE_CLICK = "One-Click"

@@ -6,8 +6,9 @@ from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 
 from notifier.api.context import context
+from notifier.consent import opt_outs as suppression
 from notifier.errors import Forbidden
-from notifier.services import messages, suppression
+from notifier.messages import service as messages
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from notifier.services import centers
+from notifier.centers import service as centers
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,7 @@ def put(live_api, headers, external_id, starts_at, version, **changes):
 
 def kinds(ctx, twilio) -> list[str]:
     """What reached the handset, in order, by each message's purpose."""
-    from notifier.storage import messages as repo
+    from notifier.messages import repository as repo
 
     with ctx.engine.connect() as conn:
         rows = [

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from notifier.services.messages import new_message_row
-from notifier.storage import messages as repo
+from notifier.messages import repository as repo
+from notifier.messages.service import new_message_row
 from tests.conftest import wait_for
 from tests.factories import email_body, message_body
 
@@ -96,8 +96,8 @@ def test_killing_a_worker_mid_send_loses_nothing_and_sends_once(
 
 def stored_sms(ctx, count, *, owner, prefix, template_key, text, lane="transactional"):
     """``count`` rendered SMS rows to numbers ``prefix``00000 up, stored as queued; not yet rung."""
-    from notifier.rendering import RenderedMessage
-    from notifier.services.messages import Recipient
+    from notifier.messages.service import Recipient
+    from notifier.templates.rendering import RenderedMessage
 
     now = ctx.clock()
     rendered = RenderedMessage("sms", "ko", text)
@@ -133,7 +133,7 @@ def test_bulk_backlog_never_delays_the_transactional_lane(ctx, live_api, auth, p
         text="안내 문자입니다. 서산고용복지+센터 041-661-5676",
         lane="bulk",
     )
-    ctx.enqueue("bulk", [r["id"] for r in rows])  # 200 bulk messages wait; no bulk worker runs
+    ctx.publish("bulk", [r["id"] for r in rows])  # 200 bulk messages wait; no bulk worker runs
     processes("worker", "--queues", "transactional")
     message_id = post(live_api, auth, message_body())
     wait_for(
@@ -154,7 +154,7 @@ def test_messages_accepted_together_share_a_task_and_are_each_sent_once(
         template_key="appointment_confirmation",
         text="상담 예약 안내입니다. 서산고용복지+센터 041-661-5676",
     )
-    ctx.enqueue("transactional", [r["id"] for r in rows])  # shares of 8 and 3: two tasks
+    ctx.publish("transactional", [r["id"] for r in rows])  # shares of 8 and 3: two tasks
     sent = twilio.wait_for_messages(11, timeout=30)
     assert sorted(m.to for m in sent) == sorted(r["to_phone"] for r in rows)
     wait_for(lambda: all(get(live_api, auth, r["id"])["status"] == "sent" for r in rows), what="all sent")

@@ -8,9 +8,9 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from notifier.services.messages import deliver
-from notifier.services.scheduler import dispatch_due
-from notifier.storage.tables import messages
+from notifier.messages.scheduler import dispatch_due
+from notifier.messages.service import deliver
+from notifier.messages.tables import messages
 from tests.integration.test_delivery import FrozenClock
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
@@ -178,8 +178,8 @@ def test_cancel_cancels_pending_messages_and_notifies_once(client, headers, cloc
 
 def test_a_reminder_claimed_for_an_old_revision_is_never_sent(client, headers, clock, ctx, twilio) -> None:
     """The worker race: a reminder picked up before the change must not go out after it."""
-    from notifier.storage import messages as repo
-    from notifier.storage.appointment_tables import appointments
+    from notifier.appointments.tables import appointments
+    from notifier.messages import repository as repo
 
     booked = client.put("/v1/appointments/bk-11", json=booking(), headers=headers).json
     reminder = by_purpose(booked, "reminder")[0]

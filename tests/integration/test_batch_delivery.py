@@ -16,25 +16,27 @@ import redis
 from sqlalchemy import event, select, update
 
 from notifier import bootstrap
+from notifier.bootstrap import load_shipped_data, wire
+from notifier.campaigns import service as campaigns
+from notifier.campaigns import tables as campaign_tables
+from notifier.campaigns.fanout import fan_out_batch
+from notifier.campaigns.render import render_claimed
 from notifier.channels.base import Accepted
+from notifier.channels.outbox import outbox
 from notifier.channels.twilio_sms import TwilioSender
 from notifier.config import BULK_QUEUE, Settings, TwilioSettings
+from notifier.consent import opt_outs as suppression
+from notifier.consent.tables import opt_outs
 from notifier.domain.phones import parse_phone
 from notifier.domain.status import Status
-from notifier.services import campaigns, suppression
-from notifier.services.campaign_fanout import fan_out_batch
-from notifier.services.campaign_render import render_claimed
-from notifier.services.claims import claim_many
-from notifier.services.delivery import CLAIM_BATCH, deliver_many
-from notifier.services.messages import apply_twilio_status, claim
-from notifier.services.outcomes import REQUEUED, Outcomes
-from notifier.services.rate_limit import Bucket, RedisThrottle, Throttled
-from notifier.services.setup import load_shipped_data, wire
-from notifier.storage import campaign_tables
-from notifier.storage import messages as repo
+from notifier.messages import repository as repo
+from notifier.messages.claims import claim_many
+from notifier.messages.delivery import CLAIM_BATCH, deliver_many
+from notifier.messages.outcomes import REQUEUED, Outcomes
+from notifier.messages.service import apply_twilio_status, claim
+from notifier.messages.tables import messages
+from notifier.messages.throttle import Bucket, RedisThrottle, Throttled
 from notifier.storage.db import upgrade
-from notifier.storage.recipient_tables import opt_outs
-from notifier.storage.tables import messages, outbox
 from tests.conftest import REDIS_URL, free_port
 from tests.integration.test_campaigns_api import campaign, campaign_messages, create
 from tests.integration.test_delivery import FrozenClock
@@ -179,7 +181,7 @@ class Ticking:
 def test_a_claim_grown_too_old_to_send_goes_back_to_the_queue_unsent(client, admin, ctx, twilio) -> None:
     ids = started_campaign(client, admin, ctx, 5)
     rung: list[tuple[str, list[str]]] = []
-    ctx.enqueue = lambda lane, message_ids: rung.append((lane, message_ids))
+    ctx.publish = lambda lane, message_ids: rung.append((lane, message_ids))
     # Read once to claim, then once before each send: by the third message the claim is older
     # than a third of stuck_after (100 s), so recovery could take it over during a slow call.
     ctx.clock = Ticking(datetime.now(UTC), timedelta(seconds=40))
@@ -198,9 +200,9 @@ def test_a_claim_grown_too_old_to_send_goes_back_to_the_queue_unsent(client, adm
 def test_a_batch_the_rate_limiter_fails_goes_back_to_the_queue_unsent(client, admin, ctx, twilio) -> None:
     ids = started_campaign(client, admin, ctx, 3)
     rung: list[tuple[str, list[str]]] = []
-    ctx.enqueue = lambda lane, message_ids: rung.append((lane, message_ids))
+    ctx.publish = lambda lane, message_ids: rung.append((lane, message_ids))
     down = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
-    ctx.extras["throttle"] = RedisThrottle(down, "down:", lambda row: [Bucket("twilio:x", 10.0)])
+    ctx.throttle = RedisThrottle(down, "down:", lambda row: [Bucket("twilio:x", 10.0)])
 
     with pytest.raises(redis.ConnectionError):
         deliver_many(ctx, list(ids.values()))
@@ -229,7 +231,7 @@ def test_an_email_is_recorded_as_sent_before_the_next_one_goes(client, admin, ct
         time.sleep(seconds)
 
     prefix = f"{ctx.settings.broker_key_prefix}{uuid.uuid4().hex[:6]}:"
-    ctx.extras["throttle"] = RedisThrottle(
+    ctx.throttle = RedisThrottle(
         redis.Redis.from_url(REDIS_URL), prefix, lambda row: [Bucket("smtp:test", 20.0)], sleep=sleep
     )
 

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from notifier.services.campaign_lists import SAMPLE_BYTES
-from notifier.services.campaigns import CampaignIn, create_campaign
-from notifier.services.delivery import deliver_many
-from notifier.storage.campaign_tables import campaign_recipients, campaigns
-from notifier.storage.tables import messages
+from notifier.campaigns.lists import SAMPLE_BYTES
+from notifier.campaigns.service import CampaignIn, create_campaign
+from notifier.campaigns.tables import campaign_recipients, campaigns
+from notifier.messages.delivery import deliver_many
+from notifier.messages.tables import messages
 
 TEMPLATE = "program_announcement_jobseekers"
 # 똠 is in cp949 but not in euc-kr: a file Korean Excel saved must keep it.
@@ -213,7 +213,7 @@ def test_rejected_rows_come_back_as_csv_that_no_spreadsheet_runs_as_a_formula(cl
 
 
 def test_a_list_longer_than_the_limit_is_refused_whole(client, admin, ctx, monkeypatch) -> None:
-    from notifier.services import campaign_lists
+    from notifier.campaigns import lists as campaign_lists
 
     monkeypatch.setattr(campaign_lists, "MAX_ROWS", 3)  # the real limit is 1,000,000 rows
     content = "phone\n" + "".join(f"010-2345-000{i}\n" for i in range(4))

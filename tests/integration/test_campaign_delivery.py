@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from notifier.services import scheduler
-from notifier.services.campaign_fanout import fan_out_batch
-from notifier.services.delivery import deliver_many
-from notifier.storage.campaign_tables import campaigns
-from notifier.storage.tables import messages
+from notifier.campaigns.fanout import fan_out_batch
+from notifier.campaigns.tables import campaigns
+from notifier.messages import scheduler
+from notifier.messages.delivery import deliver_many
+from notifier.messages.tables import messages
 from tests.integration.test_campaigns_api import (
     CONSENTED,
     OPT_OUT,

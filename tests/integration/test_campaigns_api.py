@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from notifier.services import scheduler
-from notifier.services.delivery import deliver_many
-from notifier.storage.campaign_tables import campaign_recipients, campaign_rejections, campaigns
-from notifier.storage.tables import messages
+from notifier.campaigns.tables import campaign_recipients, campaign_rejections, campaigns
+from notifier.messages import scheduler
+from notifier.messages.delivery import deliver_many
+from notifier.messages.tables import messages
 from tests.integration.test_delivery import FrozenClock
 
 TEMPLATE = "program_announcement_jobseekers"

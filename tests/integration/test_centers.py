@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from notifier.centers import service as centers
 from notifier.cli import main
 from notifier.errors import ValidationFailed
-from notifier.services import centers
 from tests.factories import message_body
 
 
@@ -30,7 +30,7 @@ def test_centres_need_a_key(client) -> None:
 def test_a_message_sent_for_a_centre_code_carries_its_name_phone_and_sender(
     client, auth, ctx, twilio
 ) -> None:
-    from notifier.services.messages import deliver
+    from notifier.messages.service import deliver
 
     body = message_body(center={"code": "gumi"})
     message_id = client.post("/v1/messages", json=body, headers=auth).json["id"]

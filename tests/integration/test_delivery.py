@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from notifier import bootstrap
 from notifier.config import SmtpSettings
 from notifier.domain.status import Status
-from notifier.services.delivery import deliver_many
-from notifier.services.messages import deliver
-from notifier.storage import messages as repo
-from notifier.storage.tables import messages
+from notifier.messages import repository as repo
+from notifier.messages.delivery import deliver_many
+from notifier.messages.service import deliver
+from notifier.messages.tables import messages
 from tests.factories import email_body, message_body
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
@@ -84,7 +84,7 @@ def test_a_provider_that_cannot_be_reached_is_retried(settings, clean_db) -> Non
 
 def test_a_dropped_answer_is_not_retried_blindly_recovery_asks_twilio(ctx, post, twilio) -> None:
     """The request reached Twilio but the answer never came: resending could double it."""
-    from notifier.services.scheduler import recover_stuck
+    from notifier.messages.scheduler import recover_stuck
 
     message_id = post(message_body())
     twilio.drop_next()  # the fake drops the request without recording it
@@ -99,7 +99,7 @@ def test_a_dropped_answer_is_not_retried_blindly_recovery_asks_twilio(ctx, post,
 def test_a_timed_out_request_twilio_did_take_is_recorded_as_sent_not_resent(
     settings, clean_db, twilio
 ) -> None:
-    from notifier.services.scheduler import recover_stuck
+    from notifier.messages.scheduler import recover_stuck
 
     ctx = with_shipped(bootstrap.build(settings.with_overrides(provider_timeout=0.3), engine=clean_db))
     message_id = accept(ctx, message_body())
@@ -116,8 +116,8 @@ def test_a_timed_out_request_twilio_did_take_is_recorded_as_sent_not_resent(
 
 def test_a_late_result_from_a_worker_whose_claim_was_taken_over_is_ignored(ctx, post, twilio) -> None:
     from notifier.channels.base import Accepted
-    from notifier.services.messages import claim, record_accepted
-    from notifier.services.scheduler import recover_stuck
+    from notifier.messages.scheduler import recover_stuck
+    from notifier.messages.service import claim, record_accepted
 
     message_id = post(message_body())
     first = claim(ctx, message_id)  # worker A, then silence
@@ -158,21 +158,21 @@ def test_client_data_cannot_smuggle_email_headers(client, auth, ctx) -> None:
 
 
 def accept(ctx, body):
+    from notifier.messages.service import accept_message
     from notifier.schemas import MessageIn
-    from notifier.services.messages import accept_message
 
     return accept_message(ctx, "owner", MessageIn.model_validate(body), body, None)[1]["id"]
 
 
 def with_shipped(ctx):
-    from notifier.services.setup import load_shipped_data, wire
+    from notifier.bootstrap import load_shipped_data, wire
 
     load_shipped_data(ctx)
     return wire(ctx)
 
 
 def test_retries_stop_after_the_bound_and_the_message_fails(ctx, post, twilio) -> None:
-    from notifier.services.scheduler import dispatch_due
+    from notifier.messages.scheduler import dispatch_due
 
     message_id = post(message_body())
     twilio.fail_next(503, times=ctx.settings.max_attempts)
@@ -242,11 +242,11 @@ def test_smtp_with_tls_and_login(settings, clean_db, tls) -> None:
             engine=clean_db,
             smtp_ssl_context=server.ssl_context_for_clients(),
         )
-        from notifier.services.setup import load_shipped_data
+        from notifier.bootstrap import load_shipped_data
 
         load_shipped_data(ctx)
+        from notifier.messages.service import accept_message
         from notifier.schemas import MessageIn
-        from notifier.services.messages import accept_message
 
         body = email_body()
         _, response = accept_message(ctx, "owner", MessageIn.model_validate(body), body, None)
@@ -262,9 +262,9 @@ def test_smtp_wrong_password_is_retried_not_lost(settings, clean_db) -> None:
             engine=clean_db,
             smtp_ssl_context=server.ssl_context_for_clients(),
         )
+        from notifier.bootstrap import load_shipped_data
+        from notifier.messages.service import accept_message
         from notifier.schemas import MessageIn
-        from notifier.services.messages import accept_message
-        from notifier.services.setup import load_shipped_data
 
         load_shipped_data(ctx)
         body = email_body()

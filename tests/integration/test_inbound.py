@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from notifier.services.messages import deliver
-from notifier.storage.recipient_tables import opt_outs
-from notifier.storage.tables import messages
+from notifier.consent.tables import opt_outs
+from notifier.messages.service import deliver
+from notifier.messages.tables import messages
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
 
 PATH = "/webhooks/twilio/inbound"

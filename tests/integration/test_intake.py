@@ -1,6 +1,6 @@
 """Intake under load: group commit, the per-process lookups, and connections checked when idle.
 
-Requests that arrive together share one transaction and one doorbell (services/intake.py);
+Requests that arrive together share one transaction and one publisher (services/intake.py);
 every message is still stored once, with its first history entry, and queued once, only after
 its commit.
 """
@@ -18,12 +18,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from notifier.centers import service as centers
+from notifier.keys import repository as keys
 from notifier.lookups import Lookups
-from notifier.services import centers, intake, template_library
-from notifier.storage import keys
-from notifier.storage import messages as repo
+from notifier.messages import intake
+from notifier.messages import repository as repo
+from notifier.messages.tables import idempotency_keys, message_events, messages
 from notifier.storage.db import make_engine, ping_when_idle, upgrade
-from notifier.storage.tables import idempotency_keys, message_events, messages
+from notifier.templates import library as template_library
 from tests.conftest import wait_for
 from tests.factories import message_body
 
@@ -49,7 +51,7 @@ def recording(ctx):
         with lock:
             queued.append((lane, list(ids)))
 
-    ctx.enqueue = enqueue
+    ctx.publish = enqueue
     return queued
 
 

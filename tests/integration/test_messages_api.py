@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from notifier.api.problems import MAX_JSON_DEPTH
-from notifier.storage.tables import idempotency_keys, message_events, messages
+from notifier.messages.tables import idempotency_keys, message_events, messages
 from tests.factories import email_body, message_body
 
 PROBLEM = "application/problem+json"
@@ -161,7 +161,7 @@ def test_missing_unknown_and_underscoped_keys(client, make_key, ctx) -> None:
 
 
 def test_keys_are_stored_only_as_hashes(ctx, make_key) -> None:
-    from notifier.storage.tables import api_keys
+    from notifier.keys.tables import api_keys
 
     key = make_key("send")
     with ctx.engine.connect() as conn:

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from notifier.rendering import RenderedMessage
-from notifier.services.messages import Recipient, deliver, new_message_row
-from notifier.services.suppression import address_hash, suppression_reason
-from notifier.storage import messages as repo
-from notifier.storage.recipient_tables import opt_outs, recipients
-from notifier.storage.tables import messages
+from notifier.consent.opt_outs import address_hash, suppression_reason
+from notifier.consent.tables import opt_outs, recipients
+from notifier.messages import repository as repo
+from notifier.messages.service import Recipient, deliver, new_message_row
+from notifier.messages.tables import messages
+from notifier.templates.rendering import RenderedMessage
 from tests.integration.test_recipients_api import recipient_body
 
 PROBLEM = "application/problem+json"

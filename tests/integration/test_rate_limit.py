@@ -11,14 +11,14 @@ import pytest
 import redis
 from sqlalchemy import select
 
+from notifier.campaigns.service import sender_buckets
 from notifier.channels.base import SmsRequest
 from notifier.channels.twilio_sms import TwilioSender
 from notifier.config import Settings, TwilioSettings
 from notifier.errors import ConfigError
-from notifier.services.campaigns import sender_buckets
-from notifier.services.delivery import deliver_many
-from notifier.services.rate_limit import Bucket, RedisThrottle, Throttled
-from notifier.storage.tables import messages
+from notifier.messages.delivery import deliver_many
+from notifier.messages.tables import messages
+from notifier.messages.throttle import Bucket, RedisThrottle, Throttled
 from tests.conftest import REDIS_URL
 from tests.factories import message_body
 
@@ -117,7 +117,7 @@ def test_a_message_whose_slot_is_far_off_waits_in_the_database_without_losing_an
     ctx, post, twilio, prefix
 ) -> None:
     client = redis.Redis.from_url(REDIS_URL)
-    ctx.extras["throttle"] = RedisThrottle(client, prefix, lambda row: [Bucket("twilio:z", 0.1)], max_wait=1)
+    ctx.throttle = RedisThrottle(client, prefix, lambda row: [Bucket("twilio:z", 0.1)], max_wait=1)
     first, second = post(), post()
     assert deliver_many(ctx, [first, second]) == 1
     assert status_of(ctx, first)["status"] == "sent"
@@ -137,7 +137,7 @@ def test_a_provider_429_slows_the_lane_and_the_message_waits_for_a_retry(ctx, po
     assert deliver_many(ctx, [message_id]) == 0
     assert status_of(ctx, message_id)["status"] == "scheduled"
     [bucket] = sender_buckets(ctx, status_of(ctx, message_id))
-    assert ctx.extras["throttle"].slowdown_steps(bucket) == 1
+    assert ctx.throttle.slowdown_steps(bucket) == 1
 
 
 def test_every_message_of_a_campaign_with_a_cap_takes_a_slot_from_both_buckets(ctx) -> None:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from notifier.config import Settings
 from notifier.errors import ConfigError
-from notifier.services import webhooks
-from notifier.services.messages import deliver
-from notifier.storage.appointment_tables import webhooks as webhook_table
+from notifier.messages.service import deliver
+from notifier.webhooks import service as webhooks
+from notifier.webhooks.tables import webhooks as webhook_table
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_delivery import FrozenClock
@@ -77,7 +77,7 @@ def test_reminders_carry_the_personal_link(client, headers, clock, ctx, twilio) 
     appointment = client.put("/v1/appointments/p2", json=booking(), headers=headers).json
     reminder = next(m for m in appointment["messages"] if m["purpose"] == "reminder")
     clock.now = datetime.fromisoformat(reminder["send_at"].replace("Z", "+00:00"))
-    from notifier.services.scheduler import dispatch_due
+    from notifier.messages.scheduler import dispatch_due
 
     dispatch_due(ctx)
     deliver(ctx, reminder["id"])

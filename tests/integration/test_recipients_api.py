@@ -8,8 +8,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from notifier.services.suppression import advertising_consent_ok, night_consent_ok
-from notifier.storage.recipient_tables import recipients
+from notifier.consent.opt_outs import advertising_consent_ok, night_consent_ok
+from notifier.consent.tables import recipients
 
 PROBLEM = "application/problem+json"
 
@@ -268,9 +268,9 @@ def test_responses_match_the_documented_schema(client, campaigns) -> None:
 def test_erasure_reaches_the_owners_messages_and_cancels_what_was_not_sent(
     client, campaigns, make_key, ctx, twilio
 ) -> None:
-    from notifier.services.messages import deliver
-    from notifier.storage import messages as repo
-    from notifier.storage.tables import outbox
+    from notifier.channels.outbox import outbox
+    from notifier.messages import repository as repo
+    from notifier.messages.service import deliver
     from tests.factories import message_body
 
     sender = {"Authorization": f"Bearer {make_key('send', name='crm-sender', owner='crm')}"}

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from notifier.messages import repository as repo
+from notifier.messages import scheduler
+from notifier.messages.service import accept_message, claim, deliver
 from notifier.schemas import MessageIn
-from notifier.services import scheduler
-from notifier.services.messages import accept_message, claim, deliver
-from notifier.storage import messages as repo
 from tests.factories import email_body, message_body
 from tests.integration.test_delivery import FrozenClock
 
@@ -24,7 +24,7 @@ def clock(ctx):
 @pytest.fixture
 def rung(ctx):
     calls: list[tuple[str, list[str]]] = []
-    ctx.enqueue = lambda lane, ids: calls.append((lane, list(ids)))
+    ctx.publish = lambda lane, ids: calls.append((lane, list(ids)))
     return calls
 
 
@@ -75,7 +75,7 @@ def test_a_queued_message_whose_task_was_lost_is_rung_again(ctx, clock, rung) ->
 def test_stuck_sms_the_provider_already_took_is_marked_sent_not_resent(ctx, clock, rung, twilio) -> None:
     message_id = accept(ctx, message_body())
     row = claim(ctx, message_id)  # the worker claimed it ...
-    from notifier.services.messages import send_sms
+    from notifier.messages.service import send_sms
 
     send_sms(ctx, row)  # ... the provider took it, and the worker died before recording it
     clock.advance(ctx.settings.stuck_after.total_seconds() + 1)
@@ -123,11 +123,11 @@ def test_an_unreachable_broker_loses_nothing(ctx, clock) -> None:
     def broken(lane, ids):
         raise ConnectionError("broker down")
 
-    ctx.enqueue = broken
+    ctx.publish = broken
     message_id = accept(ctx, message_body())  # still accepted: the row is the truth
     assert status(ctx, message_id) == "queued"
     delivered = []
-    ctx.enqueue = lambda lane, ids: delivered.extend(ids)
+    ctx.publish = lambda lane, ids: delivered.extend(ids)
     clock.advance(ctx.settings.requeue_after.total_seconds() + 1)
     scheduler.tick(ctx)
     assert delivered == [message_id]
@@ -135,7 +135,7 @@ def test_an_unreachable_broker_loses_nothing(ctx, clock) -> None:
 
 def test_a_twin_schedulers_late_update_cannot_pull_a_claimed_message_back(ctx, clock, rung) -> None:
     from notifier.domain.status import Status
-    from notifier.storage.tables import messages
+    from notifier.messages.tables import messages
 
     message_id = accept(ctx, message_body())
     claim(ctx, message_id)  # a worker has it

@@ -16,9 +16,9 @@ from notifier.bootstrap import TEMPLATES_DIR
 from notifier.domain.consent import ADVERTISING_PREFIX
 from notifier.domain.sms import measure_sms
 from notifier.domain.templates import TemplateVersion
-from notifier.rendering import Renderer
-from notifier.services.template_library import PREVIEW_OPT_OUT_LINE, check_candidate
-from notifier.services.templates import load_directory
+from notifier.templates.files import load_directory
+from notifier.templates.library import PREVIEW_OPT_OUT_LINE, check_candidate
+from notifier.templates.rendering import Renderer
 
 SHIPPED = load_directory(TEMPLATES_DIR)
 CASES = [

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from notifier.services.template_library import PREVIEW_OPT_OUT_LINE
-from notifier.storage import messages as message_repo
+from notifier.messages import repository as message_repo
+from notifier.templates.library import PREVIEW_OPT_OUT_LINE
 from tests.factories import appointment_data, message_body
 
 SHIPPED = [

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from notifier.cli import main
 from notifier.domain.templates import TemplateSpec
-from notifier.services import template_library
-from notifier.services.template_library import PREVIEW_OPT_OUT_LINE
+from notifier.templates import library as template_library
+from notifier.templates.library import PREVIEW_OPT_OUT_LINE
 from tests.conftest import ROOT
 from tests.factories import CENTER, appointment_data
 

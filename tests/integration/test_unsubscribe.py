@@ -5,9 +5,9 @@ from __future__ import annotations
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from notifier.services.messages import deliver
-from notifier.services.suppression import list_unsubscribe_headers, unsubscribe_url
-from notifier.storage.recipient_tables import opt_outs
+from notifier.consent.opt_outs import list_unsubscribe_headers, unsubscribe_url
+from notifier.consent.tables import opt_outs
+from notifier.messages.service import deliver
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
 
 
@@ -79,7 +79,7 @@ def test_an_email_one_click_is_confirmed_by_email(client, ctx, smtp) -> None:
     url = unsubscribe_url(ctx, "crm", "email", "hong@example.com")
     assert client.post(path_of(ctx, url), data={"List-Unsubscribe": "One-Click"}).status_code == 200
     with ctx.engine.connect() as conn:
-        from notifier.storage.tables import messages
+        from notifier.messages.tables import messages
 
         confirmation = conn.execute(
             select(messages.c.id).where(messages.c.template_key == "opt_out_confirmation")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from twilio.request_validator import RequestValidator
 
-from notifier.services.messages import deliver
-from notifier.storage import messages as repo
+from notifier.messages import repository as repo
+from notifier.messages.service import deliver
 from tests.factories import message_body
 
 

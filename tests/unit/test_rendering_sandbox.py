@@ -7,8 +7,8 @@ import pytest
 
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import MissingTemplateValues, TemplateRejected
-from notifier.rendering import Renderer
-from notifier.sandbox import (
+from notifier.templates.rendering import Renderer
+from notifier.templates.sandbox import (
     MAX_BINOP_LENGTH,
     MAX_INT_BITS,
     MAX_JSON_INDENT,
@@ -234,7 +234,7 @@ def test_regional_locales_fall_back_to_their_language_then_korean() -> None:
 
 
 def test_rendering_does_not_change_the_callers_data() -> None:
-    from notifier.rendering import prepare_context
+    from notifier.templates.rendering import prepare_context
 
     spec = TemplateSpec("t", "message", ("sms",), {"a.b": "x", "a.c": "y"}, optional=frozenset({"a.c"}))
     data = {"a": {"b": 1}}

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from notifier.domain.template_checks import (
+from notifier.domain.templates import TemplateSpec
+from notifier.templates.checks import (
     check_key,
     check_part,
     check_sources,
     check_spec,
     sms_character_problems,
 )
-from notifier.domain.templates import TemplateSpec
-from notifier.rendering import Renderer
-from notifier.services.templates import load_directory
+from notifier.templates.files import load_directory
+from notifier.templates.rendering import Renderer
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 LAYOUTS = frozenset({"_layout/ko/email.html", "_layout/en/email.html"})

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from notifier.storage.tables import metadata
+from notifier.schema import metadata
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -1,0 +1,158 @@
+"""What an appointment says to its person: notices, reminders, their timing and calendar files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from icalendar import Calendar, Event
+from itsdangerous import URLSafeSerializer
+
+from notifier.centers.service import Center
+from notifier.context import Context
+from notifier.domain.display import format_datetime, format_duration_minutes
+from notifier.domain.quiet_hours import in_quiet_hours, next_allowed_at
+from notifier.messages.service import Recipient, new_message_row, template_context
+from notifier.templates import repository as template_repo
+
+KIND_LABELS = {
+    "in_depth_counseling": {"ko": "1:1 심층상담", "en": "1:1 in-depth counseling"},
+    "psychological_support": {"ko": "심리지원 상담", "en": "psychological support"},
+    "competency_assessment": {"ko": "직업역량진단", "en": "job-competency diagnosis"},
+    "interview_resume_consulting": {"ko": "면접·이력서 컨설팅", "en": "interview and resume consulting"},
+    "employer_consulting": {"ko": "기업 채용·인력유지 컨설팅", "en": "hiring and retention consulting"},
+    "other": {"ko": "상담", "en": "appointment"},
+}
+TEMPLATES = {
+    "confirmation": "appointment_confirmation",
+    "reminder": "appointment_reminder",
+    "change": "appointment_change",
+    "cancellation": "appointment_cancellation",
+}
+PAGE_SALT = "appointment-page"
+
+
+def page_token(ctx: Context, appointment_id: str) -> str:
+    """The unguessable token of the person's page: signed, so nothing needs storing."""
+    return str(URLSafeSerializer(ctx.settings.secret_key, salt=PAGE_SALT).dumps(appointment_id))
+
+
+def page_url(ctx: Context, appointment_id: str) -> str:
+    return f"{ctx.settings.public_url}/a/{page_token(ctx, appointment_id)}"
+
+
+def appointment_id_from_token(ctx: Context, token: str) -> str | None:
+    try:
+        value = URLSafeSerializer(ctx.settings.secret_key, salt=PAGE_SALT).loads(token)
+    except Exception:  # itsdangerous raises several kinds for forged or mangled tokens
+        return None
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to build for an appointment."""
+
+    purpose: str  # confirmation | reminder | change | cancellation
+    channel: str
+    send_at: datetime
+    previous_starts_at: datetime | None = None
+
+
+def notice_time(now: datetime, starts_at: datetime, center: Center) -> datetime:
+    """Send at once, or when quiet hours end, if that is still before the appointment."""
+    if not in_quiet_hours(now, center.timezone, center.quiet_hours):
+        return now
+    later = next_allowed_at(now, center.timezone, center.quiet_hours)
+    return later if later < starts_at else now
+
+
+def template_data(
+    ctx: Context, appointment: dict[str, Any], center: Center, locale: str, notice: Notice
+) -> dict[str, Any]:
+    tz = center.timezone
+    lang = "en" if locale.startswith("en") else "ko"
+    values = {
+        "kind": appointment["kind"],
+        "kind_label": KIND_LABELS[appointment["kind"]][lang],
+        "when": format_datetime(appointment["starts_at"], locale, tz),
+        "duration": format_duration_minutes(appointment["duration_minutes"], locale),
+        "location": appointment["location"],
+        "counselor": appointment["counselor"],
+        "link": page_url(ctx, appointment["id"]) if notice.purpose != "cancellation" else "",
+    }
+    if notice.previous_starts_at is not None:
+        values["previous_when"] = format_datetime(notice.previous_starts_at, locale, tz)
+    return {"appointment": values}
+
+
+def calendar_file(ctx: Context, appointment: dict[str, Any], center: Center, cancel: bool) -> dict[str, str]:
+    """An .ics attachment whose UID is stable, so calendars update instead of duplicating."""
+    cal = Calendar()
+    cal.add("prodid", "-//notifier//appointments//KO")
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if cancel else "REQUEST")
+    event = Event()
+    event.add("uid", f"{appointment['id']}@notifier")
+    event.add("sequence", appointment["revision"])
+    event.add("dtstamp", ctx.clock())
+    event.add("dtstart", appointment["starts_at"])
+    event.add("dtend", appointment["starts_at"] + timedelta(minutes=appointment["duration_minutes"]))
+    event.add("summary", f"{KIND_LABELS[appointment['kind']]['ko']} - {center.name}")
+    event.add("location", appointment["location"])
+    event.add("description", f"{center.name} 문의 {center.as_dict()['phone_display']}")
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    cal.add_component(event)
+    method = "CANCEL" if cancel else "REQUEST"
+    return {
+        "filename": "appointment.ics",
+        "content_type": f"text/calendar; method={method}",
+        "data": cal.to_ical().decode(),
+    }
+
+
+def build_rows(
+    ctx: Context,
+    conn: Any,
+    owner: str,
+    appointment: dict[str, Any],
+    center: Center,
+    recipient: Recipient,
+    notices: list[Notice],
+) -> list[dict[str, Any]]:
+    """Render each notice into a message row tied to this revision of the appointment."""
+    now = ctx.clock()
+    rows = []
+    for notice in notices:
+        version = template_repo.get(conn, TEMPLATES[notice.purpose])
+        if version is None:
+            raise LookupError(f"template {TEMPLATES[notice.purpose]} is missing; run notifier db upgrade")
+        data = template_data(ctx, appointment, center, recipient.locale, notice)
+        context = template_context(center.identity(), recipient, data)
+        rendered = ctx.renderer.render(version, notice.channel, recipient.locale, context)
+        attachments = None
+        if notice.channel == "email" and notice.purpose in ("confirmation", "change", "cancellation"):
+            attachments = [calendar_file(ctx, appointment, center, cancel=notice.purpose == "cancellation")]
+        rows.append(
+            new_message_row(
+                ctx,
+                owner=owner,
+                channel=notice.channel,
+                recipient=recipient,
+                center=center.identity(),
+                rendered=rendered,
+                template_key=version.key,
+                template_version=version.version,
+                data=data,
+                now=now,
+                send_at=notice.send_at,
+                reference=f"appointment:{appointment['external_id']}",
+                purpose=notice.purpose,
+                expires_at=appointment["starts_at"],
+                attachments=attachments,
+                appointment_id=appointment["id"],
+                appointment_version=appointment["revision"],
+            )
+        )
+    return rows

@@ -1,0 +1,39 @@
+"""Tables of appointments and of the signed webhooks that tell booking systems what happened."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, UniqueConstraint
+
+from notifier.storage.metadata import metadata
+from notifier.storage.types import UTCDateTime
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("version", Integer),  # the booking system's monotonic number, if it sends one
+    Column("revision", Integer, nullable=False),  # ours: +1 on every accepted change
+    Column("request_hash", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # booked | cancelled
+    Column("recipient", JSON, nullable=False),
+    Column("center_code", String(50), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("duration_minutes", Integer, nullable=False),
+    Column("counselor", String(100), nullable=False),
+    Column("location", String(300), nullable=False),
+    Column("channels", JSON, nullable=False),
+    Column("reminder_plan", JSON, nullable=False),
+    Column("attendance", String(20)),  # None | confirmed | change_requested
+    Column("attendance_at", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("cancelled_at", UTCDateTime()),
+    UniqueConstraint("owner", "external_id", name="uq_appointments_owner_external_id"),
+    Index("ix_appointments_center_starts", "center_code", "starts_at"),
+)
+
+
+# How far the message-event feed has been turned into ``message.status_changed`` webhooks.

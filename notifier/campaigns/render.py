@@ -1,0 +1,272 @@
+"""Render one campaign message: the template, the recipient's values and, for advertising, the
+legal markings (정보통신망법 제50조) with the campaign's free 080 opt-out number.
+
+Used in three places that must agree: the upload's size estimate, the test send, and the bulk
+worker that renders each message as it claims it (``render_claimed``, a ``claims.Render``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Connection, select
+
+from notifier.campaigns.tables import campaign_recipients, campaigns
+from notifier.config import TRANSACTIONAL_QUEUE
+from notifier.consent import opt_outs as suppression
+from notifier.context import Context
+from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
+from notifier.domain.status import Status
+from notifier.domain.templates import TemplateVersion
+from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
+from notifier.messages import repository as repo
+from notifier.messages.claims import Rejection
+from notifier.messages.publisher import publish
+from notifier.messages.service import Recipient, message_view, new_message_row, template_context
+from notifier.templates import repository as template_repo
+from notifier.templates.rendering import RUNTIME_ERRORS as TEMPLATE_RUNTIME_ERRORS
+from notifier.templates.rendering import Advertising, RenderedMessage
+
+log = logging.getLogger("notifier.campaigns")
+
+ADVERTISING = "advertising"
+HEADERS_KEY = "_headers"  # row data read by services.messages.email_for
+RENDER_ERROR = "render_error"
+# Everything a template can fail with while rendering with one recipient's values.
+RENDER_ERRORS = (ValidationFailed, *TEMPLATE_RUNTIME_ERRORS)
+_CACHE_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    """What a worker needs to know about a campaign, fixed when the campaign is created."""
+
+    id: str
+    owner: str
+    category: str
+    opt_out_number: str | None
+    rate_per_second: float | None
+
+
+def opt_out_line(number: str, url: str | None) -> str:
+    """The SMS footer: '무료수신거부 080-123-4567' and the one-click link."""
+    line = f"무료수신거부 {format_phone_kr(number)}"
+    return f"{line} {url}" if url else line
+
+
+def render_for(
+    ctx: Context,
+    version: TemplateVersion,
+    *,
+    owner: str,
+    category: str,
+    opt_out_number: str | None,
+    center: dict[str, str],
+    channel: str,
+    recipient: Recipient,
+    data: dict[str, Any],
+) -> tuple[RenderedMessage, dict[str, str] | None]:
+    """Render for one recipient; returns the message and, for advertising email, its headers."""
+    marking = None
+    headers = None
+    if category == ADVERTISING:
+        address = recipient.phone if channel == "sms" else recipient.email
+        url = suppression.unsubscribe_url(ctx, owner, channel, address or "")
+        if channel == "sms" and not opt_out_number:
+            raise ValueError("an advertising SMS needs the campaign's free 080 opt-out number")
+        marking = Advertising(opt_out_line(opt_out_number or "", url), url)
+        if channel == "email":
+            headers = suppression.list_unsubscribe_headers(url)
+    context = template_context(center, recipient, {k: v for k, v in data.items() if k != HEADERS_KEY})
+    rendered = ctx.renderer.render(version, channel, recipient.locale, context, marking)
+    return rendered, headers
+
+
+def _cache(ctx: Context, name: str) -> dict[Any, Any]:
+    cache = ctx.memo.setdefault(name, {})
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    return cache
+
+
+def campaign_info(ctx: Context, campaign_id: str, conn: Connection | None = None) -> CampaignInfo | None:
+    """The campaign's fixed details, cached for the life of the process (read on ``conn`` if given)."""
+    cache = _cache(ctx, "campaign_info")
+    if campaign_id not in cache:
+        with _reading(ctx, conn) as reader:
+            query = select(campaigns).where(campaigns.c.id == campaign_id)
+            row = reader.execute(query).mappings().first()
+        if row is None:
+            return None
+        cache[campaign_id] = CampaignInfo(
+            row["id"], row["owner"], row["category"], row["opt_out_number"], row["rate_per_second"]
+        )
+    info: CampaignInfo = cache[campaign_id]
+    return info
+
+
+def template_version(
+    ctx: Context, key: str, version: int, conn: Connection | None = None
+) -> TemplateVersion | None:
+    """A stored template version (immutable, so cached for the life of the process)."""
+    cache = _cache(ctx, "template_versions")
+    if (key, version) not in cache:
+        with _reading(ctx, conn) as reader:
+            found = template_repo.get(reader, key, version)
+        if found is None:
+            return None
+        cache[key, version] = found
+    found_version: TemplateVersion = cache[key, version]
+    return found_version
+
+
+def _reading(ctx: Context, conn: Connection | None) -> AbstractContextManager[Connection]:
+    """``conn`` if the caller has one (a worker must not hold two pooled connections), else a new one."""
+    return nullcontext(conn) if conn is not None else ctx.engine.connect()
+
+
+def render_claimed(
+    ctx: Context, conn: Connection, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any] | Rejection]:
+    """Render campaign messages being claimed: for each, the content to store, or why it fails.
+
+    The claim stores the content before anything is sent, so a retry sends exactly the same
+    text. A message that cannot be rendered fails alone, with ``render_error``.
+    """
+    rendered: dict[str, dict[str, Any] | Rejection] = {}
+    for row in rows:
+        try:
+            rendered[row["id"]] = _content(ctx, conn, row)
+        except RENDER_ERRORS as exc:
+            detail = exc.detail if isinstance(exc, ValidationFailed) else str(exc)
+            log.warning("campaign message could not be rendered", extra={"message_id": row["id"]})
+            rendered[row["id"]] = Rejection(
+                Status.FAILED,
+                f"{RENDER_ERROR}: {detail}",
+                {"error_code": RENDER_ERROR, "error_reason": detail[:1000]},
+            )
+    return rendered
+
+
+def _content(ctx: Context, conn: Connection, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of a rendered campaign message."""
+    info = campaign_info(ctx, row["campaign_id"], conn) if row["campaign_id"] else None
+    version = template_version(ctx, row["template_key"], row["template_version"], conn)
+    if version is None:
+        raise ValueError(f"template {row['template_key']} v{row['template_version']} is gone")
+    rendered, headers = render_for(
+        ctx,
+        version,
+        owner=row["owner"],
+        category=row["category"],
+        opt_out_number=info.opt_out_number if info else None,
+        center=dict(row["center"] or {}),
+        channel=row["channel"],
+        recipient=Recipient(row["to_phone"], row["to_email"], row["to_name"], row["locale"]),
+        data=dict(row["data"] or {}),
+    )
+    content: dict[str, Any] = {
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "html": rendered.html,
+        "segments": rendered.sms.segments if rendered.sms else None,
+        "kr_class": rendered.sms.kr_class.value if rendered.sms and rendered.sms.kr_class else None,
+    }
+    if headers:
+        content["data"] = {**(row["data"] or {}), HEADERS_KEY: headers}
+    return content
+
+
+# ---- test send ------------------------------------------------------------------------
+
+
+def send_test(
+    ctx: Context, owner: str, campaign_id: str, *, phone: str | None, email: str | None
+) -> dict[str, Any]:
+    """Send the campaign's message, as its first recipient would get it, to the given addresses now."""
+    now = ctx.clock()
+    with ctx.engine.connect() as conn:
+        campaign = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).mappings().first()
+        if campaign is None or campaign["owner"] != owner:
+            raise NotFound(f"no campaign {campaign_id}")
+        version = template_repo.get(conn, campaign["template_key"], campaign["template_version"])
+        sample = (
+            conn.execute(
+                select(campaign_recipients)
+                .where(
+                    campaign_recipients.c.campaign_id == campaign_id, campaign_recipients.c.excluded.is_(None)
+                )
+                .order_by(campaign_recipients.c.row_no)
+                .limit(1)
+            )
+            .mappings()
+            .first()
+        )
+    targets: list[tuple[str, Recipient, str]] = []
+    errors: list[FieldError] = []
+    if phone:
+        try:
+            phone = require_mobile(parse_phone(phone)).e164
+            targets.append(("sms", Recipient(phone, None, "", "ko"), "/phone"))
+        except InvalidPhoneNumber as exc:
+            errors.append(FieldError("/phone", exc.reason))
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+            targets.append(("email", Recipient(None, email, "", "ko"), "/email"))
+        except EmailNotValidError as exc:
+            errors.append(FieldError("/email", str(exc)))
+    if not phone and not email:
+        errors.append(FieldError("", "give a phone number, an email address, or both"))
+    if errors:
+        raise ValidationFailed(errors)
+    if version is None:
+        raise Conflict("the campaign's template version no longer exists")
+    data = {**campaign["data"], **(sample["data"] if sample else {})}
+    rows = []
+    for channel, target, pointer in targets:
+        name, locale = (sample["name"], sample["locale"]) if sample else ("", "ko")
+        recipient = Recipient(target.phone, target.email, name, locale)
+        if not version.has_channel(channel, recipient.locale):
+            raise ValidationFailed(
+                [FieldError(pointer, f"template {version.key!r} has no {channel} variant")]
+            )
+        rendered, headers = render_for(
+            ctx,
+            version,
+            owner=owner,
+            category=campaign["category"],
+            opt_out_number=campaign["opt_out_number"],
+            center=dict(campaign["center"]),
+            channel=channel,
+            recipient=recipient,
+            data=data,
+        )
+        rows.append(
+            new_message_row(
+                ctx,
+                owner=owner,
+                channel=channel,
+                recipient=recipient,
+                center=dict(campaign["center"]),
+                rendered=rendered,
+                template_key=version.key,
+                template_version=version.version,
+                data={**data, "_headers": headers} if headers else data,
+                now=now,
+                send_at=now,
+                reference=f"campaign-test:{campaign_id}",
+                purpose="announcement",
+                category=campaign["category"],
+                lane=TRANSACTIONAL_QUEUE,
+            )
+        )
+    with ctx.engine.begin() as conn:
+        repo.insert_many(conn, rows, now)
+    publish(ctx, TRANSACTIONAL_QUEUE, [r["id"] for r in rows])
+    return {"items": [message_view(r) for r in rows]}

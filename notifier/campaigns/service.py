@@ -1,0 +1,374 @@
+"""Campaigns: one template to many recipients, checked before anything is sent.
+
+Life of a campaign: ``draft`` (created with its validation report) -> ``scheduled`` (start at
+a later time) -> ``running`` (messages being created and sent) -> ``finished`` (none pending
+any more); ``cancelled`` from any of the first three: what was not yet handed to a worker is
+cancelled, what was sent stays sent. Every campaign carries an explicit category
+(informational or advertising); the service never guesses it.
+
+See ``campaign_upload`` (reading and checking the list), ``campaign_fanout`` (messages, night
+hold, finishing) and ``campaign_render`` (rendering in the worker).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import IO, Any, Literal
+
+from pydantic import AwareDatetime, Field
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.engine import RowMapping
+
+from notifier.campaigns import fanout as campaign_fanout
+from notifier.campaigns import lists as campaign_lists
+from notifier.campaigns import upload as campaign_upload
+from notifier.campaigns.render import ADVERTISING, campaign_info, render_claimed
+from notifier.campaigns.tables import campaign_rejections, campaigns
+from notifier.centers import service as centers
+from notifier.context import Context
+from notifier.domain.phones import parse_phone
+from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
+from notifier.messages import repository as repo
+from notifier.messages import throttle as rate_limit
+from notifier.messages.service import decode_cursor, encode_cursor, message_view
+from notifier.messages.tables import messages
+from notifier.schemas import Locale, Strict
+from notifier.templates import repository as template_repo
+
+MAX_INLINE_RECIPIENTS = 10_000
+CANCEL_BUDGET_SECONDS = 5.0
+FREE_OPT_OUT_PREFIX = "+8280"  # 080 numbers: free for the caller
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CampaignRecipientIn(Strict):
+    phone: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=320)
+    name: str = Field(default="", max_length=200)
+    locale: str = Locale
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CampaignFilterIn(Strict):
+    """Stored recipients of ``center`` (any centre if absent) carrying every one of ``tags``."""
+
+    center: str | None = Field(default=None, max_length=50)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class CampaignIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
+    category: Literal["informational", "advertising"]
+    center: str = Field(min_length=1, max_length=50, description="code of the sending centre")
+    channel: Literal["sms", "email", "auto"] = "auto"
+    data: dict[str, Any] = Field(default_factory=dict, description="template values common to all")
+    opt_out_number: str | None = Field(
+        default=None, max_length=32, description="free 080 opt-out number; required for advertising SMS"
+    )
+    rate_per_second: float | None = Field(default=None, gt=0, le=10_000, description="cap for this campaign")
+    recipients: list[CampaignRecipientIn] | None = Field(default=None, max_length=MAX_INLINE_RECIPIENTS)
+    filter: CampaignFilterIn | None = None
+
+
+class StartIn(Strict):
+    at: AwareDatetime | None = None
+
+
+class SendTestIn(Strict):
+    phone: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=320)
+
+
+# ---- creating --------------------------------------------------------------------------
+
+
+def _check_spec(
+    ctx: Context, spec: CampaignIn, csv_file: IO[bytes] | None
+) -> tuple[Any, dict[str, str], str | None]:
+    errors: list[FieldError] = []
+    if csv_file is not None and (spec.recipients is not None or spec.filter is not None):
+        errors.append(FieldError("/recipients", "send the list either as a file or inline, not both"))
+    if csv_file is None and (spec.recipients is None) == (spec.filter is None):
+        errors.append(
+            FieldError("/recipients", "give either 'recipients' or 'filter' (or upload a CSV file)")
+        )
+    with ctx.engine.connect() as conn:
+        version = template_repo.get(conn, spec.template)
+    if version is None:
+        errors.append(FieldError("/template", f"no template named {spec.template!r}"))
+    elif spec.channel != "auto" and not any(version.has_channel(spec.channel, lo) for lo in version.sources):
+        errors.append(FieldError("/channel", f"template {spec.template!r} has no {spec.channel} variant"))
+    opt_out = None
+    if spec.opt_out_number:
+        try:
+            opt_out = parse_phone(spec.opt_out_number).e164
+        except InvalidPhoneNumber as exc:
+            errors.append(FieldError("/opt_out_number", exc.reason))
+        if opt_out and not opt_out.startswith(FREE_OPT_OUT_PREFIX):
+            errors.append(FieldError("/opt_out_number", "must be a free 080 number (무료수신거부)"))
+    elif spec.category == ADVERTISING and spec.channel != "email":
+        errors.append(
+            FieldError("/opt_out_number", "an advertising SMS needs the centre's free 080 opt-out number")
+        )
+    try:
+        center = _center(ctx, spec.center)
+    except ValidationFailed as exc:
+        errors.extend(exc.errors)
+        center = {}
+    if errors:
+        raise ValidationFailed(errors)
+    return version, center, opt_out
+
+
+def _center(ctx: Context, code: str) -> dict[str, str]:
+    return centers.get(ctx, code, pointer="/center").identity()
+
+
+def create_campaign(
+    ctx: Context, owner: str, spec: CampaignIn, csv_file: IO[bytes] | None = None
+) -> dict[str, Any]:
+    """Check the list row by row and store the campaign as a draft with its report."""
+    version, center, opt_out = _check_spec(ctx, spec, csv_file)
+    now = ctx.clock()
+    campaign_id = str(uuid.uuid4())
+    plan = campaign_upload.Plan(owner, spec.category, spec.channel, center, spec.data, opt_out, version, now)
+    source = "csv" if csv_file is not None else "inline" if spec.recipients is not None else "filter"
+    with ctx.engine.begin() as conn:  # one transaction: a refused upload leaves nothing behind
+        conn.execute(
+            campaigns.insert().values(
+                id=campaign_id,
+                owner=owner,
+                name=spec.name,
+                template_key=version.key,
+                template_version=version.version,
+                category=spec.category,
+                channel=spec.channel,
+                center=center,
+                data=spec.data,
+                opt_out_number=opt_out,
+                rate_per_second=spec.rate_per_second,
+                source=source,
+                status="draft",
+                report={},
+                fanout_after=-1,
+                fanned_out=False,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        if csv_file is not None:
+            rows = campaign_lists.csv_rows(csv_file)
+        elif spec.recipients is not None:
+            rows = campaign_lists.inline_rows(r.model_dump() for r in spec.recipients)
+        else:
+            assert spec.filter is not None
+            rows = campaign_lists.stored_rows(conn, owner, spec.filter.center, spec.filter.tags)
+        count = campaign_upload.store_rows(ctx, conn, plan, campaign_id, rows)
+        report = campaign_upload.report(conn, campaign_id, count)
+        conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(report=report))
+    return get_campaign(ctx, owner, campaign_id)
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def _own(conn: Connection, owner: str, campaign_id: str, *, lock: bool = False) -> RowMapping:
+    query = select(campaigns).where(campaigns.c.id == campaign_id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None or row["owner"] != owner:
+        raise NotFound(f"no campaign {campaign_id}")
+    return row
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def campaign_view(row: RowMapping, counts: dict[str, int]) -> dict[str, Any]:
+    """The public JSON shape of a campaign."""
+    final = sum(n for status, n in counts.items() if status not in campaign_fanout.UNFINISHED)
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "status": row["status"],
+        "category": row["category"],
+        "channel": row["channel"],
+        "template": {"key": row["template_key"], "version": row["template_version"]},
+        "center": row["center"].get("code"),
+        "source": row["source"],
+        "opt_out_number": row["opt_out_number"],
+        "rate_per_second": row["rate_per_second"],
+        "send_at": _iso(row["send_at"]),
+        "created_at": _iso(row["created_at"]),
+        "started_at": _iso(row["started_at"]),
+        "finished_at": _iso(row["finished_at"]),
+        "cancelled_at": _iso(row["cancelled_at"]),
+        "counts": counts,
+        "progress": {"total": int(row["report"].get("usable", 0)), "done": final},
+        "report": row["report"],
+    }
+
+
+def get_campaign(ctx: Context, owner: str, campaign_id: str) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        row = _own(conn, owner, campaign_id)
+        counts = conn.execute(
+            select(messages.c.status, func.count())
+            .where(messages.c.campaign_id == campaign_id)
+            .group_by(messages.c.status)
+        ).all()
+    return campaign_view(row, {status: int(n) for status, n in counts})
+
+
+def list_campaign_messages(
+    ctx: Context, owner: str, campaign_id: str, *, status: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    after = decode_cursor(cursor) if cursor else None
+    with ctx.engine.connect() as conn:
+        _own(conn, owner, campaign_id)
+        rows = repo.page(
+            conn, owner, status=status, reference=None, limit=limit + 1, after=after, campaign_id=campaign_id
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else None
+    return {"items": [message_view(r) for r in rows], "next_cursor": next_cursor}
+
+
+def rejections_csv(ctx: Context, owner: str, campaign_id: str) -> Iterator[str]:
+    """Every rejected row as CSV (row, reason, raw), read from the database in batches."""
+    with ctx.engine.connect() as conn:
+        _own(conn, owner, campaign_id)
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["row", "reason", "raw"])
+        last = -1
+        while True:
+            with ctx.engine.connect() as conn:
+                batch = conn.execute(
+                    select(
+                        campaign_rejections.c.row_no, campaign_rejections.c.reason, campaign_rejections.c.raw
+                    )
+                    .where(
+                        campaign_rejections.c.campaign_id == campaign_id, campaign_rejections.c.row_no > last
+                    )
+                    .order_by(campaign_rejections.c.row_no)
+                    .limit(campaign_upload.BATCH_ROWS)
+                ).all()
+            writer.writerows((row_no, _cell(reason), _cell(raw or "")) for row_no, reason, raw in batch)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if len(batch) < campaign_upload.BATCH_ROWS:
+                return
+            last = batch[-1][0]
+
+    return lines()
+
+
+def _cell(value: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula (CSV injection): '=cmd' -> "'=cmd"."""
+    return "'" + value if value[:1] in FORMULA_STARTS else value
+
+
+# ---- acting ----------------------------------------------------------------------------
+
+
+def start_campaign(ctx: Context, owner: str, campaign_id: str, at: datetime | None = None) -> dict[str, Any]:
+    """Start now, or at ``at``; only a draft with usable recipients can start."""
+    now = ctx.clock()
+    later = at is not None and at > now
+    with ctx.engine.begin() as conn:
+        row = _own(conn, owner, campaign_id, lock=True)
+        if row["status"] != "draft":
+            raise Conflict(f"campaign is {row['status']}; only a draft can be started")
+        if not row["report"].get("usable"):
+            raise Conflict("the campaign has no usable recipient; nothing would be sent")
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id)
+            .values(
+                status="scheduled" if later else "running",
+                send_at=at if later else now,
+                started_at=None if later else now,
+                updated_at=now,
+            )
+        )
+    if not later:
+        campaign_fanout.fan_out_batch(
+            ctx, campaign_id
+        )  # the first batch at once; the scheduler does the rest
+    return get_campaign(ctx, owner, campaign_id)
+
+
+def cancel_campaign(ctx: Context, owner: str, campaign_id: str) -> dict[str, Any]:
+    """Cancel everything not yet handed to a worker; what was sent stays sent."""
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        row = _own(conn, owner, campaign_id, lock=True)
+        if row["status"] in ("finished", "cancelled"):
+            raise Conflict(f"campaign is already {row['status']}")
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id)
+            .values(status="cancelled", cancelled_at=now, updated_at=now)
+        )
+    # Whatever does not fit in the budget the scheduler's tick cancels next.
+    campaign_fanout.cancel_pending(ctx, campaign_id, "campaign cancelled", CANCEL_BUDGET_SECONDS)
+    return get_campaign(ctx, owner, campaign_id)
+
+
+# ---- wiring ----------------------------------------------------------------------------
+
+
+def sender_buckets(ctx: Context, row: Any) -> list[rate_limit.Bucket]:
+    """The rates a message is subject to: its provider and sender, and its campaign's cap."""
+    provider = ctx.sms.name if row["channel"] == "sms" else ctx.email.name
+    buckets = [rate_limit.Bucket(f"{provider}:{row['sender']}", ctx.settings.rate_limit_for(provider))]
+    info = campaign_info(ctx, row["campaign_id"]) if row["campaign_id"] else None
+    if info is not None and info.rate_per_second:
+        buckets.append(rate_limit.Bucket(f"campaign:{info.id}", info.rate_per_second))
+    return buckets
+
+
+def register(ctx: Context) -> None:
+    """Add the campaign tick hook and the advertising night-hold claim check."""
+    ctx.tick_hooks.append(campaign_fanout.campaign_tick)
+    ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.night_claim_check(ctx, conn, rows, now))
+    ctx.render_unrendered = render_claimed
+    ctx.batch_sent_hooks.append(campaign_fanout.finish_done)
+
+
+def report_lines(view: dict[str, Any]) -> list[str]:
+    """The validation report as an admin reads it on a terminal."""
+    report = view["report"]
+    lines = [
+        f"campaign {view['name']!r} ({view['category']}, {view['channel']}): {view['status']}",
+        f"  rows read           {report['rows']:>9,}",
+        f"  usable              {report['usable']:>9,}",
+        f"  rejected            {report['rejected']['count']:>9,}",
+        f"  duplicates merged   {report['duplicates_merged']:>9,}",
+        f"  opted out           {report['excluded_opted_out']:>9,}",
+        f"  no consent          {report['excluded_no_consent']:>9,}",
+        f"  SMS / LMS / email   {report['sms']:,} / {report['lms']:,} / {report['email']:,}"
+        f"  ({report['segments']:,} segments)",
+    ]
+    lines += [f"  row {item['row']}: {item['reason']}" for item in report["rejected"]["items"][:20]]
+    if report["rejected"]["count"] > 20:
+        lines.append(f"  ... all rejected rows: GET /v1/campaigns/{view['id']}/rejections.csv")
+    return lines
+
+
+def progress_line(view: dict[str, Any], width: int = 30) -> str:
+    """One line: status, a bar, and the counts by message status."""
+    total, done = view["progress"]["total"], view["progress"]["done"]
+    filled = width * done // total if total else width
+    counts = " ".join(f"{status} {n:,}" for status, n in sorted(view["counts"].items()))
+    return f"{view['status']:<9} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}  {counts}"

@@ -1,0 +1,192 @@
+"""The centre registry: who a message is sent on behalf of, and how each centre schedules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import EmailStr, Field, TypeAdapter, ValidationError, field_validator
+from sqlalchemy import Connection, select
+from sqlalchemy.engine import RowMapping
+
+from notifier.centers.tables import centers
+from notifier.context import Context
+from notifier.domain.phones import format_phone_kr, parse_phone
+from notifier.domain.quiet_hours import QuietHours
+from notifier.domain.reminders import parse_offsets
+from notifier.errors import FieldError, InvalidPhoneNumber, ValidationFailed
+from notifier.schemas import Strict
+
+SHIPPED = Path(__file__).resolve().parent.parent / "data" / "centers.yaml"
+
+
+class CenterRecord(Strict):
+    code: str = Field(pattern=r"^[a-z0-9\-]{2,50}$")
+    name: str = Field(min_length=1, max_length=100)
+    phone: str
+    address: str | None = Field(default=None, max_length=300)
+    sms_sender: str
+    email_sender: EmailStr | None = None
+    reply_to: EmailStr | None = None
+    timezone: str = "Asia/Seoul"
+    reminder_offsets: str | None = None
+    quiet_hours: str | None = None
+
+    @field_validator("phone", "sms_sender")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        try:
+            return parse_phone(value).e164
+        except InvalidPhoneNumber as exc:
+            raise ValueError(exc.reason) from exc
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _offsets(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_offsets(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None:
+            QuietHours.parse(value)
+        return value
+
+
+@dataclass(frozen=True)
+class Center:
+    code: str
+    name: str
+    phone: str
+    address: str | None
+    sms_sender: str
+    email_sender: str | None
+    reply_to: str | None
+    timezone: ZoneInfo
+    reminder_offsets: tuple[timedelta, ...]
+    quiet_hours: QuietHours
+
+    def identity(self) -> dict[str, str]:
+        """What a message carries about its sender."""
+        fields = {
+            "code": self.code,
+            "name": self.name,
+            "phone": self.phone,
+            "address": self.address,
+            "sms_sender": self.sms_sender,
+            "email_sender": self.email_sender,
+            "reply_to": self.reply_to,
+        }
+        return {k: v for k, v in fields.items() if v}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.identity(),
+            "phone_display": format_phone_kr(self.phone),
+            "address": self.address,
+            "timezone": self.timezone.key,
+            "reminder_offsets": [int(o.total_seconds()) for o in self.reminder_offsets],
+            "quiet_hours": f"{self.quiet_hours.start:%H:%M}-{self.quiet_hours.end:%H:%M}",
+        }
+
+
+def parse_file(path: Path) -> list[CenterRecord]:
+    """Read and check a centres file; every bad entry is reported at once."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    try:
+        return TypeAdapter(list[CenterRecord]).validate_python(raw)
+    except ValidationError as exc:
+        errors = [FieldError("/" + "/".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+        raise ValidationFailed(errors, f"{path}: {len(errors)} problem(s)") from exc
+
+
+def load(ctx: Context, records: list[CenterRecord]) -> int:
+    """Insert or update each centre; returns how many were written."""
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        for record in records:
+            values = {**record.model_dump(), "updated_at": now}
+            exists = conn.execute(select(centers.c.code).where(centers.c.code == record.code)).first()
+            if exists:
+                conn.execute(centers.update().where(centers.c.code == record.code).values(**values))
+            else:
+                conn.execute(centers.insert().values(**values))
+    ctx.lookups.forget(lambda cached: cached[0] in ("center", "senders"))  # type: ignore[index]
+    return len(records)
+
+
+def _center(ctx: Context, row: Mapping[str, Any] | RowMapping) -> Center:
+    settings = ctx.settings
+    return Center(
+        code=row["code"],
+        name=row["name"],
+        phone=row["phone"],
+        address=row["address"],
+        sms_sender=row["sms_sender"],
+        email_sender=row["email_sender"],
+        reply_to=row["reply_to"],
+        timezone=ZoneInfo(row["timezone"]),
+        reminder_offsets=parse_offsets(row["reminder_offsets"])
+        if row["reminder_offsets"]
+        else settings.reminder_offsets,
+        quiet_hours=QuietHours.parse(row["quiet_hours"]) if row["quiet_hours"] else settings.quiet_hours,
+    )
+
+
+def find(ctx: Context, conn: Connection, code: str) -> Center | None:
+    row = conn.execute(select(centers).where(centers.c.code == code)).mappings().first()
+    return _center(ctx, row) if row else None
+
+
+def get(ctx: Context, code: str, pointer: str = "/center/code") -> Center:
+    """The centre with ``code``, or a 422 naming the field that referred to it.
+
+    Read through the process's lookups (see notifier/lookups.py): a centre changed by another
+    process is seen within the lookup TTL. Work that must see the row as it is now (inside a
+    locked transaction) uses ``find`` on its own connection.
+    """
+
+    def load() -> Center | None:
+        with ctx.engine.connect() as conn:
+            return find(ctx, conn, code)
+
+    center = ctx.lookups.recent(("center", code), load)
+    if center is None:
+        raise ValidationFailed([FieldError(pointer, f"no centre with code {code!r}")])
+    return center
+
+
+def listing(ctx: Context) -> list[Center]:
+    with ctx.engine.connect() as conn:
+        return [_center(ctx, r) for r in conn.execute(select(centers).order_by(centers.c.code)).mappings()]
+
+
+def registered_senders(ctx: Context) -> tuple[frozenset[str], frozenset[str]]:
+    """Every SMS sender number and email sender the service may use (through the lookups)."""
+
+    def load() -> tuple[frozenset[str], frozenset[str]]:
+        with ctx.engine.connect() as conn:
+            rows = list(conn.execute(select(centers.c.sms_sender, centers.c.email_sender)))
+        sms = {r[0] for r in rows if r[0]}
+        email = {r[1].lower() for r in rows if r[1]} | {ctx.settings.mail_from.lower()}
+        if ctx.settings.twilio is not None and ctx.settings.twilio.default_from.startswith("+"):
+            sms.add(ctx.settings.twilio.default_from)
+        return frozenset(sms), frozenset(email)
+
+    return ctx.lookups.recent(("senders",), load)

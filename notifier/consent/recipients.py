@@ -1,0 +1,268 @@
+"""A client's recipients: contact details, tags and advertising consents, and their erasure.
+
+Recipients belong to the owner of the API key that stored them; no other owner can see them.
+Phones are stored as E.164 mobile numbers and emails lower-cased, so a recipient is found by
+the same spelling an opt-out is hashed from (``notifier.consent.opt_outs``).
+
+Erasure (DELETE) empties every personal column (name, phone, email, locale, centre, tags,
+consents) and keeps a tombstone of owner, external id and timestamps, so a second DELETE is
+still a 204. External ids survive erasure: clients must not use personal data as ids. Opt-outs
+are not recipient data: they are stored apart, as hashes, and keep blocking after erasure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from notifier.centers import service as centers
+from notifier.centers.tables import centers as centers_table
+from notifier.consent.tables import CONSENT_KINDS, recipients
+from notifier.context import Context
+from notifier.domain.consent import Consent, consent_is_valid
+from notifier.domain.phones import parse_phone, require_mobile
+from notifier.errors import FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
+from notifier.messages import repository as message_repo
+from notifier.messages.tables import messages
+from notifier.schemas import CenterIn
+
+EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}")
+CONSENT_COLUMNS = tuple(
+    f"{kind}_{stamp}" for kind in CONSENT_KINDS for stamp in ("given_at", "reconfirmed_at")
+)
+# Who a message nobody asked for (an opt-out confirmation) is stored under, if no client wrote.
+SYSTEM_OWNER = "notifier"
+PERSONAL_COLUMNS = ("name", "phone", "email", "locale", "center", "tags", *CONSENT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class RecipientData:
+    """What a client says about one recipient (already shape-checked by the API)."""
+
+    name: str
+    phone: str | None
+    email: str | None
+    locale: str
+    center: str | None
+    tags: list[str]
+    consents: Mapping[str, Consent | None]
+
+
+def consent_of(row: Mapping[str, Any] | RowMapping, kind: str) -> Consent | None:
+    """The recorded consent of ``kind`` ('sms_advertising', ...), or None."""
+    given = row[f"{kind}_given_at"]
+    return Consent(given, row[f"{kind}_reconfirmed_at"]) if given is not None else None
+
+
+def find_by_address(conn: Connection, *, owner: str, channel: str, address: str) -> list[RowMapping]:
+    """Live recipients of ``owner`` with this normalised phone (sms) or email (email)."""
+    return find_by_addresses(conn, channel=channel, addresses=[(owner, address)])
+
+
+def find_by_addresses(
+    conn: Connection, *, channel: str, addresses: Iterable[tuple[str, str]]
+) -> list[RowMapping]:
+    """Live recipients with any of these (owner, normalised phone or email) pairs: one query."""
+    column = recipients.c.phone if channel == "sms" else recipients.c.email
+    wanted = set(addresses)
+    if not wanted:
+        return []
+    query = select(recipients).where(
+        recipients.c.owner.in_(sorted({owner for owner, _ in wanted})),
+        column.in_(sorted({address for _, address in wanted})),
+        recipients.c.erased_at.is_(None),
+    )
+    found = conn.execute(query).mappings()
+    return [row for row in found if (row["owner"], row["phone" if channel == "sms" else "email"]) in wanted]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who writes to an address (owner, centre), and how the person is addressed."""
+
+    owner: str
+    center: dict[str, str]
+    name: str
+    locale: str
+    timezone: ZoneInfo
+
+
+def contact_for(
+    ctx: Context,
+    conn: Connection,
+    channel: str,
+    address: str,
+    owner: str | None,
+    center_code: str | None,
+    texted: str | None,
+) -> Contact | None:
+    """Find who writes to a normalised address, for a message not asked for by a client.
+
+    The centre is the first of: the owner's live recipient with that address; ``center_code``;
+    the latest message to the address; the centre whose SMS sender is ``texted``. None if none.
+    """
+    person = find_by_address(conn, owner=owner, channel=channel, address=address) if owner else []
+    column = messages.c.to_phone if channel == "sms" else func.lower(messages.c.to_email)
+    query = select(messages).where(messages.c.channel == channel, column == address)
+    if owner:
+        query = query.where(messages.c.owner == owner)
+    latest = conn.execute(query.order_by(messages.c.created_at.desc()).limit(1)).mappings().first()
+    code = next((p["center"] for p in person if p["center"]), None) or center_code
+    center: dict[str, str] = {"code": code} if code else dict(latest["center"] or {}) if latest else {}
+    if center.get("code"):  # a registered centre: its registration supplies the senders
+        center = {"code": center["code"]}
+    if not center and texted:
+        found = conn.execute(select(centers_table.c.code).where(centers_table.c.sms_sender == texted)).first()
+        center = {"code": found.code} if found else {}
+    if not center:
+        return None
+    registered = centers.find(ctx, conn, center["code"]) if center.get("code") else None
+    known = person[0] if person else {}
+    return Contact(
+        owner=owner or (latest["owner"] if latest else SYSTEM_OWNER),
+        center={k: str(v) for k, v in center.items() if k in CenterIn.model_fields and v},
+        name=known.get("name") or (latest["to_name"] if latest else ""),
+        locale=known.get("locale") or (latest["locale"] if latest else "ko"),
+        timezone=registered.timezone if registered else ctx.settings.timezone,
+    )
+
+
+def _check(ctx: Context, data: RecipientData, now: datetime) -> dict[str, Any]:
+    """Return the columns to store, or raise one ValidationFailed naming every bad field."""
+    errors: list[FieldError] = []
+    phone = None
+    if data.phone:
+        try:
+            phone = require_mobile(parse_phone(data.phone)).e164
+        except InvalidPhoneNumber as exc:
+            errors.append(FieldError("/phone", exc.reason))
+    elif not data.email:
+        errors.append(FieldError("", "give a mobile number, an email address or both"))
+    if data.center:
+        try:
+            centers.get(ctx, data.center, "/center")
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    values: dict[str, Any] = {}
+    for kind in CONSENT_KINDS:
+        consent = data.consents.get(kind)
+        given = consent.given_at if consent else None
+        again = consent.reconfirmed_at if consent else None
+        for stamp, moment in (("given_at", given), ("reconfirmed_at", again)):
+            if moment is not None and moment > now:
+                errors.append(FieldError(f"/consents/{kind}/{stamp}", "is in the future"))
+        if given is not None and again is not None and again < given:
+            errors.append(FieldError(f"/consents/{kind}/reconfirmed_at", "is before given_at"))
+        values[f"{kind}_given_at"], values[f"{kind}_reconfirmed_at"] = given, again
+    if errors:
+        raise ValidationFailed(errors)
+    return {
+        **values,
+        "name": data.name,
+        "phone": phone,
+        "email": data.email.lower() if data.email else None,
+        "locale": data.locale,
+        "center": data.center or None,
+        "tags": list(dict.fromkeys(data.tags)),
+    }
+
+
+def put_recipient(
+    ctx: Context, owner: str, external_id: str, data: RecipientData
+) -> tuple[bool, dict[str, Any]]:
+    """Create or replace a recipient; returns (created, view). An erased one is created anew."""
+    if not EXTERNAL_ID.fullmatch(external_id):
+        raise ValidationFailed(
+            [FieldError("/external_id", "1 to 100 of A-Z a-z 0-9 . _ : - starting with a letter or digit")]
+        )
+    now = ctx.clock()
+    values = _check(ctx, data, now)
+    key = (recipients.c.owner == owner) & (recipients.c.external_id == external_id)
+    try:
+        with ctx.engine.begin() as conn:
+            found = conn.execute(select(recipients).where(key).with_for_update()).mappings().first()
+            created = found is None or found["erased_at"] is not None
+            stamps = {"updated_at": now, "erased_at": None}
+            if found is None:
+                conn.execute(
+                    recipients.insert().values(
+                        owner=owner, external_id=external_id, created_at=now, **stamps, **values
+                    )
+                )
+            else:
+                born = now if created else found["created_at"]
+                conn.execute(recipients.update().where(key).values(created_at=born, **stamps, **values))
+            row = conn.execute(select(recipients).where(key)).mappings().one()
+    except IntegrityError:
+        # A concurrent PUT inserted the same id first; ours becomes a replacement.
+        _, view = put_recipient(ctx, owner, external_id, data)
+        return False, view
+    return created, recipient_view(row, now)
+
+
+def get_recipient(ctx: Context, owner: str, external_id: str) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        row = _live(conn, owner, external_id)
+    return recipient_view(row, ctx.clock())
+
+
+def erase_recipient(ctx: Context, owner: str, external_id: str) -> None:
+    """Erase a recipient's personal data; erasing an erased recipient again changes nothing."""
+    now = ctx.clock()
+    key = (recipients.c.owner == owner) & (recipients.c.external_id == external_id)
+    with ctx.engine.begin() as conn:
+        found = conn.execute(
+            select(recipients.c.erased_at, recipients.c.phone, recipients.c.email).where(key)
+        ).first()
+        if found is None:
+            raise NotFound(f"no recipient {external_id}")
+        if found.erased_at is None:
+            blank = dict.fromkeys(PERSONAL_COLUMNS)
+            conn.execute(recipients.update().where(key).values(**blank, erased_at=now, updated_at=now))
+            message_repo.erase_recipient(conn, owner, found.phone, found.email, now)
+
+
+def _live(conn: Connection, owner: str, external_id: str) -> RowMapping:
+    row = (
+        conn.execute(
+            select(recipients).where(recipients.c.owner == owner, recipients.c.external_id == external_id)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or row["erased_at"] is not None:
+        raise NotFound(f"no recipient {external_id}")
+    return row
+
+
+def recipient_view(row: Mapping[str, Any] | RowMapping, now: datetime) -> dict[str, Any]:
+    """The public JSON shape of a recipient; ``consent_valid`` is computed at ``now``."""
+    consents = {kind: consent_of(row, kind) for kind in CONSENT_KINDS}
+    return {
+        "external_id": row["external_id"],
+        "name": row["name"],
+        "phone": row["phone"],
+        "email": row["email"],
+        "locale": row["locale"],
+        "center": row["center"],
+        "tags": list(row["tags"] or []),
+        "consents": {
+            kind: {"given_at": _iso(c.given_at), "reconfirmed_at": _iso(c.reconfirmed_at)} if c else None
+            for kind, c in consents.items()
+        },
+        "consent_valid": {kind: consent_is_valid(c, now) for kind, c in consents.items()},
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -1,0 +1,90 @@
+"""The context every use case takes: settings, clients and the hooks features contribute.
+
+It is built in one place, ``notifier.bootstrap``; feature code imports this module for the
+type and never builds a client itself. Each hook a feature adds has a named, typed field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine
+
+from notifier.domain.status import Status
+from notifier.lookups import Lookups
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+    from notifier.channels.base import EmailSender, SmsSender
+    from notifier.config import Settings
+    from notifier.messages.claims import Rejection
+    from notifier.messages.intake import IntakeWriter
+    from notifier.messages.throttle import RedisThrottle
+    from notifier.templates.rendering import Renderer
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+Clock = Callable[[], datetime]
+Row = Mapping[str, Any]
+Verdict = tuple[Status, str]
+# A claim check: given queued rows, the verdict (new status, why) for each one that may not be
+# sent now, keyed by message id. It runs in the claim's transaction, on ``conn``.
+ClaimCheck = Callable[[Connection, Sequence[Row], datetime], Mapping[str, Verdict]]
+# Renders, during their claim, messages stored without content (campaign messages): for each,
+# the columns to store or why it is not sent.
+RenderHook = Callable[["Context", Connection, Sequence[Row]], Mapping[str, "Mapping[str, Any] | Rejection"]]
+# Told which campaigns a sent batch belonged to (the last batch of a campaign finishes it).
+BatchSentHook = Callable[["Context", Collection[str]], object]
+# Publishes committed message ids on a lane (the broker); losing a call is safe.
+Publish = Callable[[str, list[str]], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def publish_nowhere(lane: str, ids: list[str]) -> None:
+    """The default publisher: nothing listens (a CLI command, a unit of work in a test)."""
+
+
+@dataclass
+class Context:
+    """Everything a use case needs, built once per process by ``bootstrap.build``."""
+
+    settings: Settings
+    engine: Engine
+    renderer: Renderer
+    sms: SmsSender
+    email: EmailSender
+    clock: Clock = utc_now
+    templates_dir: Path = TEMPLATES_DIR
+    publish: Publish = publish_nowhere
+    redis: Redis | None = None
+    # Hooks features add in ``bootstrap.wire`` (what can stop a send, what the scheduler runs):
+    claim_checks: list[ClaimCheck] = field(default_factory=list)
+    tick_hooks: list[Callable[[Context], dict[str, int]]] = field(default_factory=list)
+    render_unrendered: RenderHook | None = None
+    batch_sent_hooks: list[BatchSentHook] = field(default_factory=list)
+    throttle: RedisThrottle | None = None  # the shared per-sender rate limit, with Redis
+    wired: bool = False
+    # Per-process state some features keep:
+    memo: dict[str, dict[Any, Any]] = field(default_factory=dict, repr=False)
+    webhook_pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+    lookups: Lookups = field(init=False)
+    intake_writer: IntakeWriter | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lookups = Lookups(self.settings.lookup_ttl_seconds)
+
+    @property
+    def sms_sandboxed(self) -> bool:
+        return self.settings.twilio is None
+
+    @property
+    def email_sandboxed(self) -> bool:
+        return self.settings.smtp is None

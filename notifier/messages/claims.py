@@ -1,0 +1,119 @@
+"""Claiming queued messages for sending: many at once, in one transaction, each at most once.
+
+A worker sends a message only after it won the claim: the conditional UPDATE ``queued ->
+sending`` (stamped with ``claimed_at``, the claim's identity) that only one caller can win.
+Before that the claim checks run: the message's validity window, its attempt bound, and the
+checks feature modules register in ``ctx.claim_checks`` (opt-outs, appointment
+revisions, the advertising night hold). A check takes many rows and answers for each, so a
+batch of messages costs one SELECT, one query per check and one statement that claims them
+and writes their history (``storage.message_batches``), whatever its size. A message that
+fails a check moves from ``queued`` to the check's status instead.
+
+Campaign messages are stored unrendered; a ``render`` hook renders them in the same
+transaction and the claiming statement stores their content, so a retry sends the same text.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from notifier.context import Context, RenderHook
+from notifier.domain.status import Status
+from notifier.messages.batches import transition_each
+from notifier.messages.tables import messages
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a queued message is not sent, the status it moves to, and what else is recorded."""
+
+    status: Status
+    detail: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+def claim_many(
+    ctx: Context, message_ids: Sequence[str], render: RenderHook | None = None
+) -> list[dict[str, Any]]:
+    """Claim the queued messages among ``message_ids``; return those this caller won, in order."""
+    if not message_ids:
+        return []
+    now = ctx.clock()
+    with ctx.engine.begin() as conn:
+        query = select(messages).where(
+            messages.c.id.in_(list(message_ids)), messages.c.status == Status.QUEUED.value
+        )
+        rows = [dict(row) for row in conn.execute(query).mappings()]
+        rejected = _checked(ctx, conn, rows, now)
+        ready = [row for row in rows if row["id"] not in rejected]
+        content: dict[str, Mapping[str, Any]] = {}
+        unrendered = [row for row in ready if row["body"] is None]
+        if render is not None and unrendered:
+            for message_id, outcome in render(ctx, conn, unrendered).items():
+                if isinstance(outcome, Rejection):
+                    rejected[message_id] = outcome
+                else:
+                    content[message_id] = outcome
+        _reject(conn, rejected, now)
+        claiming = {
+            row["id"]: {**content.get(row["id"], {}), "claimed_at": now, "attempts": row["attempts"] + 1}
+            for row in ready
+            if row["id"] not in rejected
+        }
+        won = set(transition_each(conn, Status.SENDING, now, claiming, only_from=[Status.QUEUED]))
+    position = {message_id: n for n, message_id in enumerate(message_ids)}
+    claimed = [
+        {
+            **row,
+            **content.get(row["id"], {}),
+            "status": Status.SENDING.value,
+            "claimed_at": now,
+            "attempts": row["attempts"] + 1,
+            "updated_at": now,
+        }
+        for row in rows
+        if row["id"] in won
+    ]
+    return sorted(claimed, key=lambda row: position[row["id"]])
+
+
+def _checked(
+    ctx: Context, conn: Connection, rows: list[dict[str, Any]], now: datetime
+) -> dict[str, Rejection]:
+    """Run every claim check, in order; a message is answered by the first check that refuses it."""
+    rejected: dict[str, Rejection] = {}
+    for row in rows:
+        if row["expires_at"] is not None and now > row["expires_at"]:
+            rejected[row["id"]] = Rejection(Status.EXPIRED, "validity window passed")
+        elif row["attempts"] >= ctx.settings.max_attempts:  # e.g. recovered again and again
+            detail = f"gave up after {row['attempts']} attempts"
+            rejected[row["id"]] = Rejection(Status.FAILED, detail, {"error_code": "attempts_exhausted"})
+    for check in ctx.claim_checks:
+        remaining = [row for row in rows if row["id"] not in rejected]
+        if not remaining:
+            break
+        for message_id, (status, detail) in check(conn, remaining, now).items():
+            rejected[message_id] = Rejection(status, detail)
+    return rejected
+
+
+def _reject(conn: Connection, rejected: Mapping[str, Rejection], now: datetime) -> None:
+    """Move each refused message from ``queued`` to its new status: one UPDATE per status."""
+    by_status: dict[Status, dict[str, Rejection]] = defaultdict(dict)
+    for message_id, rejection in rejected.items():
+        by_status[rejection.status][message_id] = rejection
+    for status, group in by_status.items():
+        transition_each(
+            conn,
+            status,
+            now,
+            {message_id: r.values for message_id, r in group.items()},
+            details={message_id: r.detail for message_id, r in group.items()},
+            only_from=[Status.QUEUED],
+        )

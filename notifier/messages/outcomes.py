@@ -1,0 +1,160 @@
+"""Recording what happened to claimed messages: sent, retry later, failed, or back in the queue.
+
+An outcome moves a message out of ``sending`` only while the claim is still the one it was
+sent under (``claimed_at`` unchanged): a worker whose claim recovery took over records
+nothing, and a status never moves backwards (``domain.status``). The outcomes of a batch are
+collected as it is sent and written in one transaction: one UPDATE per status, one history
+INSERT per status.
+
+An unknown outcome (the provider may have taken the message) records nothing: the message
+stays ``sending`` until recovery asks the provider (``services.scheduler.recover_stuck``).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, update
+
+from notifier.channels.base import Accepted
+from notifier.context import Context
+from notifier.domain.status import Status
+from notifier.errors import UNKNOWN_OUTCOME, ProviderError
+from notifier.messages.batches import transition_each
+from notifier.messages.tables import messages
+
+log = logging.getLogger("notifier.messages")
+
+TWILIO_ERROR_REASONS = {
+    "21211": "invalid 'To' phone number",
+    "21610": "recipient has unsubscribed (replied STOP)",
+    "21614": "'To' number is not a mobile number",
+    "30003": "unreachable destination handset",
+    "30005": "unknown destination handset",
+    "30006": "landline or unreachable carrier",
+    "30007": "carrier filtered the message",
+    "30008": "unknown error from the carrier",
+}
+REQUEUED = "queued again: the claim grew too old to send safely"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    retry_in: float | None = None
+
+
+def backoff_seconds(ctx: Context, attempt: int) -> float:
+    """Exponential backoff with jitter: half fixed, half random, capped."""
+    ceiling = min(ctx.settings.retry_max_seconds, ctx.settings.retry_base_seconds * 2 ** (attempt - 1))
+    return float(ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+class Outcomes:
+    """The outcomes of sending claimed messages, kept until ``record`` writes them together."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        # (new status, claimed_at of the claim) -> message id -> the columns it sets
+        self._moves: dict[tuple[Status, datetime | None], dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._details: dict[str, str | None] = {}
+
+    def accepted(self, row: Mapping[str, Any], accepted: Accepted) -> None:
+        """The provider took the message."""
+        self._move(
+            row,
+            Status.SENT,
+            None,
+            provider=accepted.provider,
+            provider_message_id=accepted.provider_message_id,
+            sandboxed=accepted.sandboxed,
+            error_code=None,
+            error_reason=None,
+        )
+
+    def failed(self, row: Mapping[str, Any], error: ProviderError) -> Outcome:
+        """Retry later, fail for good, or (outcome unknown) leave it to recovery to ask the provider."""
+        if error.code == UNKNOWN_OUTCOME:
+            log.warning("provider outcome unknown; recovery will ask", extra={"message_id": row["id"]})
+            return Outcome(Status.SENDING.value)
+        reason = TWILIO_ERROR_REASONS.get(error.code, error.message)
+        attempts = int(row["attempts"])
+        if error.retryable and attempts < self.ctx.settings.max_attempts:
+            delay = backoff_seconds(self.ctx, attempts)
+            self._move(
+                row,
+                Status.SCHEDULED,
+                f"attempt {attempts} failed ({error.code}); retry in {delay:.1f}s",
+                send_at=self.ctx.clock() + timedelta(seconds=delay),
+                error_code=error.code,
+                error_reason=reason,
+            )
+            return Outcome(Status.SCHEDULED.value, retry_in=delay)
+        detail = f"{error.code}: {reason}" + (" (gave up after retries)" if error.retryable else "")
+        self._move(row, Status.FAILED, detail, error_code=error.code, error_reason=reason)
+        return Outcome(Status.FAILED.value)
+
+    def waits_for_a_slot(self, row: Mapping[str, Any], wait: float, detail: str) -> None:
+        """No send slot soon (rate limit): back to ``scheduled`` for then; waiting is no failed attempt."""
+        self._move(
+            row,
+            Status.SCHEDULED,
+            detail,
+            send_at=self.ctx.clock() + timedelta(seconds=wait),
+            attempts=max(0, int(row["attempts"]) - 1),
+        )
+
+    def not_sent(self, row: Mapping[str, Any]) -> None:
+        """Never handed to the provider (its claim grew too old): back to the queue, no attempt used."""
+        self._move(
+            row,
+            Status.QUEUED,
+            REQUEUED,
+            attempts=max(0, int(row["attempts"]) - 1),
+            enqueued_at=self.ctx.clock(),
+        )
+
+    def _move(self, row: Mapping[str, Any], status: Status, detail: str | None, **values: Any) -> None:
+        self._moves[status, row.get("claimed_at")][row["id"]] = values
+        self._details[row["id"]] = detail
+
+    def record(self) -> list[str]:
+        """Write every outcome kept so far in one transaction; return the ids queued again."""
+        if not self._moves:
+            return []
+        now = self.ctx.clock()
+        requeued: list[str] = []
+        with self.ctx.engine.begin() as conn:
+            for (status, claimed_at), changes in self._moves.items():
+                moved = transition_each(
+                    conn,
+                    status,
+                    now,
+                    changes,
+                    details=self._details,
+                    only_from=[Status.SENDING],
+                    only_claimed_at=claimed_at,
+                )
+                if status is Status.SENT and len(moved) < len(changes):
+                    _keep_provider_ids(conn, {i: v for i, v in changes.items() if i not in set(moved)})
+                if status is Status.QUEUED:
+                    requeued += moved
+        self._moves.clear()
+        self._details.clear()
+        return requeued
+
+
+def _keep_provider_ids(conn: Connection, overtaken: Mapping[str, Mapping[str, Any]]) -> None:
+    """A delivery callback overtook the worker: keep its status, but remember the provider's id."""
+    for message_id, values in overtaken.items():
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == message_id, messages.c.provider_message_id.is_(None))
+            .values(provider=values["provider"], provider_message_id=values["provider_message_id"])
+        )

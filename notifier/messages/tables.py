@@ -1,0 +1,89 @@
+"""Messages, their history and idempotency records."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from notifier.storage.metadata import metadata
+from notifier.storage.types import UTCDateTime
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("template_key", String(100), nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("locale", String(10), nullable=False),
+    Column("purpose", String(30), nullable=False, default="message"),
+    Column("category", String(20), nullable=False, default="informational"),
+    Column("lane", String(20), nullable=False),
+    Column("to_phone", String(20)),
+    Column("to_email", String(320)),
+    Column("to_name", String(200), nullable=False, default=""),
+    Column("sender", String(320), nullable=False),
+    Column("center", JSON, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("subject", Text),
+    Column("body", Text),
+    Column("html", Text),
+    Column("attachments", JSON),
+    Column("segments", Integer),
+    Column("kr_class", String(3)),
+    Column("status", String(20), nullable=False),
+    Column("reference", String(200)),
+    Column("send_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("enqueued_at", UTCDateTime()),
+    Column("claimed_at", UTCDateTime()),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("provider", String(20)),
+    Column("provider_message_id", String(100)),
+    Column("error_code", String(50)),
+    Column("error_reason", Text),
+    Column("sandboxed", Boolean, nullable=False, default=False),
+    Column("appointment_id", String(36)),
+    Column("appointment_version", Integer),
+    Column("campaign_id", String(36)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_messages_status_send_at", "status", "send_at"),
+    Index("ix_messages_owner_created", "owner", "created_at", "id"),
+    Index("ix_messages_reference", "owner", "reference"),
+    Index("ix_messages_provider_message_id", "provider_message_id"),
+    Index("ix_messages_appointment", "appointment_id"),
+    Index("ix_messages_campaign", "campaign_id", "status"),
+)
+
+message_events = Table(
+    "message_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("detail", Text),
+    Index("ix_message_events_message", "message_id", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(100), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,286 @@
+"""The template library's use cases: list, read, save a checked new version, preview.
+
+A saved version is immutable; an edit adds a version and makes it current, so messages already
+accepted keep the content and the template key+version they were rendered with. A candidate is
+checked before anything is stored (``check_candidate``): the pure checks in
+``notifier.templates.checks``, then a render of every locale and channel with the
+template's own sample data. A refused save stores nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from notifier.context import Context
+from notifier.domain.templates import TemplateSpec, TemplateVersion
+from notifier.errors import (
+    Conflict,
+    FieldError,
+    MissingTemplateValues,
+    NotFound,
+    TemplateRejected,
+    ValidationFailed,
+)
+from notifier.templates import repository as repo
+from notifier.templates.checks import (
+    check_key,
+    check_part,
+    check_sources,
+    check_spec,
+    pointer,
+)
+from notifier.templates.rendering import Advertising, Renderer, line_prefix, prepare_context
+
+T = TypeVar("T")
+
+# Previews show where the opt-out line goes, but a preview is never sent, so it carries a
+# placeholder. Real advertising campaigns use the centre's own free (080) opt-out number: the
+# law requires a free line, so the centre's ordinary phone number would not do.
+PREVIEW_OPT_OUT_LINE = "무료수신거부 080-000-0000 (예시)"
+PREVIEW_UNSUBSCRIBE_PATH = "/u/preview"
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def list_templates(ctx: Context) -> dict[str, Any]:
+    """Every template at its current version."""
+    with ctx.engine.connect() as conn:
+        current = repo.listing(conn)
+    return {"items": [summary_view(v) for v in current]}
+
+
+def find(ctx: Context, key: str, version: int | None = None) -> TemplateVersion | None:
+    """A stored version (the current one when None), through the process's lookups.
+
+    Stored versions never change, so they are kept; which one is current is kept for the lookup
+    TTL, and forgotten at once when this process saves a new version.
+    """
+
+    def read(query: Callable[[Connection], T]) -> T:
+        with ctx.engine.connect() as conn:
+            return query(conn)
+
+    if version is None:
+        version = ctx.lookups.recent(("template", key), lambda: read(lambda c: repo.current_number(c, key)))
+        if version is None:
+            return None
+    number = version
+    return ctx.lookups.forever(("template", key, number), lambda: read(lambda c: repo.get(c, key, number)))
+
+
+def get_template(ctx: Context, key: str, version: int | None = None) -> dict[str, Any]:
+    """One version of ``key`` (the current one when ``version`` is None); 404 if unknown."""
+    with ctx.engine.connect() as conn:
+        found = repo.get(conn, key, version)
+        history = repo.versions(conn, key) if found else []
+    if found is None:
+        raise _not_found(key, version)
+    row = next(h for h in history if h["version"] == found.version)
+    return version_view(found, row["created_at"], row["created_by"])
+
+
+def template_versions(ctx: Context, key: str) -> dict[str, Any]:
+    """Every version of ``key``, oldest first, and which one is current."""
+    with ctx.engine.connect() as conn:
+        current = repo.get(conn, key)
+        history = repo.versions(conn, key)
+    if current is None:
+        raise _not_found(key, None)
+    return {
+        "key": key,
+        "current_version": current.version,
+        "items": [
+            {"version": h["version"], "created_at": iso(h["created_at"]), "created_by": h["created_by"]}
+            for h in history
+        ],
+    }
+
+
+def _not_found(key: str, version: int | None) -> NotFound:
+    if version is None:
+        return NotFound(f"no template named {key!r}")
+    return NotFound(f"template {key!r} has no version {version}")
+
+
+# ---- saving ----------------------------------------------------------------------------
+
+
+def save_template(
+    ctx: Context, key: str, spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]], author: str
+) -> tuple[bool, dict[str, Any]]:
+    """Check a candidate and store it as the next version of ``key``; True when ``key`` is new."""
+    key_errors = check_key(key)
+    if key_errors:
+        raise ValidationFailed(key_errors)
+    plain = {locale: dict(parts) for locale, parts in sources.items()}
+    errors = check_candidate(ctx, TemplateVersion(key=key, version=0, spec=spec, sources=plain))
+    if errors:
+        raise TemplateRejected(errors)
+    now = ctx.clock()
+    try:
+        with ctx.engine.begin() as conn:
+            created = not repo.versions(conn, key)
+            stored = repo.add_version(conn, key, spec, plain, author, now)
+    except IntegrityError as exc:  # a concurrent save took the same version number
+        raise Conflict(f"template {key!r} was changed at the same time; send the edit again") from exc
+    ctx.lookups.forget(lambda cached: cached == ("template", key))
+    return created, version_view(stored, now, author)
+
+
+def check_candidate(ctx: Context, candidate: TemplateVersion) -> list[FieldError]:
+    """Every reason ``candidate`` may not be saved; empty when it may."""
+    errors = check_spec(candidate.spec) + check_sources(candidate.spec, candidate.sources)
+    if errors:
+        return errors
+    # A fresh renderer: the shared one caches compiled sources by key@version forever, and a
+    # candidate must neither be cached under a number nor linger after it is refused.
+    layout_dir = ctx.templates_dir / "_layout"
+    renderer = Renderer(layout_dir)
+    layouts = {
+        f"_layout/{path.relative_to(layout_dir).as_posix()}"
+        for path in layout_dir.rglob("*")
+        if path.is_file()
+    }
+    for locale, parts in candidate.sources.items():
+        for part, source in parts.items():
+            errors += check_part(renderer.env, candidate.spec, locale, part, source, layouts)
+    return errors or sample_render_problems(renderer, candidate)
+
+
+def sample_render_problems(renderer: Renderer, candidate: TemplateVersion) -> list[FieldError]:
+    """Render every part, then every channel, of every locale with the sample data."""
+    errors: list[FieldError] = []
+    for locale, parts in candidate.sources.items():
+        field = "sample_en" if locale == "en" and candidate.spec.sample_en is not None else "sample"
+        sample = candidate.spec.sample_for(locale)
+        try:  # copies: prepare_context fills optional values into the nested dicts it is given
+            context = prepare_context(candidate.spec, copy.deepcopy(sample))
+        except ValidationFailed as exc:
+            errors += [FieldError(f"/{field}{e.pointer.removeprefix('/data')}", e.detail) for e in exc.errors]
+            continue
+        part_errors = [
+            error
+            for part in parts
+            for error in _part_render_problems(renderer, candidate, locale, part, context, field)
+        ]
+        if part_errors:  # the whole-channel render would only repeat them
+            errors += part_errors
+            continue
+        for channel in candidate.spec.channels:
+            try:
+                renderer.render(candidate, channel, locale, copy.deepcopy(sample))
+            except ValidationFailed as exc:  # e.g. the SMS is too long to send
+                where = pointer("sources", locale, "sms.txt" if channel == "sms" else "email.txt")
+                errors += [FieldError(where, f"with the {field} data: {e.detail}") for e in exc.errors]
+    return errors
+
+
+def _part_render_problems(
+    renderer: Renderer,
+    candidate: TemplateVersion,
+    locale: str,
+    part: str,
+    context: Mapping[str, Any],
+    field: str,
+) -> list[FieldError]:
+    where = pointer("sources", locale, part)
+    try:
+        renderer.render_part(candidate, locale, part, context)
+    except MissingTemplateValues as exc:
+        return [FieldError(where, f"{_at(exc)}{n!r} is undefined with the {field} data") for n in exc.names]
+    except TemplateRejected as exc:
+        return [
+            FieldError(where, e.detail if e.detail.startswith("line ") else f"{_at(exc)}{e.detail}")
+            for e in exc.errors
+        ]
+    return []
+
+
+def _at(exc: BaseException) -> str:
+    return line_prefix(exc)
+
+
+# ---- previewing ------------------------------------------------------------------------
+
+
+def preview(
+    ctx: Context,
+    key: str,
+    *,
+    channel: str,
+    locale: str = "ko",
+    data: Mapping[str, Any] | None = None,
+    advertising: bool = False,
+    version: int | None = None,
+) -> dict[str, Any]:
+    """Render a stored version exactly as a message would be, without sending anything.
+
+    Without ``data`` the template's sample data for the locale is used. With ``advertising``
+    the legal markings are applied, with ``PREVIEW_OPT_OUT_LINE`` as a placeholder.
+    """
+    with ctx.engine.connect() as conn:
+        found = repo.get(conn, key, version)
+    if found is None:
+        raise _not_found(key, version)
+    # A copy: prepare_context fills optional values into the nested dicts it is given.
+    data = copy.deepcopy(dict(found.spec.sample_for(found.locale_for(locale)) if data is None else data))
+    marking = None
+    if advertising:
+        center = data.get("center")
+        if not isinstance(center, Mapping) or not str(center.get("name") or "").strip():
+            raise ValidationFailed(
+                [FieldError("/data/center/name", "an advertising message must name its sender, the centre")]
+            )
+        marking = Advertising(
+            opt_out_line=PREVIEW_OPT_OUT_LINE,
+            unsubscribe_url=f"{ctx.settings.public_url}{PREVIEW_UNSUBSCRIBE_PATH}",
+        )
+    rendered = ctx.renderer.render(found, channel, locale, data, marking)
+    view: dict[str, Any] = {
+        "key": found.key,
+        "version": found.version,
+        "channel": channel,
+        "locale": rendered.locale,
+        "advertising": advertising,
+    }
+    if rendered.sms is not None:
+        return {**view, "body": rendered.body, **rendered.sms.as_dict()}
+    return {**view, "subject": rendered.subject, "html": rendered.html, "text": rendered.body}
+
+
+# ---- views -----------------------------------------------------------------------------
+
+
+def summary_view(version: TemplateVersion) -> dict[str, Any]:
+    spec = version.spec
+    return {
+        "key": version.key,
+        "version": version.version,
+        "description": spec.description,
+        "purpose": spec.purpose,
+        "channels": list(spec.channels),
+        "locales": sorted(version.sources),
+    }
+
+
+def version_view(version: TemplateVersion, created_at: datetime, created_by: str) -> dict[str, Any]:
+    """The public JSON shape of one template version."""
+    return {
+        "key": version.key,
+        "version": version.version,
+        **version.spec.as_dict(),
+        "sources": {locale: dict(parts) for locale, parts in version.sources.items()},
+        "created_at": iso(created_at),
+        "created_by": created_by,
+    }
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
