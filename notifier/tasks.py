@@ -70,14 +70,14 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
     @app.task(name=SEND_MESSAGE)
     def send_message(message_id: str) -> str:
-        from notifier.messages.service import deliver
+        from notifier.messages.sending import deliver
 
         return deliver(worker_context(app), message_id).status
 
     @app.task(name=SEND_MESSAGES)
     def send_messages(message_ids: list[str]) -> list[str]:
         """Each message of a share on its own: one that fails does not hold up the others."""
-        from notifier.messages.service import deliver
+        from notifier.messages.sending import deliver
 
         ctx = worker_context(app)
         statuses, first_error = [], None

@@ -12,7 +12,7 @@ from notifier.api.context import context
 from notifier.api.problems import parse_json, validation_errors
 from notifier.domain.status import Status
 from notifier.errors import ValidationFailed
-from notifier.messages import service as messages
+from notifier.messages import accept, views
 from notifier.schemas import MessageIn, Strict
 
 bp = Blueprint("messages", __name__, url_prefix="/v1/messages")
@@ -32,14 +32,14 @@ def create() -> tuple[dict[str, Any], int]:
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 200:
         raise ValidationFailed([], "Idempotency-Key must be 1 to 200 characters")
-    status, response = messages.accept_message(context(), g.owner, body, raw, key)
+    status, response = accept.accept_message(context(), g.owner, body, raw, key)
     return response, status
 
 
 @bp.get("/<message_id>")
 @requires("send")
 def show(message_id: str) -> dict[str, Any]:
-    return messages.get_message(context(), g.owner, message_id)
+    return views.get_message(context(), g.owner, message_id)
 
 
 @bp.get("")
@@ -49,7 +49,7 @@ def index() -> dict[str, Any]:
         query = ListQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
         raise ValidationFailed(validation_errors(exc)) from exc
-    return messages.list_messages(
+    return views.list_messages(
         context(),
         g.owner,
         status=query.status.value if query.status else None,

@@ -8,7 +8,7 @@ from twilio.request_validator import RequestValidator
 from notifier.api.context import context
 from notifier.consent import opt_outs as suppression
 from notifier.errors import Forbidden
-from notifier.messages import service as messages
+from notifier.messages import callbacks
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -32,7 +32,7 @@ def signed_twilio_params() -> dict[str, str]:
 @bp.post("/twilio/status")
 def twilio_status() -> Response:
     params = signed_twilio_params()
-    messages.apply_twilio_status(context(), request.args.get("message_id"), params)
+    callbacks.apply_twilio_status(context(), request.args.get("message_id"), params)
     return Response(status=204)
 
 

@@ -13,7 +13,7 @@ from notifier.centers.service import Center
 from notifier.context import Context
 from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.quiet_hours import in_quiet_hours, next_allowed_at
-from notifier.messages.service import Recipient, new_message_row, template_context
+from notifier.messages.accept import Recipient, new_message_row, template_context
 from notifier.templates import repository as template_repo
 
 KIND_LABELS = {

@@ -29,9 +29,10 @@ from notifier.domain.reminders import plan_reminders
 from notifier.domain.status import PENDING, Status
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as message_repo
+from notifier.messages.accept import Recipient, request_hash
 from notifier.messages.publisher import publish
-from notifier.messages.service import Recipient, message_view, request_hash
 from notifier.messages.tables import messages
+from notifier.messages.views import message_view
 from notifier.schemas import AppointmentIn
 
 BOOKED, CANCELLED = "booked", "cancelled"

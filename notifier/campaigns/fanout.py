@@ -33,9 +33,9 @@ from notifier.context import Context
 from notifier.domain.quiet_hours import QuietHours, in_quiet_hours, next_allowed_at
 from notifier.domain.status import Status
 from notifier.messages import repository as repo
+from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.batches import insert_new
 from notifier.messages.publisher import publish
-from notifier.messages.service import Recipient, new_message_row
 from notifier.messages.tables import messages
 from notifier.templates.rendering import RenderedMessage
 

@@ -25,9 +25,10 @@ from notifier.domain.status import Status
 from notifier.domain.templates import TemplateVersion
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo
+from notifier.messages.accept import Recipient, new_message_row, template_context
 from notifier.messages.claims import Rejection
 from notifier.messages.publisher import publish
-from notifier.messages.service import Recipient, message_view, new_message_row, template_context
+from notifier.messages.views import message_view
 from notifier.templates import repository as template_repo
 from notifier.templates.rendering import RUNTIME_ERRORS as TEMPLATE_RUNTIME_ERRORS
 from notifier.templates.rendering import Advertising, RenderedMessage

@@ -34,8 +34,8 @@ from notifier.domain.phones import parse_phone
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo
 from notifier.messages import throttle as rate_limit
-from notifier.messages.service import decode_cursor, encode_cursor, message_view
 from notifier.messages.tables import messages
+from notifier.messages.views import decode_cursor, encode_cursor, message_view
 from notifier.schemas import Locale, Strict
 from notifier.templates import repository as template_repo
 

@@ -31,7 +31,7 @@ from notifier.context import Context
 from notifier.domain.phones import parse_phone
 from notifier.domain.templates import TemplateVersion
 from notifier.errors import FieldError, InvalidPhoneNumber, ValidationFailed
-from notifier.messages.service import Recipient
+from notifier.messages.accept import Recipient
 
 BATCH_ROWS = 1000
 REPORTED_REJECTIONS = 100

@@ -1,0 +1,1 @@
+"""The centre registry: names, phones, registered sender numbers, zones, quiet hours."""

@@ -1,0 +1,3 @@
+"""Consent: stored recipients, their advertising consent, and opt-outs (unsubscribe links,
+STOP replies, the opt-out claim check).
+"""

@@ -439,7 +439,7 @@ def _in_force(conn: Connection, digest: str, scope: str) -> RowMapping | None:
 
 def _confirm(ctx: Context, opt_out: dict[str, Any], address: str, origin: recipients.Contact) -> str | None:
     """Queue the confirmation message; a failure is logged and never undoes the opt-out."""
-    from notifier.messages.service import accept_message
+    from notifier.messages.accept import accept_message
 
     channel = opt_out["channel"]
     labels = SCOPE_LABELS["en" if origin.locale.lower().startswith("en") else "ko"]

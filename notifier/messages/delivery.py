@@ -29,7 +29,7 @@ from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 from notifier.messages.claims import claim_many
 from notifier.messages.outcomes import Outcomes
 from notifier.messages.publisher import publish
-from notifier.messages.service import build_or_fail, send_sms
+from notifier.messages.sending import build_or_fail, send_sms
 from notifier.messages.throttle import Throttled, is_rate_limited
 
 # Messages claimed in one transaction. A batch's claims age while its messages are sent one

@@ -1,0 +1,1 @@
+"""Outbound webhooks: signed events to client services, retried until delivered."""

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from notifier.messages import repository as repo
-from notifier.messages.service import new_message_row
+from notifier.messages.accept import new_message_row
 from tests.conftest import wait_for
 from tests.factories import email_body, message_body
 
@@ -96,7 +96,7 @@ def test_killing_a_worker_mid_send_loses_nothing_and_sends_once(
 
 def stored_sms(ctx, count, *, owner, prefix, template_key, text, lane="transactional"):
     """``count`` rendered SMS rows to numbers ``prefix``00000 up, stored as queued; not yet rung."""
-    from notifier.messages.service import Recipient
+    from notifier.messages.accept import Recipient
     from notifier.templates.rendering import RenderedMessage
 
     now = ctx.clock()

@@ -9,7 +9,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from notifier.messages.scheduler import dispatch_due
-from notifier.messages.service import deliver
+from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
 from tests.integration.test_delivery import FrozenClock
 

@@ -30,10 +30,11 @@ from notifier.consent.tables import opt_outs
 from notifier.domain.phones import parse_phone
 from notifier.domain.status import Status
 from notifier.messages import repository as repo
+from notifier.messages.callbacks import apply_twilio_status
 from notifier.messages.claims import claim_many
 from notifier.messages.delivery import CLAIM_BATCH, deliver_many
 from notifier.messages.outcomes import REQUEUED, Outcomes
-from notifier.messages.service import apply_twilio_status, claim
+from notifier.messages.sending import claim
 from notifier.messages.tables import messages
 from notifier.messages.throttle import Bucket, RedisThrottle, Throttled
 from notifier.storage.db import upgrade

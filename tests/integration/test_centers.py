@@ -30,7 +30,7 @@ def test_centres_need_a_key(client) -> None:
 def test_a_message_sent_for_a_centre_code_carries_its_name_phone_and_sender(
     client, auth, ctx, twilio
 ) -> None:
-    from notifier.messages.service import deliver
+    from notifier.messages.sending import deliver
 
     body = message_body(center={"code": "gumi"})
     message_id = client.post("/v1/messages", json=body, headers=auth).json["id"]

@@ -15,7 +15,7 @@ from notifier.config import SmtpSettings
 from notifier.domain.status import Status
 from notifier.messages import repository as repo
 from notifier.messages.delivery import deliver_many
-from notifier.messages.service import deliver
+from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
 from tests.factories import email_body, message_body
 from tests.fakes.smtp_server import FakeSmtp
@@ -117,7 +117,7 @@ def test_a_timed_out_request_twilio_did_take_is_recorded_as_sent_not_resent(
 def test_a_late_result_from_a_worker_whose_claim_was_taken_over_is_ignored(ctx, post, twilio) -> None:
     from notifier.channels.base import Accepted
     from notifier.messages.scheduler import recover_stuck
-    from notifier.messages.service import claim, record_accepted
+    from notifier.messages.sending import claim, record_accepted
 
     message_id = post(message_body())
     first = claim(ctx, message_id)  # worker A, then silence
@@ -158,7 +158,7 @@ def test_client_data_cannot_smuggle_email_headers(client, auth, ctx) -> None:
 
 
 def accept(ctx, body):
-    from notifier.messages.service import accept_message
+    from notifier.messages.accept import accept_message
     from notifier.schemas import MessageIn
 
     return accept_message(ctx, "owner", MessageIn.model_validate(body), body, None)[1]["id"]
@@ -245,7 +245,7 @@ def test_smtp_with_tls_and_login(settings, clean_db, tls) -> None:
         from notifier.bootstrap import load_shipped_data
 
         load_shipped_data(ctx)
-        from notifier.messages.service import accept_message
+        from notifier.messages.accept import accept_message
         from notifier.schemas import MessageIn
 
         body = email_body()
@@ -263,7 +263,7 @@ def test_smtp_wrong_password_is_retried_not_lost(settings, clean_db) -> None:
             smtp_ssl_context=server.ssl_context_for_clients(),
         )
         from notifier.bootstrap import load_shipped_data
-        from notifier.messages.service import accept_message
+        from notifier.messages.accept import accept_message
         from notifier.schemas import MessageIn
 
         load_shipped_data(ctx)

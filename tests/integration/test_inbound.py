@@ -7,7 +7,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from notifier.consent.tables import opt_outs
-from notifier.messages.service import deliver
+from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from notifier.consent.opt_outs import address_hash, suppression_reason
 from notifier.consent.tables import opt_outs, recipients
 from notifier.messages import repository as repo
-from notifier.messages.service import Recipient, deliver, new_message_row
+from notifier.messages.accept import Recipient, new_message_row
+from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
 from notifier.templates.rendering import RenderedMessage
 from tests.integration.test_recipients_api import recipient_body

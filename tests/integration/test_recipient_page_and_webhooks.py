@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from notifier.config import Settings
 from notifier.errors import ConfigError
-from notifier.messages.service import deliver
+from notifier.messages.sending import deliver
 from notifier.webhooks import service as webhooks
 from notifier.webhooks.tables import webhooks as webhook_table
 from tests.fakes.webhook_receiver import WebhookReceiver

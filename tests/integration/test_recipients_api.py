@@ -270,7 +270,7 @@ def test_erasure_reaches_the_owners_messages_and_cancels_what_was_not_sent(
 ) -> None:
     from notifier.channels.outbox import outbox
     from notifier.messages import repository as repo
-    from notifier.messages.service import deliver
+    from notifier.messages.sending import deliver
     from tests.factories import message_body
 
     sender = {"Authorization": f"Bearer {make_key('send', name='crm-sender', owner='crm')}"}

@@ -8,7 +8,8 @@ import pytest
 
 from notifier.messages import repository as repo
 from notifier.messages import scheduler
-from notifier.messages.service import accept_message, claim, deliver
+from notifier.messages.accept import accept_message
+from notifier.messages.sending import claim, deliver
 from notifier.schemas import MessageIn
 from tests.factories import email_body, message_body
 from tests.integration.test_delivery import FrozenClock
@@ -75,7 +76,7 @@ def test_a_queued_message_whose_task_was_lost_is_rung_again(ctx, clock, rung) ->
 def test_stuck_sms_the_provider_already_took_is_marked_sent_not_resent(ctx, clock, rung, twilio) -> None:
     message_id = accept(ctx, message_body())
     row = claim(ctx, message_id)  # the worker claimed it ...
-    from notifier.messages.service import send_sms
+    from notifier.messages.sending import send_sms
 
     send_sms(ctx, row)  # ... the provider took it, and the worker died before recording it
     clock.advance(ctx.settings.stuck_after.total_seconds() + 1)

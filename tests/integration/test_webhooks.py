@@ -5,7 +5,7 @@ from __future__ import annotations
 from twilio.request_validator import RequestValidator
 
 from notifier.messages import repository as repo
-from notifier.messages.service import deliver
+from notifier.messages.sending import deliver
 from tests.factories import message_body
 
 

@@ -1,47 +1,31 @@
-"""Single messages: accept one, send it exactly once, follow the provider's callbacks.
-
-The database is the source of truth and the queue only a publisher: a row is committed
-before its id is queued, a worker claims it with one conditional UPDATE before calling the
-provider, and the scheduler finds anything the queue lost.
-"""
+"""Accepting one message: validate, resolve the recipient and sender, render, store, publish."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.engine import RowMapping
 
-from notifier.channels.base import Accepted, SmsRequest
-from notifier.channels.email import Attachment, build_email
 from notifier.config import TRANSACTIONAL_QUEUE
 from notifier.context import Context
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
-from notifier.domain.status import TWILIO_STATUS, Status
+from notifier.domain.status import Status
 from notifier.errors import (
     FieldError,
     InvalidPhoneNumber,
-    NotFound,
-    ProviderError,
     ValidationFailed,
 )
 from notifier.messages import intake
-from notifier.messages import repository as repo
-from notifier.messages.claims import claim_many
-from notifier.messages.outcomes import TWILIO_ERROR_REASONS, Outcome, Outcomes
 from notifier.messages.tables import idempotency_keys
+from notifier.messages.views import message_view
 from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.templates import library as template_library
 from notifier.templates.rendering import RenderedMessage
-
-log = logging.getLogger("notifier.messages")
 
 
 @dataclass(frozen=True)
@@ -277,207 +261,3 @@ def new_message_row(
         "updated_at": now,
         **extra,
     }
-
-
-# ---- sending -------------------------------------------------------------------------
-
-
-def claim(ctx: Context, message_id: str) -> dict[str, Any] | None:
-    """Move a queued message to ``sending``; return it only if this caller won the claim."""
-    claimed = claim_many(ctx, [message_id])
-    return claimed[0] if claimed else None
-
-
-def status_callback_url(ctx: Context, message_id: str) -> str:
-    return f"{ctx.settings.public_url}/webhooks/twilio/status?message_id={message_id}"
-
-
-def send_sms(ctx: Context, row: Mapping[str, Any]) -> Accepted:
-    request = SmsRequest(
-        message_id=row["id"],
-        to=row["to_phone"],
-        sender=row["sender"],
-        body=row["body"],
-        status_callback=None if ctx.sms_sandboxed else status_callback_url(ctx, row["id"]),
-    )
-    return ctx.sms.send(request)
-
-
-def email_for(ctx: Context, row: Mapping[str, Any]) -> Any:
-    center = row["center"] or {}
-    return build_email(
-        message_id=row["id"],
-        sender=row["sender"],
-        sender_name=center.get("name", ""),
-        to=row["to_email"],
-        to_name=row["to_name"],
-        subject=row["subject"] or "",
-        text=row["body"] or "",
-        html=row["html"],
-        now=ctx.clock(),
-        reply_to=center.get("reply_to"),
-        headers=service_headers(row["data"]),
-        attachments=[
-            Attachment(a["filename"], a["content_type"], a["data"].encode()) for a in row["attachments"] or ()
-        ],
-    )
-
-
-SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
-
-
-def service_headers(data: dict[str, Any] | None) -> dict[str, str]:
-    """Headers the service itself set on a message (never a client's): the unsubscribe pair."""
-    given = (data or {}).get("_headers") or {}
-    return {name: str(given[name]) for name in SERVICE_HEADERS if isinstance(given, dict) and name in given}
-
-
-def deliver(ctx: Context, message_id: str) -> Outcome:
-    """Send one message at most once. Safe to call any number of times for the same id."""
-    row = claim(ctx, message_id)
-    if row is None:
-        return Outcome("skipped")
-    try:
-        if row["channel"] == "sms":
-            accepted = send_sms(ctx, row)
-        else:
-            email = build_or_fail(ctx, row)
-            if email is None:
-                return Outcome(Status.FAILED.value)
-            with ctx.email.batch() as batch:
-                accepted = batch.send(row["id"], email)
-    except ProviderError as error:
-        return record_failure(ctx, row, error)
-    record_accepted(ctx, row["id"], accepted, claimed_at=row["claimed_at"])
-    return Outcome(Status.SENT.value)
-
-
-def build_or_fail(ctx: Context, row: Mapping[str, Any]) -> Any:
-    """Build the email, or fail the message for good if its stored content cannot make one."""
-    try:
-        return email_for(ctx, row)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        record_failure(ctx, row, ProviderError(False, "build_error", f"{type(exc).__name__}: {exc}", "email"))
-        return None
-
-
-def record_accepted(
-    ctx: Context, message_id: str, accepted: Accepted, claimed_at: datetime | None = None
-) -> None:
-    """Record that the provider took the message, if the claim is still this worker's."""
-    outcomes = Outcomes(ctx)
-    outcomes.accepted({"id": message_id, "claimed_at": claimed_at}, accepted)
-    outcomes.record()
-
-
-def record_failure(ctx: Context, row: Mapping[str, Any], error: ProviderError) -> Outcome:
-    """Retry later, fail for good, or (outcome unknown) leave it to recovery to ask the provider."""
-    outcomes = Outcomes(ctx)
-    outcome = outcomes.failed(row, error)
-    outcomes.record()
-    return outcome
-
-
-# ---- provider callbacks --------------------------------------------------------------
-
-
-def apply_twilio_status(ctx: Context, message_id: str | None, params: dict[str, str]) -> bool:
-    """Apply one Twilio status callback; a late or backwards status is ignored."""
-    new = TWILIO_STATUS.get(params.get("MessageStatus", ""))
-    if new is None:
-        return False
-    sid = params.get("MessageSid") or params.get("SmsSid") or ""
-    now = ctx.clock()
-    with ctx.engine.begin() as conn:
-        row = repo.get(conn, message_id) if message_id else repo.find_by_provider_id(conn, sid)
-        if row is None or (row["provider_message_id"] and sid and row["provider_message_id"] != sid):
-            return False
-        fields: dict[str, Any] = {
-            "provider_message_id": sid or row["provider_message_id"],
-            "provider": "twilio",
-        }
-        if new is Status.FAILED:
-            code = params.get("ErrorCode") or "undelivered"
-            fields.update(
-                error_code=code, error_reason=TWILIO_ERROR_REASONS.get(code, params.get("MessageStatus"))
-            )
-        return repo.transition(
-            conn, row["id"], new, now, detail=f"twilio: {params.get('MessageStatus')}", **fields
-        )
-
-
-# ---- reading -------------------------------------------------------------------------
-
-
-def get_message(ctx: Context, owner: str, message_id: str) -> dict[str, Any]:
-    with ctx.engine.connect() as conn:
-        row = repo.get(conn, message_id)
-        if row is None or row["owner"] != owner:
-            raise NotFound(f"no message {message_id}")
-        return message_view(row, repo.history(conn, message_id))
-
-
-def message_view(row: Any, history: list[RowMapping] | None = None) -> dict[str, Any]:
-    """The public JSON shape of a message."""
-    view: dict[str, Any] = {
-        "id": row["id"],
-        "status": row["status"],
-        "channel": row["channel"],
-        "purpose": row["purpose"],
-        "template": {"key": row["template_key"], "version": row["template_version"]},
-        "to": {"phone": row["to_phone"], "email": row["to_email"], "name": row["to_name"]},
-        "locale": row["locale"],
-        "reference": row["reference"],
-        "send_at": _iso(row["send_at"]),
-        "created_at": _iso(row["created_at"]),
-        "segments": row["segments"],
-        "kr_class": row["kr_class"],
-        "sandboxed": bool(row["sandboxed"]),
-        "provider_message_id": row.get("provider_message_id"),
-        "error": (
-            {"code": row["error_code"], "reason": row["error_reason"]}
-            if row.get("error_code") and row["status"] == Status.FAILED.value
-            else None
-        ),
-    }
-    if history is not None:
-        view["history"] = [
-            {"status": h["status"], "at": _iso(h["at"]), "detail": h["detail"]} for h in history
-        ]
-    return view
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def list_messages(
-    ctx: Context, owner: str, *, status: str | None, reference: str | None, limit: int, cursor: str | None
-) -> dict[str, Any]:
-    after = decode_cursor(cursor) if cursor else None
-    with ctx.engine.connect() as conn:
-        rows = repo.page(conn, owner, status=status, reference=reference, limit=limit + 1, after=after)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else None
-    return {"items": [message_view(r) for r in rows], "next_cursor": next_cursor}
-
-
-def encode_cursor(created: datetime, message_id: str) -> str:
-    import base64
-
-    return base64.urlsafe_b64encode(f"{created.isoformat()}|{message_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    import base64
-
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, message_id = raw.split("|", 1)
-        when = datetime.fromisoformat(created)
-        if when.tzinfo is None:
-            raise ValueError("naive time in cursor")
-        return when, message_id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed([FieldError("/cursor", "not a cursor this API returned")]) from exc
