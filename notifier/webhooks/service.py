@@ -7,10 +7,8 @@ Signature: header ``Notifier-Signature: t=<unix seconds>,v1=<hex>`` where ``hex`
 HMAC-SHA256 with the webhook's secret over ``f"{t}.{body}"``. Receivers recompute it and
 reject old timestamps (we suggest five minutes) to stop replays.
 
-A webhook URL is chosen by the client, so the service would POST wherever it is told: to be
-no proxy into our own network, a URL whose host resolves to a loopback, private, link-local,
-reserved or multicast address is refused when registered and again when delivered (DNS may
-change in between), unless ``NOTIFIER_WEBHOOK_ALLOW_PRIVATE`` is set for development.
+A webhook URL is chosen by the client, so the service would POST wherever it is told; how it
+stays no proxy into our own network is in ``webhooks.egress``.
 Each event needs the API key scope that could read the same facts (``scope_for``).
 """
 
@@ -18,17 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import random
 import secrets
-import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import Connection, and_, func, select, update
@@ -37,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from notifier.context import Context
 from notifier.errors import FieldError, NotFound, ValidationFailed
 from notifier.messages.tables import message_events, messages
+from notifier.webhooks import egress
 from notifier.webhooks.tables import event_cursor, webhook_deliveries, webhooks
 
 log = logging.getLogger("notifier.webhooks")
@@ -62,41 +58,17 @@ def scope_for(event: str) -> str:
     return "appointments" if event.startswith("appointment.") else EVENT_SCOPES.get(event, "admin")
 
 
-def is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Whether ``address`` is anything but a public unicast address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_reserved
-        or address.is_multicast
-        or address.is_unspecified
-        or not address.is_global  # e.g. 100.64.0.0/10, shared by carriers
-    )
-
-
-def internal_address(url: str) -> str | None:
-    """The first internal address ``url``'s host resolves to, if any; OSError if it does not resolve."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise OSError(f"{url!r} names no host")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    for *_, sockaddr in socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM):
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # drop an IPv6 zone
-        if is_internal(address):
-            return str(address)
-    return None
-
-
 def receiver_problem(ctx: Context, url: str) -> str | None:
     """Why webhooks may not be sent to ``url``, or None if they may."""
+    try:
+        receiver = egress.parse_receiver_url(url)
+    except ValueError as exc:
+        return f"not a URL webhooks can be sent to: it {exc}"
     if ctx.settings.webhook_allow_private:
         return None
     try:
-        address = internal_address(url)
-    except (OSError, ValueError):
+        address = egress.internal_address(receiver)
+    except (OSError, ValueError, UnicodeError):
         return "the host does not resolve to an address"
     if address is not None:
         return f"the host resolves to {address}, which is not a public address"
@@ -289,18 +261,21 @@ def attempt(ctx: Context, delivery_id: str) -> str:
         "Notifier-Delivery": delivery_id,
     }
     status_code, error = None, None
-    if _internal_now(ctx, row["url"]):  # its DNS may have changed since it was registered
+    try:  # the address is checked on the socket: DNS may have changed since it was registered
+        response = egress.post(
+            egress.parse_receiver_url(row["url"]),
+            body,
+            headers,
+            timeout=TIMEOUT_SECONDS,
+            allow_private=ctx.settings.webhook_allow_private,
+        )
+        status_code = response.status_code
+        retryable = status_code == 429 or status_code >= 500
+        ok = 200 <= status_code < 300
+    except (egress.AddressNotAllowed, ValueError):
         error, retryable, ok = ADDRESS_NOT_ALLOWED, False, False
-    else:
-        try:
-            response = requests.post(
-                row["url"], data=body, headers=headers, timeout=TIMEOUT_SECONDS, allow_redirects=False
-            )
-            status_code = response.status_code
-            retryable = status_code == 429 or status_code >= 500
-            ok = 200 <= status_code < 300
-        except requests.RequestException as exc:
-            error, retryable, ok = f"{type(exc).__name__}: {exc}"[:500], True, False
+    except requests.RequestException as exc:
+        error, retryable, ok = f"{type(exc).__name__}: {exc}"[:500], True, False
     attempts = row["attempts"] + 1
     now = ctx.clock()
     if ok:
@@ -323,15 +298,6 @@ def attempt(ctx: Context, delivery_id: str) -> str:
         "webhook attempt", extra={"delivery_id": delivery_id, "outcome": outcome, "status_code": status_code}
     )
     return outcome
-
-
-def _internal_now(ctx: Context, url: str) -> bool:
-    if ctx.settings.webhook_allow_private:
-        return False
-    try:
-        return internal_address(url) is not None
-    except (OSError, ValueError):
-        return False  # unresolvable now: the POST fails to connect and is retried like any outage
 
 
 def tick_hook(ctx: Context) -> dict[str, int]:

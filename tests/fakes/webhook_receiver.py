@@ -21,6 +21,7 @@ class WebhookReceiver:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.script: deque[int] = deque()
+        self.location: str | None = None  # sent with every answer when set (a redirect)
         self._lock = threading.Lock()
         receiver = self
 
@@ -31,6 +32,8 @@ class WebhookReceiver:
                     receiver.received.append(Received(dict(self.headers.items()), body))
                     status = receiver.script.popleft() if receiver.script else 200
                 self.send_response(status)
+                if receiver.location is not None:
+                    self.send_header("Location", receiver.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
