@@ -2,14 +2,58 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, Literal
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+)
 
 MAX_SCHEDULE_AHEAD = timedelta(days=366)
 Locale = Field(default="ko", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+# The database's 32-bit integer columns (a client's appointment version, for one).
+MAX_INT32 = 2**31 - 1
+# Times the API accepts: ISO 8601 with a date, a time and an offset, between 1970 and 2999.
+# Unix timestamps are refused (``"1800000000"`` is not a time a person wrote down), and so are
+# years a calendar program, PostgreSQL or a conversion to UTC cannot hold.
+TIMESTAMP_PATTERN = (
+    r"^(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})$"
+)
+_TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(2999, 12, 30, tzinfo=UTC)
+
+
+def _iso_8601_text(value: Any) -> Any:
+    if isinstance(value, datetime):  # a model built in code, not from a request
+        return value
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        raise ValueError("must be an ISO 8601 time with an offset, e.g. 2026-12-03T14:00:00+09:00")
+    return value
+
+
+def _within_calendar(value: datetime) -> datetime:
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("must be between 1970 and 2999")
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_8601_text),
+    AfterValidator(_within_calendar),
+    Field(json_schema_extra={"pattern": TIMESTAMP_PATTERN}),
+]
 
 
 class Strict(BaseModel):
@@ -41,7 +85,7 @@ class MessageIn(Strict):
     channel: Literal["sms", "email", "auto"] = "auto"
     data: dict[str, Any] = Field(default_factory=dict)
     center: CenterIn | None = None
-    send_at: AwareDatetime | None = None
+    send_at: Timestamp | None = None
     reference: str | None = Field(default=None, max_length=200)
 
     @field_validator("data")
@@ -75,18 +119,18 @@ class AppointmentIn(Strict):
     recipient: AppointmentRecipientIn
     center: str = Field(min_length=1, max_length=50)
     kind: AppointmentKind
-    starts_at: AwareDatetime
+    starts_at: Timestamp
     duration_minutes: int = Field(default=50, ge=5, le=480)
     counselor: str = Field(default="", max_length=100)
     location: str = Field(min_length=1, max_length=300)
     channels: list[Literal["sms", "email"]] | None = Field(default=None, min_length=1, max_length=2)
-    version: int | None = Field(default=None, ge=0)
+    version: int | None = Field(default=None, ge=0, le=MAX_INT32)
 
 
 class AppointmentQuery(Strict):
     center: str | None = Field(default=None, max_length=50)
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Timestamp | None = Field(default=None, alias="from")
+    to: Timestamp | None = None
     limit: int = Field(default=100, ge=1, le=500)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from flask import Blueprint, Response, g, url_for
-from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StringConstraints
 
 from notifier.api.auth import requires
 from notifier.api.context import context
@@ -22,7 +22,7 @@ from notifier.consent import recipients
 from notifier.domain.consent import Consent
 from notifier.domain.phones import parse_phone
 from notifier.errors import FieldError, InvalidPhoneNumber, ValidationFailed
-from notifier.schemas import Strict
+from notifier.schemas import Strict, Timestamp
 
 bp = Blueprint("recipients", __name__, url_prefix="/v1")
 
@@ -33,8 +33,8 @@ LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 class ConsentIn(Strict):
     """When the person agreed, and when they last re-confirmed (both with a UTC offset)."""
 
-    given_at: AwareDatetime
-    reconfirmed_at: AwareDatetime | None = None
+    given_at: Timestamp
+    reconfirmed_at: Timestamp | None = None
 
 
 class ConsentsIn(Strict):

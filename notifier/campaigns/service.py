@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.engine import RowMapping
 
@@ -36,7 +36,7 @@ from notifier.messages import repository as repo
 from notifier.messages import throttle as rate_limit
 from notifier.messages.tables import messages
 from notifier.messages.views import decode_cursor, encode_cursor, message_view
-from notifier.schemas import Locale, Strict
+from notifier.schemas import Locale, Strict, Timestamp
 from notifier.templates import repository as template_repo
 
 MAX_INLINE_RECIPIENTS = 10_000
@@ -76,7 +76,7 @@ class CampaignIn(Strict):
 
 
 class StartIn(Strict):
-    at: AwareDatetime | None = None
+    at: Timestamp | None = None
 
 
 class SendTestIn(Strict):
