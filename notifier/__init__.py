@@ -39,6 +39,9 @@ def create_app(
     app.config.update(
         SECRET_KEY=ctx.settings.secret_key,
         MAX_CONTENT_LENGTH=ctx.settings.max_body_bytes,
+        # The person's page link expires with the appointment; its form's CSRF token must not
+        # expire sooner (a page opened in the morning is answered in the afternoon).
+        WTF_CSRF_TIME_LIMIT=None,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["notifier"] = ctx

@@ -15,9 +15,15 @@ import click
 
 from notifier import bootstrap, logs
 from notifier.cli.common import prepare, settings_or_exit
-from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE
+from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE, Settings
 
 log = logging.getLogger("notifier.scheduler")
+# gunicorn answers what exceeds these itself, in text/html, before the app sees the request;
+# they sit above the app's own limits (notifier.api.limits), so the app answers problem+json
+# for everything short of a request line over 8 kB, which gunicorn cannot take at all.
+GUNICORN_MAX_REQUEST_LINE = 8190  # the largest gunicorn allows
+GUNICORN_MAX_HEADERS = 100
+GUNICORN_MAX_HEADER_BYTES = 16380
 
 
 @click.command()
@@ -33,6 +39,11 @@ def api(bind: str, workers: int, threads: int) -> None:
     """Serve the API with gunicorn."""
     settings_or_exit()
     threading = ["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []
+    limits = [
+        *("--limit-request-line", str(GUNICORN_MAX_REQUEST_LINE)),
+        *("--limit-request-fields", str(GUNICORN_MAX_HEADERS)),
+        *("--limit-request-field_size", str(GUNICORN_MAX_HEADER_BYTES)),
+    ]
     os.execvp(  # noqa: S606 - replace this process with gunicorn
         sys.executable,
         [
@@ -44,6 +55,7 @@ def api(bind: str, workers: int, threads: int) -> None:
             "--workers",
             str(workers),
             *threading,
+            *limits,
             "notifier:serve_app()",
         ],
     )
@@ -144,7 +156,8 @@ def dev(port: int) -> None:
         ensure_ascii=False,
     )
     click.echo(f"""
-notifier is running at {url}  (sandbox mode: nothing leaves this machine)
+notifier is running at {url}
+{chr(10).join(where_messages_go(settings))}
   outbox:  {url}/outbox
   API doc: {url}/openapi.json
   demo API key (admin): {key}
@@ -170,6 +183,21 @@ Press Ctrl-C to stop.
         stop()
         for child in children:
             child.wait(timeout=20)
+
+
+def where_messages_go(settings: Settings) -> list[str]:
+    """Say, per channel, whether messages leave this machine and through what."""
+    sms = (
+        f"  SMS:     sent through Twilio at {settings.twilio.base_url}"
+        if settings.twilio
+        else "  SMS:     kept in the outbox (nothing leaves this machine)"
+    )
+    email = (
+        f"  email:   sent to the SMTP server at {settings.smtp.host}:{settings.smtp.port}"
+        if settings.smtp
+        else "  email:   kept in the outbox (nothing leaves this machine)"
+    )
+    return [sms, email]
 
 
 def demo_data() -> dict[str, Any]:

@@ -1,0 +1,31 @@
+"""`notifier dev` tells the truth about where messages go."""
+
+from __future__ import annotations
+
+from notifier.cli.processes import where_messages_go
+from notifier.config import Settings
+
+BASE = {"NOTIFIER_DATA_DIR": "/tmp/notifier-unit-dev", "NOTIFIER_SECRET_KEY": "x" * 32}
+
+
+def test_with_nothing_configured_both_channels_stay_in_the_outbox() -> None:
+    lines = where_messages_go(Settings.from_env(BASE))
+    assert all("nothing leaves this machine" in line for line in lines)
+
+
+def test_with_smtp_set_email_is_said_to_leave_and_sms_to_stay() -> None:
+    settings = Settings.from_env({**BASE, "NOTIFIER_SMTP_URL": "smtp://mail.example.kr:2525"})
+    sms, email = where_messages_go(settings)
+    assert "nothing leaves this machine" in sms
+    assert email == "  email:   sent to the SMTP server at mail.example.kr:2525"
+
+
+def test_with_twilio_set_sms_is_said_to_leave() -> None:
+    twilio = {
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "TWILIO_FROM": "+82416615676",
+    }
+    sms, email = where_messages_go(Settings.from_env({**BASE, **twilio}))
+    assert sms == "  SMS:     sent through Twilio at https://api.twilio.com"
+    assert "nothing leaves this machine" in email
