@@ -10,7 +10,7 @@ from sqlalchemy import update
 from notifier.campaigns.fanout import fan_out_batch
 from notifier.campaigns.tables import campaigns
 from notifier.messages import scheduler
-from notifier.messages.delivery import deliver_many
+from notifier.messages.sending import deliver_many
 from notifier.messages.tables import messages
 from tests.integration.test_campaigns_api import (
     CONSENTED,
