@@ -7,6 +7,7 @@ overrides (a pinned clock, a TLS context that trusts the test server) instead of
 from __future__ import annotations
 
 import ssl
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,7 +20,8 @@ from notifier.channels.outbox import SandboxSender
 from notifier.config import Settings
 from notifier.consent import opt_outs
 from notifier.context import TEMPLATES_DIR, Clock, Context, utc_now
-from notifier.messages.throttle import RedisThrottle
+from notifier.messages.model import Message
+from notifier.messages.throttle import Bucket, RedisThrottle
 from notifier.storage.db import make_engine
 from notifier.templates import repository as template_repo
 from notifier.templates.files import load_directory
@@ -81,11 +83,16 @@ def wire(ctx: Context) -> Context:
     webhooks.register(ctx)
     opt_outs.register(ctx)
     campaigns.register(ctx)
-    if ctx.redis is not None:  # the rate limit for all traffic, shared by every worker
-        ctx.throttle = RedisThrottle(
-            ctx.redis, ctx.settings.broker_key_prefix, lambda row: campaigns.sender_buckets(ctx, row)
-        )
+    if ctx.redis is not None:  # the rate limit of the bulk lane, shared by every worker
+        ctx.throttle = RedisThrottle(ctx.redis, ctx.settings.broker_key_prefix, partial(_buckets_of, ctx))
     return ctx
+
+
+def _buckets_of(ctx: Context, message: Message) -> list[Bucket]:
+    """The rates a message is subject to, asked of the campaigns feature."""
+    # ``sender_buckets`` reads a row mapping, like the claim checks: give it the three columns.
+    row = {"channel": message.channel, "sender": message.sender, "campaign_id": message.campaign_id}
+    return campaigns.sender_buckets(ctx, row)
 
 
 def load_shipped_data(ctx: Context) -> None:

@@ -93,7 +93,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
     @app.task(name=SEND_BATCH)
     def send_batch(message_ids: list[str]) -> int:
-        from notifier.messages.delivery import deliver_many
+        from notifier.messages.sending import deliver_many
 
         return deliver_many(worker_context(app), message_ids)
 

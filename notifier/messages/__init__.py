@@ -3,8 +3,9 @@
 accept      validate, resolve recipient and sender, render, store (one message)
 intake      group commit: requests arriving together share one transaction
 publisher   hand committed ids to the broker, from a background thread in the API
+model       Message: a typed row of the messages table, as the worker carries it
 claims      queued -> sending, once, after the claim checks features register
-sending     send one claimed message; delivery: send a batch of them
+sending     claim, send, record: one loop for one message or a batch of them
 throttle    the shared per-sender rate limit (Redis)
 outcomes    record what the provider said: sent, retry later, failed
 callbacks   provider status callbacks (a status only moves forward)

@@ -7,6 +7,7 @@ from typing import Any
 from notifier.context import Context
 from notifier.domain.status import TWILIO_STATUS, Status
 from notifier.messages import repository as repo
+from notifier.messages.model import Message
 from notifier.messages.outcomes import TWILIO_ERROR_REASONS
 
 
@@ -19,10 +20,11 @@ def apply_twilio_status(ctx: Context, message_id: str | None, params: dict[str, 
     now = ctx.clock()
     with ctx.engine.begin() as conn:
         row = repo.get(conn, message_id) if message_id else repo.find_by_provider_id(conn, sid)
-        if row is None or (row["provider_message_id"] and sid and row["provider_message_id"] != sid):
+        message = Message.from_row(row) if row is not None else None
+        if message is None or (message.provider_message_id and sid and message.provider_message_id != sid):
             return False
-        fields: dict[str, Any] = {
-            "provider_message_id": sid or row["provider_message_id"],
+        fields: dict[str, Any] = {  # the columns this callback sets
+            "provider_message_id": sid or message.provider_message_id,
             "provider": "twilio",
         }
         if new is Status.FAILED:
@@ -31,5 +33,5 @@ def apply_twilio_status(ctx: Context, message_id: str | None, params: dict[str, 
                 error_code=code, error_reason=TWILIO_ERROR_REASONS.get(code, params.get("MessageStatus"))
             )
         return repo.transition(
-            conn, row["id"], new, now, detail=f"twilio: {params.get('MessageStatus')}", **fields
+            conn, message.id, new, now, detail=f"twilio: {params.get('MessageStatus')}", **fields
         )

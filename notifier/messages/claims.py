@@ -6,11 +6,14 @@ Before that the claim checks run: the message's validity window, its attempt bou
 checks feature modules register in ``ctx.claim_checks`` (opt-outs, appointment
 revisions, the advertising night hold). A check takes many rows and answers for each, so a
 batch of messages costs one SELECT, one query per check and one statement that claims them
-and writes their history (``storage.message_batches``), whatever its size. A message that
+and writes their history (``batches``), whatever its size. A message that
 fails a check moves from ``queued`` to the check's status instead.
 
 Campaign messages are stored unrendered; a ``render`` hook renders them in the same
 transaction and the claiming statement stores their content, so a retry sends the same text.
+
+The messages won come back as ``model.Message``. The claim checks and the render hook, which
+other features register, still read each row as a mapping (``context.Row``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import Connection, select
 from notifier.context import Context, RenderHook
 from notifier.domain.status import Status
 from notifier.messages.batches import transition_each
+from notifier.messages.model import Message
 from notifier.messages.tables import messages
 
 
@@ -38,9 +42,13 @@ class Rejection:
     values: Mapping[str, Any] = field(default_factory=dict)
 
 
-def claim_many(
-    ctx: Context, message_ids: Sequence[str], render: RenderHook | None = None
-) -> list[dict[str, Any]]:
+def claim(ctx: Context, message_id: str) -> Message | None:
+    """Move a queued message to ``sending``; return it only if this caller won the claim."""
+    claimed = claim_many(ctx, [message_id])
+    return claimed[0] if claimed else None
+
+
+def claim_many(ctx: Context, message_ids: Sequence[str], render: RenderHook | None = None) -> list[Message]:
     """Claim the queued messages among ``message_ids``; return those this caller won, in order."""
     if not message_ids:
         return []
@@ -49,6 +57,7 @@ def claim_many(
         query = select(messages).where(
             messages.c.id.in_(list(message_ids)), messages.c.status == Status.QUEUED.value
         )
+        # The claim checks and the render hook of other features read rows as mappings.
         rows = [dict(row) for row in conn.execute(query).mappings()]
         rejected = _checked(ctx, conn, rows, now)
         ready = [row for row in rows if row["id"] not in rejected]
@@ -68,19 +77,25 @@ def claim_many(
         }
         won = set(transition_each(conn, Status.SENDING, now, claiming, only_from=[Status.QUEUED]))
     position = {message_id: n for n, message_id in enumerate(message_ids)}
-    claimed = [
-        {
-            **row,
-            **content.get(row["id"], {}),
-            "status": Status.SENDING.value,
-            "claimed_at": now,
-            "attempts": row["attempts"] + 1,
-            "updated_at": now,
-        }
-        for row in rows
-        if row["id"] in won
-    ]
-    return sorted(claimed, key=lambda row: position[row["id"]])
+    claimed = [_as_claimed(row, content.get(row["id"]), now) for row in rows if row["id"] in won]
+    claimed.sort(key=lambda message: position[message.id])
+    return claimed
+
+
+def _as_claimed(row: dict[str, Any], content: Mapping[str, Any] | None, now: datetime) -> Message:
+    """The message as the claim left it: its rendered content stored, stamped ``sending``."""
+    # ``row`` is this claim's own copy and the hooks are done with it: update it in place
+    # rather than build another dict per message.
+    if content:
+        row.update(content)
+    row["status"] = Status.SENDING
+    row["claimed_at"] = now
+    row["attempts"] += 1
+    row["updated_at"] = now
+    # Positional: the row holds every column in the table's order (``select(messages)``, and
+    # updating a key keeps its place), which is the order of Message's fields. Forty keyword
+    # arguments would cost the hot path several times more.
+    return Message(*row.values())
 
 
 def _checked(

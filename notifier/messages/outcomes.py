@@ -7,7 +7,7 @@ collected as it is sent and written in one transaction: one UPDATE per status, o
 INSERT per status.
 
 An unknown outcome (the provider may have taken the message) records nothing: the message
-stays ``sending`` until recovery asks the provider (``services.scheduler.recover_stuck``).
+stays ``sending`` until recovery asks the provider (``scheduler.recover_stuck``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from notifier.context import Context
 from notifier.domain.status import Status
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 from notifier.messages.batches import transition_each
+from notifier.messages.model import Message
 from notifier.messages.tables import messages
 
 log = logging.getLogger("notifier.messages")
@@ -46,8 +47,17 @@ REQUEUED = "queued again: the claim grew too old to send safely"
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one message a worker was given: its status now, and when it is retried."""
+
     status: str
     retry_in: float | None = None
+
+
+# Shared instances: the send loop returns one per message and these need no fields of their own.
+SENT = Outcome(Status.SENT.value)
+SKIPPED = Outcome("skipped")  # not claimed: sent, settled or taken by another worker already
+NOT_SENT = Outcome(Status.QUEUED.value)
+IN_DOUBT = Outcome(Status.SENDING.value)  # the provider may have it: recovery will ask
 
 
 def backoff_seconds(ctx: Context, attempt: int) -> float:
@@ -65,10 +75,10 @@ class Outcomes:
         self._moves: dict[tuple[Status, datetime | None], dict[str, dict[str, Any]]] = defaultdict(dict)
         self._details: dict[str, str | None] = {}
 
-    def accepted(self, row: Mapping[str, Any], accepted: Accepted) -> None:
+    def accepted(self, message: Message, accepted: Accepted) -> None:
         """The provider took the message."""
         self._move(
-            row,
+            message,
             Status.SENT,
             None,
             provider=accepted.provider,
@@ -78,17 +88,17 @@ class Outcomes:
             error_reason=None,
         )
 
-    def failed(self, row: Mapping[str, Any], error: ProviderError) -> Outcome:
+    def failed(self, message: Message, error: ProviderError) -> Outcome:
         """Retry later, fail for good, or (outcome unknown) leave it to recovery to ask the provider."""
         if error.code == UNKNOWN_OUTCOME:
-            log.warning("provider outcome unknown; recovery will ask", extra={"message_id": row["id"]})
-            return Outcome(Status.SENDING.value)
+            log.warning("provider outcome unknown; recovery will ask", extra={"message_id": message.id})
+            return IN_DOUBT
         reason = TWILIO_ERROR_REASONS.get(error.code, error.message)
-        attempts = int(row["attempts"])
+        attempts = message.attempts
         if error.retryable and attempts < self.ctx.settings.max_attempts:
             delay = backoff_seconds(self.ctx, attempts)
             self._move(
-                row,
+                message,
                 Status.SCHEDULED,
                 f"attempt {attempts} failed ({error.code}); retry in {delay:.1f}s",
                 send_at=self.ctx.clock() + timedelta(seconds=delay),
@@ -97,32 +107,34 @@ class Outcomes:
             )
             return Outcome(Status.SCHEDULED.value, retry_in=delay)
         detail = f"{error.code}: {reason}" + (" (gave up after retries)" if error.retryable else "")
-        self._move(row, Status.FAILED, detail, error_code=error.code, error_reason=reason)
+        self._move(message, Status.FAILED, detail, error_code=error.code, error_reason=reason)
         return Outcome(Status.FAILED.value)
 
-    def waits_for_a_slot(self, row: Mapping[str, Any], wait: float, detail: str) -> None:
+    def waits_for_a_slot(self, message: Message, wait: float, detail: str) -> Outcome:
         """No send slot soon (rate limit): back to ``scheduled`` for then; waiting is no failed attempt."""
         self._move(
-            row,
+            message,
             Status.SCHEDULED,
             detail,
             send_at=self.ctx.clock() + timedelta(seconds=wait),
-            attempts=max(0, int(row["attempts"]) - 1),
+            attempts=max(0, message.attempts - 1),
         )
+        return Outcome(Status.SCHEDULED.value, retry_in=wait)
 
-    def not_sent(self, row: Mapping[str, Any]) -> None:
+    def not_sent(self, message: Message) -> Outcome:
         """Never handed to the provider (its claim grew too old): back to the queue, no attempt used."""
         self._move(
-            row,
+            message,
             Status.QUEUED,
             REQUEUED,
-            attempts=max(0, int(row["attempts"]) - 1),
+            attempts=max(0, message.attempts - 1),
             enqueued_at=self.ctx.clock(),
         )
+        return NOT_SENT
 
-    def _move(self, row: Mapping[str, Any], status: Status, detail: str | None, **values: Any) -> None:
-        self._moves[status, row.get("claimed_at")][row["id"]] = values
-        self._details[row["id"]] = detail
+    def _move(self, message: Message, status: Status, detail: str | None, **values: Any) -> None:
+        self._moves[status, message.claimed_at][message.id] = values
+        self._details[message.id] = detail
 
     def record(self) -> list[str]:
         """Write every outcome kept so far in one transaction; return the ids queued again."""

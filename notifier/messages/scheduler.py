@@ -16,6 +16,7 @@ from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE
 from notifier.context import Context
 from notifier.domain.status import Status
 from notifier.messages import repository as repo
+from notifier.messages.model import Message
 from notifier.messages.publisher import publish
 from notifier.messages.tables import messages
 
@@ -121,28 +122,31 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
     cutoff = now - ctx.settings.stuck_after
     with ctx.engine.connect() as conn:
         stuck = and_(messages.c.status == Status.SENDING.value, messages.c.claimed_at < cutoff)
-        rows = list(conn.execute(messages.select().where(stuck).limit(BATCH)).mappings())
+        found = [
+            Message.from_row(row)
+            for row in conn.execute(messages.select().where(stuck).limit(BATCH)).mappings()
+        ]
     sent = requeued = 0
-    for row in rows:
+    for message in found:
         provider_id = None
-        if row["channel"] == "sms":
-            request = SmsRequest(row["id"], row["to_phone"], row["sender"], row["body"])
+        if message.channel == "sms" and message.claimed_at is not None:  # set: the query compared it
+            request = SmsRequest(message.id, message.to_phone or "", message.sender, message.body or "")
             try:
-                provider_id = ctx.sms.find_sent(request, row["claimed_at"])
+                provider_id = ctx.sms.find_sent(request, message.claimed_at)
             except Exception:  # provider unreachable: try again next tick
                 log.warning(
-                    "could not ask the provider about a stuck message", extra={"message_id": row["id"]}
+                    "could not ask the provider about a stuck message", extra={"message_id": message.id}
                 )
                 continue
         with ctx.engine.begin() as conn:
             if provider_id:
                 moved = repo.transition(
                     conn,
-                    row["id"],
+                    message.id,
                     Status.SENT,
                     now,
                     only_from=[Status.SENDING],
-                    extra_where=messages.c.claimed_at == row["claimed_at"],
+                    extra_where=messages.c.claimed_at == message.claimed_at,
                     detail="recovered: the provider had accepted it",
                     provider_message_id=provider_id,
                     provider=ctx.sms.name,
@@ -151,16 +155,16 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
             else:
                 moved = repo.transition(
                     conn,
-                    row["id"],
+                    message.id,
                     Status.QUEUED,
                     now,
                     only_from=[Status.SENDING],
-                    extra_where=messages.c.claimed_at == row["claimed_at"],
+                    extra_where=messages.c.claimed_at == message.claimed_at,
                     detail="recovered: the worker died before the provider took it",
                     enqueued_at=now,
                 )
                 if moved:
                     requeued += 1
         if not provider_id and moved:
-            publish(ctx, row["lane"], [row["id"]])
+            publish(ctx, message.lane, [message.id])
     return sent, requeued

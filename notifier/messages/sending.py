@@ -1,113 +1,231 @@
-"""Sending one claimed message and recording what the provider said."""
+"""Sending messages: one loop for one message or many, claimed together, sent one by one.
+
+A task's ids are claimed in batches of ``CLAIM_BATCH`` (``claims``: one transaction per
+batch, which also renders and stores campaign messages, so a retry sends the same text). Each
+message then goes to the provider on its own; the outcomes of a batch are written together
+when the batch is done (``outcomes``), except an email's, which is written as soon as it is
+known. Email shares one SMTP connection for the whole task. On the bulk lane the shared rate
+limit (``throttle``) reserves a send slot for every message of a batch in one call, each
+message waits for its own slot, and the throttle is told when the provider answers "too many
+requests" so the whole lane slows down.
+
+A claimed message is handed to the provider only while its claim is younger than a third of
+``stuck_after``: since a provider call ends within a third of it too (``Settings`` enforces
+that), recovery, which takes over claims older than ``stuck_after``, can never resend a
+message whose call may still be running. A message whose claim grew too old while the ones
+before it were sent goes back to the queue instead, its attempt not counted.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+import logging
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from email.message import EmailMessage
 
-from notifier.channels.base import Accepted, SmsRequest
+from notifier.channels.base import Accepted, EmailBatch, SmsRequest
 from notifier.channels.email import Attachment, build_email
 from notifier.context import Context
-from notifier.domain.status import Status
-from notifier.errors import (
-    ProviderError,
-)
+from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 from notifier.messages.claims import claim_many
-from notifier.messages.outcomes import Outcome, Outcomes
+from notifier.messages.model import Message
+from notifier.messages.outcomes import IN_DOUBT, SENT, SKIPPED, Outcome, Outcomes
+from notifier.messages.publisher import publish
+from notifier.messages.throttle import RedisThrottle, Throttled, is_rate_limited
 
-
-def claim(ctx: Context, message_id: str) -> dict[str, Any] | None:
-    """Move a queued message to ``sending``; return it only if this caller won the claim."""
-    claimed = claim_many(ctx, [message_id])
-    return claimed[0] if claimed else None
-
-
-def status_callback_url(ctx: Context, message_id: str) -> str:
-    return f"{ctx.settings.public_url}/webhooks/twilio/status?message_id={message_id}"
-
-
-def send_sms(ctx: Context, row: Mapping[str, Any]) -> Accepted:
-    request = SmsRequest(
-        message_id=row["id"],
-        to=row["to_phone"],
-        sender=row["sender"],
-        body=row["body"],
-        status_callback=None if ctx.sms_sandboxed else status_callback_url(ctx, row["id"]),
-    )
-    return ctx.sms.send(request)
-
-
-def email_for(ctx: Context, row: Mapping[str, Any]) -> Any:
-    center = row["center"] or {}
-    return build_email(
-        message_id=row["id"],
-        sender=row["sender"],
-        sender_name=center.get("name", ""),
-        to=row["to_email"],
-        to_name=row["to_name"],
-        subject=row["subject"] or "",
-        text=row["body"] or "",
-        html=row["html"],
-        now=ctx.clock(),
-        reply_to=center.get("reply_to"),
-        headers=service_headers(row["data"]),
-        attachments=[
-            Attachment(a["filename"], a["content_type"], a["data"].encode()) for a in row["attachments"] or ()
-        ],
-    )
-
-
+# Messages claimed in one transaction. A batch's claims age while its messages are sent one
+# after another (about 50 ms each at the provider), so a batch must stay far shorter than a
+# third of ``stuck_after``.
+CLAIM_BATCH = 25
 SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
+# What stored content that cannot make an email raises while it is built.
+BUILD_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
 
-
-def service_headers(data: dict[str, Any] | None) -> dict[str, str]:
-    """Headers the service itself set on a message (never a client's): the unsubscribe pair."""
-    given = (data or {}).get("_headers") or {}
-    return {name: str(given[name]) for name in SERVICE_HEADERS if isinstance(given, dict) and name in given}
+log = logging.getLogger("notifier.delivery")
 
 
 def deliver(ctx: Context, message_id: str) -> Outcome:
     """Send one message at most once. Safe to call any number of times for the same id."""
-    row = claim(ctx, message_id)
-    if row is None:
-        return Outcome("skipped")
+    with SharedEmail(ctx) as email:
+        # No send slot: the transactional lane is not throttled, so a reminder never waits
+        # behind the slots a campaign from the same sender reserved.
+        outcomes = _deliver_batch(ctx, [message_id], email, throttle=None)
+    return outcomes.get(message_id, SKIPPED)
+
+
+def deliver_many(ctx: Context, message_ids: list[str]) -> int:
+    """Send each message at most once; email shares a connection. Return how many were sent."""
+    sent = 0
+    with SharedEmail(ctx) as email:
+        for start in range(0, len(message_ids), CLAIM_BATCH):
+            batch = message_ids[start : start + CLAIM_BATCH]
+            outcomes = _deliver_batch(ctx, batch, email, ctx.throttle)
+            sent += sum(1 for outcome in outcomes.values() if outcome is SENT)
+    return sent
+
+
+def _deliver_batch(
+    ctx: Context, message_ids: Sequence[str], email: SharedEmail, throttle: RedisThrottle | None
+) -> dict[str, Outcome]:
+    """Claim, send one by one, record; return the outcome of each message this caller claimed.
+
+    Whatever goes wrong on the way (the rate limiter's Redis, a bug), every claimed message
+    ends with an outcome: the ones never handed to the provider go back to the queue with
+    their attempt given back, and the one whose call was under way stays ``sending`` for
+    recovery to ask the provider. An email's outcome is written as soon as it is known: an
+    SMTP server cannot be asked afterwards, so a crash must leave at most one email unrecorded.
+    """
+    claimed = claim_many(ctx, message_ids, render=ctx.render_unrendered)
+    fresh_for = ctx.settings.stuck_after / 3
+    outcomes = Outcomes(ctx)
+    # An entry means an outcome is kept, or the provider may have the message.
+    results: dict[str, Outcome] = {}
+    requeued: list[str] = []
     try:
-        if row["channel"] == "sms":
-            accepted = send_sms(ctx, row)
+        slots: list[float | Throttled] = (
+            throttle.reserve(claimed) if throttle is not None else [0.0] * len(claimed)
+        )
+        for message, slot in sorted(zip(claimed, slots, strict=True), key=_slot_order):
+            if isinstance(slot, Throttled):
+                results[message.id] = outcomes.waits_for_a_slot(message, slot.wait, slot.message)
+                continue
+            if throttle is not None:
+                throttle.wait_until(slot)
+            if message.claimed_at is None or ctx.clock() - message.claimed_at >= fresh_for:
+                results[message.id] = outcomes.not_sent(message)
+                continue
+            results[message.id] = IN_DOUBT  # from here on the provider may get it
+            results[message.id] = _send(ctx, message, email, outcomes, throttle)
+            if message.channel == "email":
+                requeued += outcomes.record()
+    finally:
+        for message in claimed:
+            if message.id not in results:
+                results[message.id] = outcomes.not_sent(message)
+        requeued += outcomes.record()
+        if requeued:
+            _publish_again(ctx, claimed, set(requeued))
+    campaign_ids = {message.campaign_id for message in claimed if message.campaign_id is not None}
+    for hook in ctx.batch_sent_hooks if campaign_ids else ():
+        try:  # the last batch of a campaign finishes it now, not at the next tick
+            hook(ctx, campaign_ids)
+        except Exception:  # the scheduler's tick finishes it; the task's other batches go on
+            log.exception("could not finish the campaign", extra={"campaigns": sorted(campaign_ids)})
+    return results
+
+
+def _send(
+    ctx: Context, message: Message, email: SharedEmail, outcomes: Outcomes, throttle: RedisThrottle | None
+) -> Outcome:
+    """Hand one claimed message to its provider and keep the outcome."""
+    try:
+        if message.channel == "sms":
+            accepted = send_sms(ctx, message)
         else:
-            email = build_or_fail(ctx, row)
-            if email is None:
-                return Outcome(Status.FAILED.value)
-            with ctx.email.batch() as batch:
-                accepted = batch.send(row["id"], email)
+            accepted = email.send(message.id, build_or_raise(ctx, message))
     except ProviderError as error:
-        return record_failure(ctx, row, error)
-    record_accepted(ctx, row["id"], accepted, claimed_at=row["claimed_at"])
-    return Outcome(Status.SENT.value)
+        outcome = outcomes.failed(message, error)
+        if error.code in ("network", UNKNOWN_OUTCOME):
+            email.reconnect()  # the connection is gone; open a new one for the rest
+        if throttle is not None and is_rate_limited(error):
+            throttle.rate_limited(message)
+        return outcome
+    outcomes.accepted(message, accepted)
+    return SENT
 
 
-def build_or_fail(ctx: Context, row: Mapping[str, Any]) -> Any:
+def _publish_again(ctx: Context, claimed: Sequence[Message], requeued: set[str]) -> None:
+    """Publish the messages that went back to the queue, on their lanes."""
+    by_lane: dict[str, list[str]] = {}
+    for message in claimed:
+        if message.id in requeued:
+            by_lane.setdefault(message.lane, []).append(message.id)
+    for lane, ids in by_lane.items():
+        publish(ctx, lane, ids)
+
+
+def _slot_order(pair: tuple[Message, float | Throttled]) -> float:
+    """Send in the order of the reserved slots (messages without a slot first: nothing to wait for)."""
+    slot = pair[1]
+    return float("-inf") if isinstance(slot, Throttled) else slot
+
+
+def status_callback_url(ctx: Context, message_id: str) -> str:
+    """Return the URL Twilio reports the message's delivery status to."""
+    return f"{ctx.settings.public_url}/webhooks/twilio/status?message_id={message_id}"
+
+
+def send_sms(ctx: Context, message: Message) -> Accepted:
+    """Hand an SMS to the SMS provider."""
+    request = SmsRequest(
+        message_id=message.id,
+        to=message.to_phone or "",
+        sender=message.sender,
+        body=message.body or "",
+        status_callback=None if ctx.sms_sandboxed else status_callback_url(ctx, message.id),
+    )
+    return ctx.sms.send(request)
+
+
+def email_for(ctx: Context, message: Message) -> EmailMessage:
+    """Build the email a message stands for."""
+    if message.to_email is None:
+        raise ValueError("the message has no email address")
+    center = message.center or {}
+    return build_email(
+        message_id=message.id,
+        sender=message.sender,
+        sender_name=center.get("name", ""),
+        to=message.to_email,
+        to_name=message.to_name,
+        subject=message.subject or "",
+        text=message.body or "",
+        html=message.html,
+        now=ctx.clock(),
+        reply_to=center.get("reply_to"),
+        headers=service_headers(message.data),
+        attachments=[
+            Attachment(a["filename"], a["content_type"], a["data"].encode())
+            for a in message.attachments or ()
+        ],
+    )
+
+
+def build_or_raise(ctx: Context, message: Message) -> EmailMessage:
     """Build the email, or fail the message for good if its stored content cannot make one."""
     try:
-        return email_for(ctx, row)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        record_failure(ctx, row, ProviderError(False, "build_error", f"{type(exc).__name__}: {exc}", "email"))
-        return None
+        return email_for(ctx, message)
+    except BUILD_ERRORS as exc:
+        raise ProviderError(False, "build_error", f"{type(exc).__name__}: {exc}", "email") from exc
 
 
-def record_accepted(
-    ctx: Context, message_id: str, accepted: Accepted, claimed_at: datetime | None = None
-) -> None:
-    """Record that the provider took the message, if the claim is still this worker's."""
-    outcomes = Outcomes(ctx)
-    outcomes.accepted({"id": message_id, "claimed_at": claimed_at}, accepted)
-    outcomes.record()
+def service_headers(data: Mapping[str, object] | None) -> dict[str, str]:
+    """Return the headers the service itself set on a message (never a client's): the unsubscribe pair."""
+    given = (data or {}).get("_headers") or {}
+    return {name: str(given[name]) for name in SERVICE_HEADERS if isinstance(given, dict) and name in given}
 
 
-def record_failure(ctx: Context, row: Mapping[str, Any], error: ProviderError) -> Outcome:
-    """Retry later, fail for good, or (outcome unknown) leave it to recovery to ask the provider."""
-    outcomes = Outcomes(ctx)
-    outcome = outcomes.failed(row, error)
-    outcomes.record()
-    return outcome
+class SharedEmail:
+    """One SMTP connection for a whole task, opened on first use, reopened after a network error."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._stack = ExitStack()
+        self._batch: EmailBatch | None = None
+
+    def send(self, message_id: str, email: EmailMessage) -> Accepted:
+        """Send one email on the task's connection, opening it first if need be."""
+        if self._batch is None:
+            self._batch = self._stack.enter_context(self.ctx.email.batch())
+        return self._batch.send(message_id, email)
+
+    def reconnect(self) -> None:
+        """Close the connection; the next send opens a new one."""
+        self._stack.close()
+        self._batch = None
+
+    def __enter__(self) -> SharedEmail:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.reconnect()

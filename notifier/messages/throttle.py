@@ -5,7 +5,7 @@ and the campaign's own cap if it has one) in one Lua script, using Redis's clock
 number of worker processes and threads together never exceed the rate. The caller sleeps
 until its slot; a slot further away than ``MAX_WAIT_SECONDS`` is not taken: the message goes
 back to ``scheduled`` for about then (not counted as a failed attempt, see
-``services.outcomes``) instead of pinning a worker thread, and the scheduler queues it again.
+``outcomes``) instead of pinning a worker thread, and the scheduler queues it again.
 
 A provider's "too many requests" (HTTP 429, Twilio 20429/14107, SMTP 421/450/451) halves the
 bucket's rate for ``COOLDOWN_SECONDS``; another 429 in that window halves it again (at most
@@ -106,9 +106,9 @@ def is_rate_limited(error: ProviderError) -> bool:
 
 
 class RedisThrottle:
-    """The ``ctx.extras["throttle"]`` hook: ``reserve`` slots for claimed rows, ``wait_until`` each
-    before sending it, and tell ``rate_limited`` about a provider's 429. Calling it with one row
-    does the first two for that row."""
+    """The ``ctx.throttle`` hook: ``reserve`` slots for claimed messages, ``wait_until`` each
+    before sending it, and tell ``rate_limited`` about a provider's 429. Calling it with one
+    message does the first two for that message."""
 
     def __init__(
         self,

@@ -31,10 +31,9 @@ from notifier.domain.phones import parse_phone
 from notifier.domain.status import Status
 from notifier.messages import repository as repo
 from notifier.messages.callbacks import apply_twilio_status
-from notifier.messages.claims import claim_many
-from notifier.messages.delivery import CLAIM_BATCH, deliver_many
+from notifier.messages.claims import claim, claim_many
 from notifier.messages.outcomes import REQUEUED, Outcomes
-from notifier.messages.sending import claim
+from notifier.messages.sending import CLAIM_BATCH, deliver_many
 from notifier.messages.tables import messages
 from notifier.messages.throttle import Bucket, RedisThrottle, Throttled
 from notifier.storage.db import upgrade
@@ -113,7 +112,7 @@ def test_a_batch_sends_exactly_the_messages_it_may_and_settles_the_others(client
         assert sent["body"] == next(m.body for m in twilio.messages if m.to == e164(n))  # stored as sent
         assert [s for s, _ in history(ctx, message_id)] == ["queued", "sending", "sent"]
     still = row(ctx, taken)
-    assert (still["status"], still["claimed_at"]) == ("sending", other_worker["claimed_at"])
+    assert (still["status"], still["claimed_at"]) == ("sending", other_worker.claimed_at)
     assert history(ctx, opted_out)[-1] == ("suppressed", "recipient opted out (all, via api)")
     assert history(ctx, expired)[-1] == ("expired", "validity window passed")
     failed = row(ctx, exhausted)
@@ -144,28 +143,28 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(client, admin, ctx,
 def test_outcomes_move_only_messages_still_held_by_their_claim(client, admin, ctx, twilio) -> None:
     clock = ctx.clock = FrozenClock(DAYTIME)
     ids = started_campaign(client, admin, ctx, 3)
-    claimed = {r["to_phone"]: r for r in claim_many(ctx, list(ids.values()), render=render_claimed)}
+    claimed = {r.to_phone: r for r in claim_many(ctx, list(ids.values()), render=render_claimed)}
     taken_over, overtaken, ours = (claimed[e164(n)] for n in range(3))
     clock.advance(400)  # recovery found the first stuck and queued it again; another worker took it
     with ctx.engine.begin() as conn:
-        repo.transition(conn, taken_over["id"], Status.QUEUED, clock(), only_from=[Status.SENDING])
-    second_claim = claim(ctx, taken_over["id"])
+        repo.transition(conn, taken_over.id, Status.QUEUED, clock(), only_from=[Status.SENDING])
+    second_claim = claim(ctx, taken_over.id)
     assert second_claim is not None
     delivered = {"MessageStatus": "delivered", "MessageSid": "SM-from-the-callback"}
-    assert apply_twilio_status(ctx, overtaken["id"], delivered)  # the callback came first
+    assert apply_twilio_status(ctx, overtaken.id, delivered)  # the callback came first
 
     outcomes = Outcomes(ctx)
     for claimed_row in (taken_over, overtaken, ours):
-        outcomes.accepted(claimed_row, Accepted("twilio", f"SM-{claimed_row['id'][:8]}"))
+        outcomes.accepted(claimed_row, Accepted("twilio", f"SM-{claimed_row.id[:8]}"))
     outcomes.record()
 
-    still = row(ctx, taken_over["id"])
-    assert (still["status"], still["claimed_at"]) == ("sending", second_claim["claimed_at"])
-    assert "sent" not in [s for s, _ in history(ctx, taken_over["id"])]
-    kept = row(ctx, overtaken["id"])
+    still = row(ctx, taken_over.id)
+    assert (still["status"], still["claimed_at"]) == ("sending", second_claim.claimed_at)
+    assert "sent" not in [s for s, _ in history(ctx, taken_over.id)]
+    kept = row(ctx, overtaken.id)
     assert (kept["status"], kept["provider_message_id"]) == ("delivered", "SM-from-the-callback")
-    sent = row(ctx, ours["id"])
-    assert (sent["status"], sent["provider_message_id"]) == ("sent", f"SM-{ours['id'][:8]}")
+    sent = row(ctx, ours.id)
+    assert (sent["status"], sent["provider_message_id"]) == ("sent", f"SM-{ours.id[:8]}")
 
 
 class Ticking:

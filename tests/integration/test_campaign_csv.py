@@ -14,7 +14,7 @@ from werkzeug.test import encode_multipart
 from notifier.campaigns.lists import SAMPLE_BYTES
 from notifier.campaigns.service import CampaignIn, create_campaign
 from notifier.campaigns.tables import campaign_recipients, campaigns
-from notifier.messages.delivery import deliver_many
+from notifier.messages.sending import deliver_many
 from notifier.messages.tables import messages
 
 TEMPLATE = "program_announcement_jobseekers"

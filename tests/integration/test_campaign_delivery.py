@@ -10,7 +10,7 @@ from sqlalchemy import update
 from notifier.campaigns.fanout import fan_out_batch
 from notifier.campaigns.tables import campaigns
 from notifier.messages import scheduler
-from notifier.messages.delivery import deliver_many
+from notifier.messages.sending import deliver, deliver_many
 from notifier.messages.tables import messages
 from tests.integration.test_campaigns_api import (
     CONSENTED,
@@ -67,6 +67,21 @@ def test_the_batch_that_sends_the_last_message_finishes_its_campaign(client, adm
     done = client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json
     assert (done["status"], done["counts"]) == ("finished", {"sent": 3})
     assert done["finished_at"] is not None
+
+
+def test_one_message_delivered_alone_goes_through_the_same_loop_as_a_batch(
+    client, admin, ctx, twilio
+) -> None:
+    people = [{"phone": f"010-4567-{i:04d}", "name": f"사람{i}"} for i in range(2)]
+    campaign_id = create(client, admin, campaign(recipients=people, data={"deadline": "12월 19일(금)"}))["id"]
+    assert client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin).status_code == 200
+    first, second = [m["id"] for m in campaign_messages(ctx, campaign_id)]
+    assert deliver_many(ctx, [first]) == 1
+    assert deliver(ctx, second).status == "sent"  # rendered at its claim, like the batch's
+    assert "12월 19일(금)" in twilio.messages[-1].body
+    done = client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json
+    assert (done["status"], done["counts"]) == ("finished", {"sent": 2})  # told the campaign, too
+    assert deliver(ctx, second).status == "skipped"
 
 
 def test_advertising_sms_carries_the_markings_and_the_free_opt_out_line(client, admin, ctx, twilio) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from notifier.campaigns.tables import campaign_recipients, campaign_rejections, campaigns
 from notifier.messages import scheduler
-from notifier.messages.delivery import deliver_many
+from notifier.messages.sending import deliver_many
 from notifier.messages.tables import messages
 from tests.integration.test_delivery import FrozenClock
 

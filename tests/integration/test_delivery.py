@@ -14,8 +14,7 @@ from notifier import bootstrap
 from notifier.config import SmtpSettings
 from notifier.domain.status import Status
 from notifier.messages import repository as repo
-from notifier.messages.delivery import deliver_many
-from notifier.messages.sending import deliver
+from notifier.messages.sending import deliver, deliver_many
 from notifier.messages.tables import messages
 from tests.factories import email_body, message_body
 from tests.fakes.smtp_server import FakeSmtp
@@ -116,15 +115,18 @@ def test_a_timed_out_request_twilio_did_take_is_recorded_as_sent_not_resent(
 
 def test_a_late_result_from_a_worker_whose_claim_was_taken_over_is_ignored(ctx, post, twilio) -> None:
     from notifier.channels.base import Accepted
+    from notifier.messages.claims import claim
+    from notifier.messages.outcomes import Outcomes
     from notifier.messages.scheduler import recover_stuck
-    from notifier.messages.sending import claim, record_accepted
 
     message_id = post(message_body())
     first = claim(ctx, message_id)  # worker A, then silence
     ctx.clock = FrozenClock(ctx.clock() + ctx.settings.stuck_after + timedelta(seconds=1))
     recover_stuck(ctx)
     assert deliver(ctx, message_id).status == "sent"  # worker B
-    record_accepted(ctx, message_id, Accepted("twilio", "SM-late"), claimed_at=first["claimed_at"])
+    late = Outcomes(ctx)  # worker A wakes up and records what Twilio said
+    late.accepted(first, Accepted("twilio", "SM-late"))
+    late.record()
     assert status_of(ctx, message_id)["provider_message_id"] == twilio.messages[0].sid
 
 

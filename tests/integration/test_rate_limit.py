@@ -16,7 +16,7 @@ from notifier.channels.base import SmsRequest
 from notifier.channels.twilio_sms import TwilioSender
 from notifier.config import Settings, TwilioSettings
 from notifier.errors import ConfigError
-from notifier.messages.delivery import deliver_many
+from notifier.messages.sending import deliver_many
 from notifier.messages.tables import messages
 from notifier.messages.throttle import Bucket, RedisThrottle, Throttled
 from tests.conftest import REDIS_URL

@@ -9,7 +9,8 @@ import pytest
 from notifier.messages import repository as repo
 from notifier.messages import scheduler
 from notifier.messages.accept import accept_message
-from notifier.messages.sending import claim, deliver
+from notifier.messages.claims import claim
+from notifier.messages.sending import deliver
 from notifier.schemas import MessageIn
 from tests.factories import email_body, message_body
 from tests.integration.test_delivery import FrozenClock

@@ -1,0 +1,65 @@
+"""A message as the worker carries it: one typed row of the ``messages`` table.
+
+The claim builds one ``Message`` per message it wins; sending, the rate limit, the outcomes
+and the provider callbacks read its attributes. Features that register claim checks and the
+campaign render hook still take mappings (``context.Row``); ``claims`` converts at that edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+
+from notifier.domain.status import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One row of ``messages``; the fields are its columns, in the table's order."""
+
+    id: str
+    owner: str
+    template_key: str
+    template_version: int
+    channel: str  # "sms" or "email"
+    locale: str
+    purpose: str
+    category: str
+    lane: str
+    to_phone: str | None
+    to_email: str | None
+    to_name: str
+    sender: str
+    center: dict[str, str]  # the centre's identity as stored with the message (name, reply_to...)
+    data: dict[str, Any]  # the client's JSON template data, plus the service's own "_headers"
+    subject: str | None
+    body: str | None  # None until a campaign message is rendered during its claim
+    html: str | None
+    attachments: list[dict[str, str]] | None  # filename, content_type, data
+    segments: int | None
+    kr_class: str | None
+    status: Status
+    reference: str | None
+    send_at: datetime
+    expires_at: datetime | None
+    enqueued_at: datetime | None
+    claimed_at: datetime | None
+    attempts: int
+    provider: str | None
+    provider_message_id: str | None
+    error_code: str | None
+    error_reason: str | None
+    sandboxed: bool
+    appointment_id: str | None
+    appointment_version: int | None
+    campaign_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Message:
+        """Build a message from a row of the ``messages`` table as the database returned it."""
+        return cls(**{**row, "status": Status(row["status"])})
