@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from notifier.consent.opt_outs import address_hash, suppression_reason
+from notifier.consent.addresses import address_hash
+from notifier.consent.opt_outs import opt_out_reason
 from notifier.consent.tables import opt_outs, recipients
 from notifier.messages import repository as repo
 from notifier.messages.accept import Recipient, new_message_row
@@ -267,12 +268,12 @@ def test_an_erased_recipient_stays_opted_out(client, campaigns, ctx, twilio) -> 
     assert twilio.requests == []
 
 
-def test_suppression_reason_tells_the_campaign_engine_what_may_be_sent(client, campaigns, ctx) -> None:
+def test_opt_out_reason_tells_the_campaign_engine_what_may_be_sent(client, campaigns, ctx) -> None:
     opt_out(client, campaigns, phone=PHONE, scope="advertising")
 
     def reason(address: str, category: str, campaign: bool = True, channel: str = "sms"):
         with ctx.engine.connect() as conn:
-            return suppression_reason(
+            return opt_out_reason(
                 ctx, conn, channel=channel, address=address, category=category, campaign=campaign
             )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from notifier.consent.opt_outs import list_unsubscribe_headers, unsubscribe_url
 from notifier.consent.tables import opt_outs
+from notifier.consent.unsubscribe import list_unsubscribe_headers, unsubscribe_url
 from notifier.messages.sending import deliver
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
 
