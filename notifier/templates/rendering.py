@@ -27,16 +27,15 @@ from notifier.domain.sms import (
 )
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
-from notifier.templates.sandbox import (
-    ALWAYS_PRESENT,
+from notifier.templates.limits import (
     MAX_OUTPUT_CHARS,
     RENDER_DEADLINE_SECONDS,
     Budget,
-    MessageSandbox,
     RenderBudgetExceeded,
     bounded_range,
     render_budget,
 )
+from notifier.templates.sandbox import ALWAYS_PRESENT, MessageSandbox
 
 
 @dataclass(frozen=True)
