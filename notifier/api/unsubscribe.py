@@ -1,7 +1,7 @@
 """GET/POST /u/{token}: the unsubscribe page and one-click unsubscribe (RFC 8058).
 
 Threat: someone opting a person out who did not ask to, or a person unable to opt out.
-The signed token (``consent.unsubscribe.unsubscribe_url``) is the only credential: it names one
+The signed token (``consent.opt_out_links.opt_out_url``) is the only credential: it names one
 address and cannot be forged or altered without the secret key. No login and no cookie is
 asked for, because the person has neither and RFC 8058 mail clients post without them.
 
@@ -21,7 +21,7 @@ from flask import Blueprint, Response, render_template, request
 
 from notifier.api.context import context
 from notifier.consent import opt_outs
-from notifier.consent.unsubscribe import read_unsubscribe_token
+from notifier.consent.opt_out_links import read_opt_out_token
 
 bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
 ONE_CLICK = "One-Click"
@@ -37,7 +37,7 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
 
 @bp.get("/<token>")
 def show(token: str) -> Response:
-    wanted = read_unsubscribe_token(context(), token)
+    wanted = read_opt_out_token(context(), token)
     if wanted is None:
         return _page("unsubscribe.html", 404, wanted=None)
     labels = opt_outs.SCOPE_LABELS["ko"]
@@ -47,7 +47,7 @@ def show(token: str) -> Response:
 @bp.post("/<token>")
 def unsubscribe(token: str) -> Response:
     one_click = request.form.get("List-Unsubscribe") == ONE_CLICK
-    wanted = read_unsubscribe_token(context(), token)
+    wanted = read_opt_out_token(context(), token)
     if wanted is None:
         if one_click:
             return Response("unknown unsubscribe link\n", status=404, mimetype="text/plain")

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from notifier.campaigns import repository as campaign_repo
 from notifier.config import TRANSACTIONAL_QUEUE
-from notifier.consent.unsubscribe import list_unsubscribe_headers, unsubscribe_url
+from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
 from notifier.context import Context
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.status import Status
@@ -77,7 +77,7 @@ def render_for(
     headers = None
     if category == ADVERTISING:
         address = recipient.phone if channel == "sms" else recipient.email
-        url = unsubscribe_url(ctx, owner, channel, address or "")
+        url = opt_out_url(ctx, owner, channel, address or "")
         if channel == "sms" and not opt_out_number:
             raise ValueError("an advertising SMS needs the campaign's free 080 opt-out number")
         marking = Advertising(opt_out_line(opt_out_number or "", url), url)

@@ -5,7 +5,7 @@ coverage             what an opt-out covers (pure rules)
 addresses            normalised addresses and the hashes opt-outs are stored as
 opt_outs             recording an opt-out (and confirming it); the opt-out claim check
 advertising_consent  advertising and night-time consent checks
-unsubscribe          signed one-click unsubscribe links
+opt_out_links        signed one-click opt-out (unsubscribe) links
 replies              STOP replies by SMS
 repository           the SQL of recipients and opt-outs
 tables               recipients and opt_outs

@@ -15,7 +15,7 @@ reply was sent to. With none of these (nobody ever wrote to that address) no con
 sent, and the opt-out holds all the same. Repeating an opt-out that is already in force
 confirms nothing again.
 
-Opt-outs come in through the API, unsubscribe links (``consent.unsubscribe``) and STOP
+Opt-outs come in through the API, unsubscribe links (``consent.opt_out_links``) and STOP
 replies (``consent.replies``); advertising consent is checked in ``consent.advertising_consent``.
 """
 

@@ -1,6 +1,6 @@
-"""Unsubscribe links: the one-click opt-out an advertising message carries.
+"""Opt-out links: the one-click unsubscribe link (RFC 8058) an advertising message carries.
 
-A link (``unsubscribe_url``) carries a token signed with ``itsdangerous``: channel, address,
+A link (``opt_out_url``) carries a token signed with ``itsdangerous``: channel, address,
 scope and owner. It is signed, not encrypted: it shows the address to whoever holds the link,
 which is the person it was sent to. Tokens never expire: an opt-out link must work for as
 long as the message that carries it exists. A token longer than ``MAX_TOKEN_LENGTH`` is not
@@ -18,12 +18,13 @@ from notifier.consent.coverage import ADVERTISING, SCOPES
 from notifier.context import Context
 from notifier.domain.phones import mask_email, mask_phone
 
-TOKEN_SALT = "unsubscribe"  # noqa: S105 (a namespace for signatures, not a secret)
+# A namespace for signatures, not a secret; changing it would break every link already sent.
+TOKEN_SALT = "unsubscribe"  # noqa: S105
 MAX_TOKEN_LENGTH = 1000
 
 
 @dataclass(frozen=True)
-class UnsubscribeRequest:
+class OptOutRequest:
     """What a valid unsubscribe token asks for."""
 
     channel: str
@@ -40,7 +41,7 @@ def _serializer(ctx: Context) -> URLSafeSerializer:
     return URLSafeSerializer(ctx.settings.secret_key, salt=TOKEN_SALT)
 
 
-def unsubscribe_url(ctx: Context, owner: str, channel: str, address: str, scope: str = ADVERTISING) -> str:
+def opt_out_url(ctx: Context, owner: str, channel: str, address: str, scope: str = ADVERTISING) -> str:
     """The one-click unsubscribe link for ``address`` (email body and headers, SMS opt-out line)."""
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}")
@@ -53,7 +54,7 @@ def list_unsubscribe_headers(url: str) -> dict[str, str]:
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def read_unsubscribe_token(ctx: Context, token: str) -> UnsubscribeRequest | None:
+def read_opt_out_token(ctx: Context, token: str) -> OptOutRequest | None:
     """The request a token carries, or None if it is forged, damaged or malformed."""
     if len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -67,4 +68,4 @@ def read_unsubscribe_token(ctx: Context, token: str) -> UnsubscribeRequest | Non
         return None
     if not all(isinstance(payload[k], str) and payload[k] for k in ("a", "o")):
         return None
-    return UnsubscribeRequest(payload["c"], payload["a"], payload["s"], payload["o"])
+    return OptOutRequest(payload["c"], payload["a"], payload["s"], payload["o"])
