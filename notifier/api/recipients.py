@@ -2,7 +2,7 @@
 
 Recipients belong to the key's owner; another owner's recipient is a 404. DELETE erases the
 personal data and answers 204, also when repeated (an id that never existed is a 404).
-An opt-out covers one address for every owner; see ``notifier.consent.opt_outs`` for
+An opt-out covers one address for every owner; see ``notifier.consent.coverage`` for
 what it suppresses (never a person's own appointment messages).
 """
 
@@ -17,8 +17,8 @@ from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.problems import parse_json
 from notifier.centers import service as centers
-from notifier.consent import opt_outs as suppression
-from notifier.consent import recipients
+from notifier.consent import opt_outs, recipients
+from notifier.consent.coverage import Source
 from notifier.domain.consent import Consent
 from notifier.domain.phones import parse_phone
 from notifier.errors import FieldError, InvalidPhoneNumber, ValidationFailed
@@ -63,7 +63,7 @@ class OptOutIn(Strict):
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
     scope: Literal["advertising", "all"]
-    source: suppression.Source = "api"
+    source: Source = "api"
     center: str | None = Field(
         default=None, max_length=50, description="centre that confirms it, if no recipient names one"
     )
@@ -121,7 +121,7 @@ def opt_out() -> tuple[dict[str, Any], int]:
         channel, address = "email", str(body.email)
     if body.center:
         centers.get(ctx, body.center, "/center")
-    created, view = suppression.record_opt_out(
+    created, view = opt_outs.record_opt_out(
         ctx,
         channel=channel,
         address=address,

@@ -1,7 +1,7 @@
 """GET/POST /u/{token}: the unsubscribe page and one-click unsubscribe (RFC 8058).
 
 Threat: someone opting a person out who did not ask to, or a person unable to opt out.
-The signed token (``suppression.unsubscribe_url``) is the only credential: it names one
+The signed token (``consent.opt_out_links.opt_out_url``) is the only credential: it names one
 address and cannot be forged or altered without the secret key. No login and no cookie is
 asked for, because the person has neither and RFC 8058 mail clients post without them.
 
@@ -20,7 +20,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from notifier.api.context import context
-from notifier.consent import opt_outs as suppression
+from notifier.consent import opt_outs
+from notifier.consent.opt_out_links import read_opt_out_token
 
 bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
 ONE_CLICK = "One-Click"
@@ -36,22 +37,22 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
 
 @bp.get("/<token>")
 def show(token: str) -> Response:
-    wanted = suppression.read_unsubscribe_token(context(), token)
+    wanted = read_opt_out_token(context(), token)
     if wanted is None:
         return _page("unsubscribe.html", 404, wanted=None)
-    labels = suppression.SCOPE_LABELS["ko"]
+    labels = opt_outs.SCOPE_LABELS["ko"]
     return _page("unsubscribe.html", wanted=wanted, scope_label=labels[wanted.scope], action=request.path)
 
 
 @bp.post("/<token>")
 def unsubscribe(token: str) -> Response:
     one_click = request.form.get("List-Unsubscribe") == ONE_CLICK
-    wanted = suppression.read_unsubscribe_token(context(), token)
+    wanted = read_opt_out_token(context(), token)
     if wanted is None:
         if one_click:
             return Response("unknown unsubscribe link\n", status=404, mimetype="text/plain")
         return _page("unsubscribe.html", 404, wanted=None)
-    suppression.record_opt_out(
+    opt_outs.record_opt_out(
         context(),
         channel=wanted.channel,
         address=wanted.address,
@@ -61,5 +62,5 @@ def unsubscribe(token: str) -> Response:
     )
     if one_click:
         return Response("unsubscribed\n", mimetype="text/plain")
-    labels = suppression.SCOPE_LABELS["ko"]
+    labels = opt_outs.SCOPE_LABELS["ko"]
     return _page("unsubscribed.html", wanted=wanted, scope_label=labels[wanted.scope])

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from twilio.request_validator import RequestValidator
 
 from notifier.api.context import context
-from notifier.consent import opt_outs as suppression
+from notifier.consent.replies import opt_out_by_reply
 from notifier.errors import Forbidden
 from notifier.messages import callbacks
 
@@ -41,5 +41,5 @@ def twilio_inbound() -> Response:
     """An SMS to one of our numbers: 수신거부, 거부 or STOP opts the sender out of everything."""
     params = signed_twilio_params()
     sender, to, text = params.get("From", ""), params.get("To", ""), params.get("Body", "")
-    suppression.opt_out_by_reply(context(), sender, to, text)
+    opt_out_by_reply(context(), sender, to, text)
     return Response(EMPTY_TWIML, mimetype="text/xml")

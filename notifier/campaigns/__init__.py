@@ -5,5 +5,6 @@ lists     reading recipient lists (CSV, inline, stored recipients)
 upload    checking and storing the rows of a list
 render    rendering campaign messages as workers claim them
 fanout    turning a started campaign into messages, batch by batch; finishing it
+repository the SQL of campaigns, their recipients, rejected rows and messages; status changes
 tables    campaigns, their recipients and rejected rows
 """

@@ -22,21 +22,21 @@ from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 
+from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns.render import ADVERTISING, template_version
-from notifier.campaigns.tables import campaign_recipients, campaigns
+from notifier.campaigns.repository import CampaignRecipient
 from notifier.config import BULK_QUEUE
-from notifier.consent import opt_outs as suppression
+from notifier.consent.advertising_consent import night_consent_holders
 from notifier.context import Context
+from notifier.domain.campaign_status import CampaignStatus
 from notifier.domain.quiet_hours import QuietHours, in_quiet_hours, next_allowed_at
 from notifier.domain.status import Status
-from notifier.messages import repository as repo
 from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.batches import insert_new
 from notifier.messages.publisher import publish
-from notifier.messages.tables import messages
 from notifier.templates.rendering import RenderedMessage
 
 KOREA = ZoneInfo("Asia/Seoul")
@@ -50,8 +50,6 @@ FANOUT_BATCH = 1000
 FANOUT_WINDOW = 5000
 TICK_BUDGET_SECONDS = 1.0
 CANCEL_BATCH = 5000
-PENDING = [Status.SCHEDULED.value, Status.QUEUED.value]
-UNFINISHED = [*PENDING, Status.SENDING.value]
 NIGHT_HOLD = "held: advertising SMS at night without night-time consent; sent at 08:00 Korea time"
 
 
@@ -61,7 +59,7 @@ def night_held(conn: Connection, addresses: Iterable[tuple[str, str]], now: date
     wanted = set(addresses)
     if not wanted or not in_quiet_hours(now, KOREA, NIGHT):
         return set()
-    return wanted - suppression.night_consent_holders(conn, wanted, now)
+    return wanted - night_consent_holders(conn, wanted, now)
 
 
 def night_claim_check(
@@ -73,29 +71,25 @@ def night_claim_check(
     held = [r["id"] for r in advertising if (r["owner"], r["to_phone"]) in held_addresses]
     if not held:
         return {}
-    conn.execute(
-        update(messages)
-        .where(messages.c.id.in_(held), messages.c.status == Status.QUEUED.value)
-        .values(send_at=next_allowed_at(now, KOREA, NIGHT))
-    )
+    campaign_repo.hold_queued_messages(conn, held, next_allowed_at(now, KOREA, NIGHT))
     return {message_id: (Status.SCHEDULED, NIGHT_HOLD) for message_id in held}
 
 
 def _message(
-    ctx: Context, campaign: RowMapping, person: RowMapping, now: datetime, send_at: datetime
+    ctx: Context, campaign: RowMapping, person: CampaignRecipient, now: datetime, send_at: datetime
 ) -> dict[str, Any]:
     version = template_version(ctx, campaign["template_key"], campaign["template_version"])
-    locale = version.locale_for(person["locale"]) if version else person["locale"]
+    locale = version.locale_for(person.locale) if version else person.locale
     return new_message_row(
         ctx,
         owner=campaign["owner"],
-        channel=person["channel"],
-        recipient=Recipient(person["phone"], person["email"], person["name"], person["locale"]),
+        channel=person.channel,
+        recipient=Recipient(person.phone, person.email, person.name, person.locale),
         center=dict(campaign["center"]),
-        rendered=RenderedMessage(person["channel"], locale, ""),
+        rendered=RenderedMessage(person.channel, locale, ""),
         template_key=campaign["template_key"],
         template_version=campaign["template_version"],
-        data={**campaign["data"], **person["data"]},
+        data={**campaign["data"], **person.data},
         now=now,
         send_at=send_at,
         purpose="announcement",
@@ -110,48 +104,26 @@ def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
     """Create the next batch of a running campaign's messages; returns (created, finished)."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        campaign = (
-            conn.execute(select(campaigns).where(campaigns.c.id == campaign_id).with_for_update())
-            .mappings()
-            .first()
-        )
-        if campaign is None or campaign["status"] != "running" or campaign["fanned_out"]:
+        campaign = campaign_repo.find(conn, campaign_id, lock=True)
+        if campaign is None or campaign["status"] != CampaignStatus.RUNNING or campaign["fanned_out"]:
             return 0, True
-        cr = campaign_recipients
-        people = list(
-            conn.execute(
-                select(cr)
-                .where(
-                    cr.c.campaign_id == campaign_id,
-                    cr.c.row_no > campaign["fanout_after"],
-                    cr.c.excluded.is_(None),
-                )
-                .order_by(cr.c.row_no)
-                .limit(FANOUT_BATCH)
-            ).mappings()
-        )
+        people = campaign_repo.next_recipients(conn, campaign_id, campaign["fanout_after"], FANOUT_BATCH)
         if not people:
-            conn.execute(
-                update(campaigns).where(campaigns.c.id == campaign_id).values(fanned_out=True, updated_at=now)
-            )
+            campaign_repo.record_fanout(conn, campaign_id, now, after=None, fanned_out=True)
             return 0, True
         owner = campaign["owner"]
-        advertising_sms = [p for p in people if campaign["category"] == ADVERTISING and p["channel"] == "sms"]
-        held = night_held(conn, [(owner, p["phone"]) for p in advertising_sms], now)
+        advertising_sms = [p for p in people if campaign["category"] == ADVERTISING and p.channel == "sms"]
+        held = night_held(conn, [(owner, p.phone or "") for p in advertising_sms], now)
         morning = next_allowed_at(now, KOREA, NIGHT)
         rows = [
-            _message(ctx, campaign, person, now, morning if (owner, person["phone"]) in held else now)
+            _message(ctx, campaign, person, now, morning if (owner, person.phone) in held else now)
             for person in people
         ]
         details = {row["id"]: NIGHT_HOLD for row in rows if row["status"] == Status.SCHEDULED.value}
         # The partial unique indexes refuse a second message to an address of the campaign.
         created = insert_new(conn, rows, now, details)
         last = len(people) < FANOUT_BATCH  # nobody after these: the fan-out is complete
-        conn.execute(
-            update(campaigns)
-            .where(campaigns.c.id == campaign_id)
-            .values(fanout_after=people[-1]["row_no"], fanned_out=last, updated_at=now)
-        )
+        campaign_repo.record_fanout(conn, campaign_id, now, after=people[-1].row_no, fanned_out=last)
     publish(ctx, BULK_QUEUE, [i for i, s in created if s == Status.QUEUED.value])  # tasks of BULK_CHUNK
     return len(created), last
 
@@ -160,12 +132,7 @@ def start_due(ctx: Context) -> int:
     """Start the scheduled campaigns whose time has come."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        started = conn.execute(
-            update(campaigns)
-            .where(campaigns.c.status == "scheduled", campaigns.c.send_at <= now)
-            .values(status="running", started_at=now, updated_at=now)
-            .returning(campaigns.c.id)
-        ).all()
+        started = campaign_repo.start_due(conn, now)
     return len(started)
 
 
@@ -173,13 +140,7 @@ def fan_out_running(ctx: Context, budget: float = TICK_BUDGET_SECONDS) -> int:
     """Fan out running campaigns for at most about ``budget`` seconds; returns messages created."""
     deadline = time.monotonic() + budget
     with ctx.engine.connect() as conn:
-        ids = list(
-            conn.execute(
-                select(campaigns.c.id)
-                .where(campaigns.c.status == "running", campaigns.c.fanned_out.is_(False))
-                .order_by(campaigns.c.started_at)
-            ).scalars()
-        )
+        ids = campaign_repo.ids_to_fan_out(conn)
     created = 0
     for campaign_id in ids:
         done = False
@@ -192,10 +153,7 @@ def fan_out_running(ctx: Context, budget: float = TICK_BUDGET_SECONDS) -> int:
 def _waiting(ctx: Context, campaign_id: str) -> int:
     """How many of the campaign's messages wait in the queue for a worker."""
     with ctx.engine.connect() as conn:
-        query = select(func.count()).where(
-            messages.c.campaign_id == campaign_id, messages.c.status == Status.QUEUED.value
-        )
-        return int(conn.execute(query).scalar_one())
+        return campaign_repo.queued_message_count(conn, campaign_id)
 
 
 def cancel_pending(ctx: Context, campaign_id: str, detail: str, budget: float | None = None) -> int:
@@ -204,14 +162,8 @@ def cancel_pending(ctx: Context, campaign_id: str, detail: str, budget: float | 
     total = 0
     while deadline is None or time.monotonic() < deadline:
         with ctx.engine.begin() as conn:
-            batch = (
-                select(messages.c.id)
-                .where(messages.c.campaign_id == campaign_id, messages.c.status.in_(PENDING))
-                .limit(CANCEL_BATCH)
-                .scalar_subquery()
-            )
-            moved = repo.transition_many(
-                conn, messages.c.id.in_(batch), Status.CANCELLED, ctx.clock(), detail=detail
+            moved = campaign_repo.cancel_pending_messages(
+                conn, campaign_id, CANCEL_BATCH, ctx.clock(), detail
             )
         total += len(moved)
         if len(moved) < CANCEL_BATCH:
@@ -222,21 +174,9 @@ def cancel_pending(ctx: Context, campaign_id: str, detail: str, budget: float | 
 def sweep_cancelled(ctx: Context, budget: float = TICK_BUDGET_SECONDS) -> int:
     """Finish cancelling recently cancelled campaigns whose cancel ran out of time."""
     now = ctx.clock()
+    since = now - ctx.settings.message_validity - timedelta(hours=1)
     with ctx.engine.connect() as conn:
-        recent = and_(
-            campaigns.c.status == "cancelled",
-            campaigns.c.cancelled_at > now - ctx.settings.message_validity - timedelta(hours=1),
-        )
-        ids = list(conn.execute(select(campaigns.c.id).where(recent)).scalars())
-        pending = [
-            i
-            for i in ids
-            if conn.execute(
-                select(messages.c.id)
-                .where(messages.c.campaign_id == i, messages.c.status.in_(PENDING))
-                .limit(1)
-            ).first()
-        ]
+        pending = campaign_repo.cancelled_since_with_pending(conn, since)
     return sum(cancel_pending(ctx, i, "campaign cancelled", budget) for i in pending)
 
 
@@ -249,23 +189,10 @@ def finish_done(ctx: Context, campaign_ids: Collection[str] | None = None) -> in
     workers recording the last batches together, the one that commits later sees both.
     """
     now = ctx.clock()
-    unfinished = (
-        select(messages.c.id)
-        .where(messages.c.campaign_id == campaigns.c.id, messages.c.status.in_(UNFINISHED))
-        .exists()
-    )
-    condition = and_(campaigns.c.status == "running", campaigns.c.fanned_out.is_(True), ~unfinished)
-    if campaign_ids is not None:
-        if not campaign_ids:
-            return 0
-        condition = and_(campaigns.c.id.in_(sorted(campaign_ids)), condition)
+    if campaign_ids is not None and not campaign_ids:
+        return 0
     with ctx.engine.begin() as conn:
-        finished = conn.execute(
-            update(campaigns)
-            .where(condition)
-            .values(status="finished", finished_at=now, updated_at=now)
-            .returning(campaigns.c.id)
-        ).all()
+        finished = campaign_repo.finish_done(conn, now, campaign_ids)
     return len(finished)
 
 

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from notifier.consent.tables import recipients
+from notifier.consent import repository as consent_repo
 from notifier.errors import FieldError, ValidationFailed
 
 MAX_ROWS = 1_000_000
@@ -160,13 +160,9 @@ def inline_rows(items: Iterable[dict[str, Any]]) -> Iterator[ListRow]:
 
 def stored_rows(conn: Connection, owner: str, center: str | None, tags: list[str]) -> Iterator[ListRow]:
     """The owner's stored recipients of ``center`` carrying every tag; ``row_no`` counts from 1."""
-    query = select(recipients).where(recipients.c.owner == owner, recipients.c.erased_at.is_(None))
-    if center:
-        query = query.where(recipients.c.center == center)
     wanted = set(tags)
     row_no = 0
-    result = conn.execute(query.order_by(recipients.c.external_id).execution_options(yield_per=STORED_BATCH))
-    for row in result.mappings():
+    for row in consent_repo.live_recipients(conn, owner, center, STORED_BATCH):
         if not wanted <= set(row["tags"] or ()):
             continue
         row_no += 1

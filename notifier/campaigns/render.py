@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from notifier.campaigns.tables import campaign_recipients, campaigns
+from notifier.campaigns import repository as campaign_repo
 from notifier.config import TRANSACTIONAL_QUEUE
-from notifier.consent import opt_outs as suppression
+from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
 from notifier.context import Context
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.status import Status
@@ -77,12 +77,12 @@ def render_for(
     headers = None
     if category == ADVERTISING:
         address = recipient.phone if channel == "sms" else recipient.email
-        url = suppression.unsubscribe_url(ctx, owner, channel, address or "")
+        url = opt_out_url(ctx, owner, channel, address or "")
         if channel == "sms" and not opt_out_number:
             raise ValueError("an advertising SMS needs the campaign's free 080 opt-out number")
         marking = Advertising(opt_out_line(opt_out_number or "", url), url)
         if channel == "email":
-            headers = suppression.list_unsubscribe_headers(url)
+            headers = list_unsubscribe_headers(url)
     context = template_context(center, recipient, {k: v for k, v in data.items() if k != HEADERS_KEY})
     rendered = ctx.renderer.render(version, channel, recipient.locale, context, marking)
     return rendered, headers
@@ -100,8 +100,7 @@ def campaign_info(ctx: Context, campaign_id: str, conn: Connection | None = None
     cache = _cache(ctx, "campaign_info")
     if campaign_id not in cache:
         with _reading(ctx, conn) as reader:
-            query = select(campaigns).where(campaigns.c.id == campaign_id)
-            row = reader.execute(query).mappings().first()
+            row = campaign_repo.find(reader, campaign_id)
         if row is None:
             return None
         cache[campaign_id] = CampaignInfo(
@@ -192,22 +191,11 @@ def send_test(
     """Send the campaign's message, as its first recipient would get it, to the given addresses now."""
     now = ctx.clock()
     with ctx.engine.connect() as conn:
-        campaign = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).mappings().first()
+        campaign = campaign_repo.find(conn, campaign_id)
         if campaign is None or campaign["owner"] != owner:
             raise NotFound(f"no campaign {campaign_id}")
         version = template_repo.get(conn, campaign["template_key"], campaign["template_version"])
-        sample = (
-            conn.execute(
-                select(campaign_recipients)
-                .where(
-                    campaign_recipients.c.campaign_id == campaign_id, campaign_recipients.c.excluded.is_(None)
-                )
-                .order_by(campaign_recipients.c.row_no)
-                .limit(1)
-            )
-            .mappings()
-            .first()
-        )
+        sample = campaign_repo.first_recipient(conn, campaign_id)
     targets: list[tuple[str, Recipient, str]] = []
     errors: list[FieldError] = []
     if phone:
@@ -228,10 +216,10 @@ def send_test(
         raise ValidationFailed(errors)
     if version is None:
         raise Conflict("the campaign's template version no longer exists")
-    data = {**campaign["data"], **(sample["data"] if sample else {})}
+    data = {**campaign["data"], **(sample.data if sample else {})}
     rows = []
     for channel, target, pointer in targets:
-        name, locale = (sample["name"], sample["locale"]) if sample else ("", "ko")
+        name, locale = (sample.name, sample.locale) if sample else ("", "ko")
         recipient = Recipient(target.phone, target.email, name, locale)
         if not version.has_channel(channel, recipient.locale):
             raise ValidationFailed(

@@ -20,21 +20,21 @@ from datetime import datetime
 from typing import IO, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 
 from notifier.campaigns import fanout as campaign_fanout
 from notifier.campaigns import lists as campaign_lists
+from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns import upload as campaign_upload
 from notifier.campaigns.render import ADVERTISING, campaign_info, render_claimed
-from notifier.campaigns.tables import campaign_rejections, campaigns
 from notifier.centers import service as centers
 from notifier.context import Context
+from notifier.domain.campaign_status import CampaignStatus, campaign_can_move
 from notifier.domain.phones import parse_phone
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo
 from notifier.messages import throttle as rate_limit
-from notifier.messages.tables import messages
 from notifier.messages.views import decode_cursor, encode_cursor, message_view
 from notifier.schemas import Locale, Strict, Timestamp
 from notifier.templates import repository as template_repo
@@ -139,27 +139,26 @@ def create_campaign(
     plan = campaign_upload.Plan(owner, spec.category, spec.channel, center, spec.data, opt_out, version, now)
     source = "csv" if csv_file is not None else "inline" if spec.recipients is not None else "filter"
     with ctx.engine.begin() as conn:  # one transaction: a refused upload leaves nothing behind
-        conn.execute(
-            campaigns.insert().values(
-                id=campaign_id,
-                owner=owner,
-                name=spec.name,
-                template_key=version.key,
-                template_version=version.version,
-                category=spec.category,
-                channel=spec.channel,
-                center=center,
-                data=spec.data,
-                opt_out_number=opt_out,
-                rate_per_second=spec.rate_per_second,
-                source=source,
-                status="draft",
-                report={},
-                fanout_after=-1,
-                fanned_out=False,
-                created_at=now,
-                updated_at=now,
-            )
+        campaign_repo.insert_campaign(
+            conn,
+            id=campaign_id,
+            owner=owner,
+            name=spec.name,
+            template_key=version.key,
+            template_version=version.version,
+            category=spec.category,
+            channel=spec.channel,
+            center=center,
+            data=spec.data,
+            opt_out_number=opt_out,
+            rate_per_second=spec.rate_per_second,
+            source=source,
+            status=CampaignStatus.DRAFT.value,
+            report={},
+            fanout_after=-1,
+            fanned_out=False,
+            created_at=now,
+            updated_at=now,
         )
         if csv_file is not None:
             rows = campaign_lists.csv_rows(csv_file)
@@ -170,7 +169,7 @@ def create_campaign(
             rows = campaign_lists.stored_rows(conn, owner, spec.filter.center, spec.filter.tags)
         count = campaign_upload.store_rows(ctx, conn, plan, campaign_id, rows)
         report = campaign_upload.report(conn, campaign_id, count)
-        conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(report=report))
+        campaign_repo.set_report(conn, campaign_id, report)
     return get_campaign(ctx, owner, campaign_id)
 
 
@@ -178,8 +177,7 @@ def create_campaign(
 
 
 def _own(conn: Connection, owner: str, campaign_id: str, *, lock: bool = False) -> RowMapping:
-    query = select(campaigns).where(campaigns.c.id == campaign_id)
-    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
+    row = campaign_repo.find(conn, campaign_id, lock=lock)
     if row is None or row["owner"] != owner:
         raise NotFound(f"no campaign {campaign_id}")
     return row
@@ -191,7 +189,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def campaign_view(row: RowMapping, counts: dict[str, int]) -> dict[str, Any]:
     """The public JSON shape of a campaign."""
-    final = sum(n for status, n in counts.items() if status not in campaign_fanout.UNFINISHED)
+    final = sum(n for status, n in counts.items() if status not in campaign_repo.UNFINISHED)
     return {
         "id": row["id"],
         "name": row["name"],
@@ -217,12 +215,8 @@ def campaign_view(row: RowMapping, counts: dict[str, int]) -> dict[str, Any]:
 def get_campaign(ctx: Context, owner: str, campaign_id: str) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         row = _own(conn, owner, campaign_id)
-        counts = conn.execute(
-            select(messages.c.status, func.count())
-            .where(messages.c.campaign_id == campaign_id)
-            .group_by(messages.c.status)
-        ).all()
-    return campaign_view(row, {status: int(n) for status, n in counts})
+        counts = campaign_repo.message_counts(conn, campaign_id)
+    return campaign_view(row, counts)
 
 
 def list_campaign_messages(
@@ -252,17 +246,8 @@ def rejections_csv(ctx: Context, owner: str, campaign_id: str) -> Iterator[str]:
         last = -1
         while True:
             with ctx.engine.connect() as conn:
-                batch = conn.execute(
-                    select(
-                        campaign_rejections.c.row_no, campaign_rejections.c.reason, campaign_rejections.c.raw
-                    )
-                    .where(
-                        campaign_rejections.c.campaign_id == campaign_id, campaign_rejections.c.row_no > last
-                    )
-                    .order_by(campaign_rejections.c.row_no)
-                    .limit(campaign_upload.BATCH_ROWS)
-                ).all()
-            writer.writerows((row_no, _cell(reason), _cell(raw or "")) for row_no, reason, raw in batch)
+                batch = campaign_repo.rejections_after(conn, campaign_id, last, campaign_upload.BATCH_ROWS)
+            writer.writerows((row_no, _cell(reason), _cell(raw)) for row_no, reason, raw in batch)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -287,19 +272,18 @@ def start_campaign(ctx: Context, owner: str, campaign_id: str, at: datetime | No
     later = at is not None and at > now
     with ctx.engine.begin() as conn:
         row = _own(conn, owner, campaign_id, lock=True)
-        if row["status"] != "draft":
+        if row["status"] != CampaignStatus.DRAFT:
             raise Conflict(f"campaign is {row['status']}; only a draft can be started")
         if not row["report"].get("usable"):
             raise Conflict("the campaign has no usable recipient; nothing would be sent")
-        conn.execute(
-            update(campaigns)
-            .where(campaigns.c.id == campaign_id)
-            .values(
-                status="scheduled" if later else "running",
-                send_at=at if later else now,
-                started_at=None if later else now,
-                updated_at=now,
-            )
+        campaign_repo.transition(
+            conn,
+            campaign_id,
+            CampaignStatus.SCHEDULED if later else CampaignStatus.RUNNING,
+            now,
+            only_from=[CampaignStatus.DRAFT],
+            send_at=at if later else now,
+            started_at=None if later else now,
         )
     if not later:
         campaign_fanout.fan_out_batch(
@@ -313,13 +297,9 @@ def cancel_campaign(ctx: Context, owner: str, campaign_id: str) -> dict[str, Any
     now = ctx.clock()
     with ctx.engine.begin() as conn:
         row = _own(conn, owner, campaign_id, lock=True)
-        if row["status"] in ("finished", "cancelled"):
+        if not campaign_can_move(CampaignStatus(row["status"]), CampaignStatus.CANCELLED):
             raise Conflict(f"campaign is already {row['status']}")
-        conn.execute(
-            update(campaigns)
-            .where(campaigns.c.id == campaign_id)
-            .values(status="cancelled", cancelled_at=now, updated_at=now)
-        )
+        campaign_repo.transition(conn, campaign_id, CampaignStatus.CANCELLED, now, cancelled_at=now)
     # Whatever does not fit in the budget the scheduler's tick cancels next.
     campaign_fanout.cancel_pending(ctx, campaign_id, "campaign cancelled", CANCEL_BUDGET_SECONDS)
     return get_campaign(ctx, owner, campaign_id)

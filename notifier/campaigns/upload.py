@@ -20,13 +20,15 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection
 
+from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns.lists import MAX_ROWS, ListRow
 from notifier.campaigns.render import ADVERTISING, RENDER_ERRORS, render_for
-from notifier.campaigns.tables import campaign_recipients, campaign_rejections
-from notifier.consent import opt_outs as suppression
-from notifier.consent.tables import opt_outs, recipients
+from notifier.consent import repository as consent_repo
+from notifier.consent.addresses import address_hash
+from notifier.consent.advertising_consent import advertising_consent_ok
+from notifier.consent.opt_outs import opt_out_reason
 from notifier.context import Context
 from notifier.domain.phones import parse_phone
 from notifier.domain.templates import TemplateVersion
@@ -153,30 +155,22 @@ def exclusions(ctx: Context, conn: Connection, plan: Plan, batch: list[dict[str,
     Two queries per batch find the few rows worth a closer look (an opt-out with that address
     hash; a stored recipient with that address); only those are checked one by one.
     """
-    hashes = {row["address"]: suppression.address_hash(ctx, row["channel"], row["address"]) for row in batch}
-    opted = set(
-        conn.execute(select(opt_outs.c.address_hash).where(opt_outs.c.address_hash.in_(set(hashes.values()))))
-        .scalars()
-        .all()
-    )
+    hashes = {row["address"]: address_hash(ctx, row["channel"], row["address"]) for row in batch}
+    opted = consent_repo.opted_out_hashes(conn, hashes.values())
     known: set[str] = set()
     if plan.category == ADVERTISING:  # stored phones are E.164 and emails lower case, as addresses here
-        for channel, column in (("sms", recipients.c.phone), ("email", recipients.c.email)):
+        for channel in ("sms", "email"):
             wanted = {row["address"] for row in batch if row["channel"] == channel}
-            if wanted:
-                found = select(column).where(
-                    recipients.c.owner == plan.owner, recipients.c.erased_at.is_(None), column.in_(wanted)
-                )
-                known.update(conn.execute(found).scalars())
+            known |= consent_repo.known_addresses(conn, plan.owner, channel, wanted)
     for row in batch:
         kind = {"channel": row["channel"], "address": row["address"]}
-        if hashes[row["address"]] in opted and suppression.suppression_reason(
+        if hashes[row["address"]] in opted and opt_out_reason(
             ctx, conn, **kind, category=plan.category, campaign=True
         ):
             row["excluded"] = "opted_out"
         elif plan.category == ADVERTISING and not (
             row["address"] in known
-            and suppression.advertising_consent_ok(
+            and advertising_consent_ok(
                 ctx,
                 conn,
                 owner=plan.owner,
@@ -190,18 +184,6 @@ def exclusions(ctx: Context, conn: Connection, plan: Plan, batch: list[dict[str,
 
 
 # ---- storing ---------------------------------------------------------------------------
-
-
-def insert_ignoring_duplicates(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows``; one that breaks a unique constraint is skipped, not an error."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        conn.execute(pg_insert(table).on_conflict_do_nothing(), rows)
-    else:
-        conn.execute(insert(table).prefix_with("OR IGNORE"), rows)
 
 
 def store_rows(ctx: Context, conn: Connection, plan: Plan, campaign_id: str, rows: Iterable[ListRow]) -> int:
@@ -247,37 +229,20 @@ def _flush(
 ) -> None:
     if good:
         exclusions(ctx, conn, plan, good)
-    insert_ignoring_duplicates(conn, campaign_recipients, good)
-    if bad:
-        conn.execute(insert(campaign_rejections), bad)
+    campaign_repo.insert_recipients(conn, good)  # a unique constraint merges duplicate addresses
+    campaign_repo.insert_rejections(conn, bad)
     good.clear()
     bad.clear()
 
 
 def report(conn: Connection, campaign_id: str, rows: int) -> dict[str, Any]:
     """The validation report, counted from what was stored."""
-    cr = campaign_recipients
-    stored: dict[str | None, int] = dict(
-        conn.execute(
-            select(cr.c.excluded, func.count()).where(cr.c.campaign_id == campaign_id).group_by(cr.c.excluded)
-        ).all()
-    )
-    sizes = conn.execute(
-        select(cr.c.channel, cr.c.kr_class, func.count(), func.coalesce(func.sum(cr.c.segments), 0))
-        .where(cr.c.campaign_id == campaign_id, cr.c.excluded.is_(None))
-        .group_by(cr.c.channel, cr.c.kr_class)
-    ).all()
-    rejected_count = conn.execute(
-        select(func.count()).where(campaign_rejections.c.campaign_id == campaign_id)
-    ).scalar_one()
-    first = conn.execute(
-        select(campaign_rejections.c.row_no, campaign_rejections.c.reason)
-        .where(campaign_rejections.c.campaign_id == campaign_id)
-        .order_by(campaign_rejections.c.row_no)
-        .limit(REPORTED_REJECTIONS)
-    ).all()
+    counts = campaign_repo.stored_counts(conn, campaign_id, REPORTED_REJECTIONS)
+    stored = counts.by_exclusion
+    rejected_count = counts.rejected
+    first = counts.first_rejections
     kept = sum(stored.values())
-    by_class = {(channel, kr): (int(n), int(segments)) for channel, kr, n, segments in sizes}
+    by_class = counts.by_class
     return {
         "rows": rows,
         "usable": stored.get(None, 0),

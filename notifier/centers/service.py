@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import EmailStr, Field, TypeAdapter, ValidationError, field_validator
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 
-from notifier.centers.tables import centers
+from notifier.centers import repository as center_repo
 from notifier.context import Context
 from notifier.domain.phones import format_phone_kr, parse_phone
 from notifier.domain.quiet_hours import QuietHours
@@ -121,12 +121,8 @@ def load(ctx: Context, records: list[CenterRecord]) -> int:
     now = ctx.clock()
     with ctx.engine.begin() as conn:
         for record in records:
-            values = {**record.model_dump(), "updated_at": now}
-            exists = conn.execute(select(centers.c.code).where(centers.c.code == record.code)).first()
-            if exists:
-                conn.execute(centers.update().where(centers.c.code == record.code).values(**values))
-            else:
-                conn.execute(centers.insert().values(**values))
+            values = {**record.model_dump(exclude={"code"}), "updated_at": now}
+            center_repo.upsert(conn, record.code, **values)
     ctx.lookups.forget(lambda cached: cached[0] in ("center", "senders"))  # type: ignore[index]
     return len(records)
 
@@ -150,7 +146,7 @@ def _center(ctx: Context, row: Mapping[str, Any] | RowMapping) -> Center:
 
 
 def find(ctx: Context, conn: Connection, code: str) -> Center | None:
-    row = conn.execute(select(centers).where(centers.c.code == code)).mappings().first()
+    row = center_repo.find(conn, code)
     return _center(ctx, row) if row else None
 
 
@@ -174,7 +170,7 @@ def get(ctx: Context, code: str, pointer: str = "/center/code") -> Center:
 
 def listing(ctx: Context) -> list[Center]:
     with ctx.engine.connect() as conn:
-        return [_center(ctx, r) for r in conn.execute(select(centers).order_by(centers.c.code)).mappings()]
+        return [_center(ctx, r) for r in center_repo.every(conn)]
 
 
 def registered_senders(ctx: Context) -> tuple[frozenset[str], frozenset[str]]:
@@ -182,7 +178,7 @@ def registered_senders(ctx: Context) -> tuple[frozenset[str], frozenset[str]]:
 
     def load() -> tuple[frozenset[str], frozenset[str]]:
         with ctx.engine.connect() as conn:
-            rows = list(conn.execute(select(centers.c.sms_sender, centers.c.email_sender)))
+            rows = center_repo.senders(conn)
         sms = {r[0] for r in rows if r[0]}
         email = {r[1].lower() for r in rows if r[1]} | {ctx.settings.mail_from.lower()}
         if ctx.settings.twilio is not None and ctx.settings.twilio.default_from.startswith("+"):

@@ -118,15 +118,18 @@ def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
 def campaign_status(campaign_id: str, watch: bool, owner: str) -> None:
     """Show a campaign's progress (counts by message status)."""
     from notifier.campaigns import service as campaigns
+    from notifier.domain.campaign_status import CampaignStatus
     from notifier.errors import NotifierError
 
+    # A draft does not move until someone starts it: watching it would never end.
+    stays = (CampaignStatus.FINISHED, CampaignStatus.CANCELLED, CampaignStatus.DRAFT)
     with command_context() as ctx:
         while True:
             try:
                 view = campaigns.get_campaign(ctx, owner, campaign_id)
             except NotifierError as exc:
                 raise problem_exit(exc) from exc
-            ended = not watch or view["status"] in ("finished", "cancelled", "draft")
+            ended = not watch or CampaignStatus(view["status"]) in stays
             click.echo("\r" + campaigns.progress_line(view), nl=ended)
             if ended:
                 break

@@ -13,25 +13,25 @@ are not recipient data: they are stored apart, as hashes, and keep blocking afte
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from notifier.centers import repository as center_repo
 from notifier.centers import service as centers
-from notifier.centers.tables import centers as centers_table
-from notifier.consent.tables import CONSENT_KINDS, recipients
+from notifier.consent import repository as consent_repo
+from notifier.consent.tables import CONSENT_KINDS
 from notifier.context import Context
 from notifier.domain.consent import Consent, consent_is_valid
 from notifier.domain.phones import parse_phone, require_mobile
 from notifier.errors import FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as message_repo
-from notifier.messages.tables import messages
 from notifier.schemas import CenterIn
 
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}")
@@ -62,28 +62,6 @@ def consent_of(row: Mapping[str, Any] | RowMapping, kind: str) -> Consent | None
     return Consent(given, row[f"{kind}_reconfirmed_at"]) if given is not None else None
 
 
-def find_by_address(conn: Connection, *, owner: str, channel: str, address: str) -> list[RowMapping]:
-    """Live recipients of ``owner`` with this normalised phone (sms) or email (email)."""
-    return find_by_addresses(conn, channel=channel, addresses=[(owner, address)])
-
-
-def find_by_addresses(
-    conn: Connection, *, channel: str, addresses: Iterable[tuple[str, str]]
-) -> list[RowMapping]:
-    """Live recipients with any of these (owner, normalised phone or email) pairs: one query."""
-    column = recipients.c.phone if channel == "sms" else recipients.c.email
-    wanted = set(addresses)
-    if not wanted:
-        return []
-    query = select(recipients).where(
-        recipients.c.owner.in_(sorted({owner for owner, _ in wanted})),
-        column.in_(sorted({address for _, address in wanted})),
-        recipients.c.erased_at.is_(None),
-    )
-    found = conn.execute(query).mappings()
-    return [row for row in found if (row["owner"], row["phone" if channel == "sms" else "email"]) in wanted]
-
-
 @dataclass(frozen=True)
 class Contact:
     """Who writes to an address (owner, centre), and how the person is addressed."""
@@ -109,19 +87,17 @@ def contact_for(
     The centre is the first of: the owner's live recipient with that address; ``center_code``;
     the latest message to the address; the centre whose SMS sender is ``texted``. None if none.
     """
-    person = find_by_address(conn, owner=owner, channel=channel, address=address) if owner else []
-    column = messages.c.to_phone if channel == "sms" else func.lower(messages.c.to_email)
-    query = select(messages).where(messages.c.channel == channel, column == address)
-    if owner:
-        query = query.where(messages.c.owner == owner)
-    latest = conn.execute(query.order_by(messages.c.created_at.desc()).limit(1)).mappings().first()
+    person = (
+        consent_repo.find_by_addresses(conn, channel=channel, addresses=[(owner, address)]) if owner else []
+    )
+    latest = consent_repo.latest_message_to(conn, channel, address, owner)
     code = next((p["center"] for p in person if p["center"]), None) or center_code
     center: dict[str, str] = {"code": code} if code else dict(latest["center"] or {}) if latest else {}
     if center.get("code"):  # a registered centre: its registration supplies the senders
         center = {"code": center["code"]}
     if not center and texted:
-        found = conn.execute(select(centers_table.c.code).where(centers_table.c.sms_sender == texted)).first()
-        center = {"code": found.code} if found else {}
+        found = center_repo.code_for_sms_sender(conn, texted)
+        center = {"code": found} if found else {}
     if not center:
         return None
     registered = centers.find(ctx, conn, center["code"]) if center.get("code") else None
@@ -185,22 +161,20 @@ def put_recipient(
         )
     now = ctx.clock()
     values = _check(ctx, data, now)
-    key = (recipients.c.owner == owner) & (recipients.c.external_id == external_id)
     try:
         with ctx.engine.begin() as conn:
-            found = conn.execute(select(recipients).where(key).with_for_update()).mappings().first()
+            found = consent_repo.find_recipient(conn, owner, external_id, lock=True)
             created = found is None or found["erased_at"] is not None
             stamps = {"updated_at": now, "erased_at": None}
             if found is None:
-                conn.execute(
-                    recipients.insert().values(
-                        owner=owner, external_id=external_id, created_at=now, **stamps, **values
-                    )
+                consent_repo.insert_recipient(
+                    conn, owner=owner, external_id=external_id, created_at=now, **stamps, **values
                 )
             else:
                 born = now if created else found["created_at"]
-                conn.execute(recipients.update().where(key).values(created_at=born, **stamps, **values))
-            row = conn.execute(select(recipients).where(key)).mappings().one()
+                consent_repo.update_recipient(conn, owner, external_id, created_at=born, **stamps, **values)
+            row = consent_repo.find_recipient(conn, owner, external_id)
+            assert row is not None
     except IntegrityError:
         # A concurrent PUT inserted the same id first; ours becomes a replacement.
         _, view = put_recipient(ctx, owner, external_id, data)
@@ -217,27 +191,18 @@ def get_recipient(ctx: Context, owner: str, external_id: str) -> dict[str, Any]:
 def erase_recipient(ctx: Context, owner: str, external_id: str) -> None:
     """Erase a recipient's personal data; erasing an erased recipient again changes nothing."""
     now = ctx.clock()
-    key = (recipients.c.owner == owner) & (recipients.c.external_id == external_id)
     with ctx.engine.begin() as conn:
-        found = conn.execute(
-            select(recipients.c.erased_at, recipients.c.phone, recipients.c.email).where(key)
-        ).first()
+        found = consent_repo.find_recipient(conn, owner, external_id)
         if found is None:
             raise NotFound(f"no recipient {external_id}")
-        if found.erased_at is None:
+        if found["erased_at"] is None:
             blank = dict.fromkeys(PERSONAL_COLUMNS)
-            conn.execute(recipients.update().where(key).values(**blank, erased_at=now, updated_at=now))
-            message_repo.erase_recipient(conn, owner, found.phone, found.email, now)
+            consent_repo.update_recipient(conn, owner, external_id, **blank, erased_at=now, updated_at=now)
+            message_repo.erase_recipient(conn, owner, found["phone"], found["email"], now)
 
 
 def _live(conn: Connection, owner: str, external_id: str) -> RowMapping:
-    row = (
-        conn.execute(
-            select(recipients).where(recipients.c.owner == owner, recipients.c.external_id == external_id)
-        )
-        .mappings()
-        .first()
-    )
+    row = consent_repo.find_recipient(conn, owner, external_id)
     if row is None or row["erased_at"] is not None:
         raise NotFound(f"no recipient {external_id}")
     return row

@@ -43,7 +43,7 @@ T = TypeVar("T")
 # placeholder. Real advertising campaigns use the centre's own free (080) opt-out number: the
 # law requires a free line, so the centre's ordinary phone number would not do.
 PREVIEW_OPT_OUT_LINE = "무료수신거부 080-000-0000 (예시)"
-PREVIEW_UNSUBSCRIBE_PATH = "/u/preview"
+PREVIEW_OPT_OUT_PATH = "/u/preview"
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def preview(
             )
         marking = Advertising(
             opt_out_line=PREVIEW_OPT_OUT_LINE,
-            unsubscribe_url=f"{ctx.settings.public_url}{PREVIEW_UNSUBSCRIBE_PATH}",
+            opt_out_url=f"{ctx.settings.public_url}{PREVIEW_OPT_OUT_PATH}",
         )
     rendered = ctx.renderer.render(found, channel, locale, data, marking)
     view: dict[str, Any] = {

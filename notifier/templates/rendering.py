@@ -27,16 +27,15 @@ from notifier.domain.sms import (
 )
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
-from notifier.templates.sandbox import (
-    ALWAYS_PRESENT,
+from notifier.templates.limits import (
     MAX_OUTPUT_CHARS,
     RENDER_DEADLINE_SECONDS,
     Budget,
-    MessageSandbox,
     RenderBudgetExceeded,
     bounded_range,
     render_budget,
 )
+from notifier.templates.sandbox import ALWAYS_PRESENT, MessageSandbox
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ class Advertising:
     """What the service adds to an advertising message (정보통신망법 제50조)."""
 
     opt_out_line: str  # e.g. "무료수신거부 080-123-4567" or a link, for SMS
-    unsubscribe_url: str  # for email bodies
+    opt_out_url: str  # for email bodies
 
 
 class Renderer:
@@ -162,7 +161,7 @@ class Renderer:
         text = self.render_part(version, locale, "email.txt", context).strip() + "\n"
         if advertising is not None:
             subject = mark_advertising_subject(subject)
-            html, text = add_unsubscribe(html, text, advertising.unsubscribe_url, locale)
+            html, text = add_opt_out_link(html, text, advertising.opt_out_url, locale)
         return RenderedMessage(channel, locale, text, subject=subject, html=html)
 
 
@@ -204,7 +203,7 @@ UNSUBSCRIBE_TEXT = {
 }
 
 
-def add_unsubscribe(html: str, text: str, url: str, locale: str) -> tuple[str, str]:
+def add_opt_out_link(html: str, text: str, url: str, locale: str) -> tuple[str, str]:
     """Append the unsubscribe link every advertising email must carry."""
     label = UNSUBSCRIBE_TEXT.get(locale, UNSUBSCRIBE_TEXT["ko"])
     escaped = escape(url)

@@ -3,7 +3,8 @@
 Threat model: template sources are edited through the API, so a template is untrusted code.
 Jinja's ``ImmutableSandboxedEnvironment`` already stops access to Python internals
 (``__class__``, ``__globals__``, ...) and mutation of values. It does not bound work or memory,
-so this module adds the limits below, each a named constant with a test that tries to break it:
+so this module adds the limits below, each a named constant in ``templates.limits`` (with the
+predicates that enforce it) and a test that tries to break it:
 
 - every ``{% for %}`` iterates through a counter (``MAX_LOOP_ITERATIONS`` per render);
 - ``range()`` yields at most ``MAX_RANGE`` items; ``*`` and ``**`` may not build huge values
@@ -27,14 +28,10 @@ Values are escaped in HTML parts and never in SMS or plain text.
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
-import re
-import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import jinja2
@@ -45,201 +42,27 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from jinja2.visitor import NodeTransformer
 from markupsafe import EscapeFormatter, Markup
 
-MAX_LOOP_ITERATIONS = 10_000
-MAX_RANGE = 1_000
-MAX_OUTPUT_CHARS = 200_000
-MAX_CALLS = 20_000
-MAX_BINOP_LENGTH = 10_000  # also the largest width, precision or count a template may ask for
-MAX_VALUE_CHARS = MAX_OUTPUT_CHARS  # a longer value could never be sent anyway
-MAX_JSON_INDENT = 8
-MAX_INT_BITS = 4096  # far beyond any number a message shows
-RENDER_DEADLINE_SECONDS = 2.0
+from notifier.templates.limits import (
+    FILTER_CHECKS,
+    MAX_BINOP_LENGTH,
+    MAX_CALLS,
+    MAX_INT_BITS,
+    Arguments,
+    RenderBudgetExceeded,
+    bounded_loop,
+    check_format_spec,
+    check_joined,
+    check_printf,
+    check_size,
+    check_str_method,
+    checked,
+    current_budget,
+)
 
 ALWAYS_PRESENT = frozenset({"center", "recipient"})
 
 
-class RenderBudgetExceeded(Exception):
-    """A template tried to do more work than one message may take."""
-
-
-@dataclass
-class Budget:
-    deadline: float
-    iterations: int = 0
-    calls: int = 0
-    output: int = 0
-
-    def check(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise RenderBudgetExceeded(f"rendering took longer than {RENDER_DEADLINE_SECONDS}s")
-
-
-render_budget: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("render_budget", default=None)
-
-
-def _current_budget() -> Budget:
-    budget = render_budget.get()
-    if budget is None:  # rendering outside render_part(): still bounded
-        budget = Budget(deadline=time.monotonic() + RENDER_DEADLINE_SECONDS)
-        render_budget.set(budget)
-    return budget
-
-
-def _bounded(iterable: Iterable[Any]) -> Iterator[Any]:
-    budget = _current_budget()
-    for item in iterable:
-        budget.iterations += 1
-        if budget.iterations > MAX_LOOP_ITERATIONS:
-            raise RenderBudgetExceeded(f"loops may run at most {MAX_LOOP_ITERATIONS} times")
-        if budget.iterations % 256 == 0:
-            budget.check()
-        yield item
-
-
-def bounded_range(*args: int) -> range:
-    rng = range(*args)
-    if len(rng) > MAX_RANGE:
-        raise RenderBudgetExceeded(f"range() may yield at most {MAX_RANGE} items")
-    return rng
-
-
-# ---- size predicates: each refuses before the big value exists -------------------------------
-
-
-def _printed_size(value: Any) -> int:
-    """Estimate how many characters ``value`` prints as; stop counting past MAX_VALUE_CHARS."""
-    size = 0
-    pending = [value]
-    while pending and size <= MAX_VALUE_CHARS:
-        item = pending.pop()
-        if isinstance(item, str):
-            size += len(item)
-        elif isinstance(item, list | tuple | set | frozenset):
-            size += 2 + len(item)
-            pending.extend(item)
-        elif isinstance(item, Mapping):
-            size += 2 + len(item)
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        else:
-            size += 1
-    return size
-
-
-def _check_size(size: int) -> None:
-    if size > MAX_VALUE_CHARS:
-        raise RenderBudgetExceeded(f"a value may be at most {MAX_VALUE_CHARS:,} characters long")
-
-
-def _checked(value: Any) -> Any:
-    """Return ``value`` if it prints as at most MAX_VALUE_CHARS characters."""
-    _check_size(_printed_size(value))
-    return value
-
-
-def _check_width(number: Any) -> None:
-    """Refuse a width, precision or count that would pad or split into a huge value."""
-    if isinstance(number, int) and abs(number) > MAX_BINOP_LENGTH:
-        raise RenderBudgetExceeded(f"a width or count may be at most {MAX_BINOP_LENGTH:,}")
-
-
-def _check_digits(digits: str) -> None:
-    if len(digits) > len(str(MAX_BINOP_LENGTH)) or int(digits) > MAX_BINOP_LENGTH:
-        raise RenderBudgetExceeded(f"a width or count may be at most {MAX_BINOP_LENGTH:,}")
-
-
-_PRINTF_FIELD = re.compile(r"%%|%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
-_SPEC_NUMBER = re.compile(r"\d+")
-
-
-def _check_printf(template: str, values: Any) -> None:
-    """Refuse a ``%`` format whose widths, or repeated values, would build a huge string."""
-    fields = 0
-    star = False
-    for match in _PRINTF_FIELD.finditer(template):
-        if match.group(0) == "%%":
-            continue
-        fields += 1
-        for number in match.groups():
-            if number == "*":
-                star = True
-            elif number is not None:
-                _check_digits(number)
-    if star:  # '%*d' takes its width from the values
-        for value in values if isinstance(values, tuple) else (values,):
-            _check_width(value)
-    # Each value in a tuple is used once; a single value or a mapping may be used by every field.
-    used = 1 if isinstance(values, tuple) else fields
-    _check_size(len(template) + used * _printed_size(values))
-
-
-def _check_format_spec(spec: str) -> None:
-    """Refuse a ``str.format`` spec (``>99999999``, ``.99999999f``) with a huge width or precision."""
-    for digits in _SPEC_NUMBER.findall(spec):
-        _check_digits(digits)
-
-
-def _check_joined(items: Sequence[Any], separator: Any) -> None:
-    sizes = 0
-    for item in items:
-        sizes += _printed_size(item)
-        _check_size(sizes)
-    _check_size(sizes + len(str(separator)) * max(len(items) - 1, 0))
-
-
-def _check_replace(text: Any, old: Any, new: Any, count: Any = None) -> None:
-    text, old, new = str(text), str(old), str(new)
-    hits = len(text) + 1 if not old else text.count(old)
-    if isinstance(count, int) and count >= 0:
-        hits = min(hits, count)
-    _check_size(len(text) + hits * (len(new) - len(old)))
-
-
-def _check_indent(text: Any, width: Any) -> None:
-    pad = len(width) if isinstance(width, str) else width
-    _check_width(pad)
-    if isinstance(pad, int):
-        text = str(text)
-        _check_size(len(text) + (text.count("\n") + 1) * pad)
-
-
-def _check_wordwrap(text: Any, width: Any, wrapstring: Any) -> None:
-    if isinstance(width, int):
-        text = str(text)
-        # Greedy wrapping: two neighbouring lines together are longer than `width`.
-        lines = min(len(text), 2 * len(text) // max(width, 1) + text.count("\n")) + 1
-        _check_size(len(text) + lines * len("\n" if wrapstring is None else str(wrapstring)))
-
-
-def _check_urlize(text: Any, target: Any, rel: Any) -> None:
-    text = str(text)
-    links = sum(1 for word in text.split() if "." in word or "@" in word or ":" in word)
-    per_link = 40 + len(str(target or "")) + len(str(rel or ""))  # '<a href="..." rel="...">' and the url
-    _check_size(2 * len(text) + links * per_link)
-
-
-def _check_tojson(indent: Any) -> None:
-    if indent is not None and (len(indent) if isinstance(indent, str) else indent) > MAX_JSON_INDENT:
-        raise RenderBudgetExceeded(f"tojson may indent by at most {MAX_JSON_INDENT}")
-
-
-_Arguments = Mapping[str, Any]
 _PASSED_NAMES = frozenset({"context", "eval_ctx", "environment", "env"})
-
-# The built-in filters that can build a value much larger than their input, each with the
-# check that runs on its arguments (by the filter's own parameter names) before it does.
-_FILTER_CHECKS: dict[str, Callable[[_Arguments], None]] = {
-    "batch": lambda a: _check_width(a["linecount"]),
-    "center": lambda a: _check_width(a["width"]),
-    "format": lambda a: _check_printf(str(a["value"]), a["kwargs"] or a["args"]),
-    "indent": lambda a: _check_indent(a["s"], a["width"]),
-    "join": lambda a: _check_joined(a["value"], a["d"]),
-    "replace": lambda a: _check_replace(a["s"], a["old"], a["new"], a["count"]),
-    "slice": lambda a: _check_width(a["slices"]),
-    "tojson": lambda a: _check_tojson(a["indent"]),
-    "urlize": lambda a: _check_urlize(a["value"], a["target"], a["rel"]),
-    "wordwrap": lambda a: _check_wordwrap(a["s"], a["width"], a["wrapstring"]),
-}
 
 
 def _value_signature(func: Callable[..., Any]) -> inspect.Signature:
@@ -252,7 +75,7 @@ def _value_signature(func: Callable[..., Any]) -> inspect.Signature:
 
 
 def _bounded_filter(
-    func: Callable[..., Any], check: Callable[[_Arguments], None] | None
+    func: Callable[..., Any], check: Callable[[Arguments], None] | None
 ) -> Callable[..., Any]:
     """Wrap a filter so its arguments are checked before it runs and its result after."""
     skip = 1 if hasattr(func, "jinja_pass_arg") else 0  # the context or environment Jinja passes
@@ -266,40 +89,15 @@ def _bounded_filter(
             arguments = signature.bind(*args[skip:], **kwargs)
             arguments.apply_defaults()
             check(arguments.arguments)
-        return _checked(func(*args, **kwargs))
+        return checked(func(*args, **kwargs))
 
     return bounded
-
-
-def _check_str_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    """Refuse a call to a ``str`` method that would build a huge string; return the arguments."""
-    text = getattr(method, "__self__", None)
-    if not isinstance(text, str):
-        return args
-    name = getattr(method, "__name__", "")
-    if name in {"ljust", "rjust", "center", "zfill"}:
-        for value in (*args, *kwargs.values()):
-            _check_width(value)
-    elif name == "expandtabs":
-        tabsize = (*args, *kwargs.values(), 8)[0]
-        _check_width(tabsize)
-        if isinstance(tabsize, int):
-            _check_size(len(text) + text.count("\t") * tabsize)
-    elif name == "replace" and len(args) >= 2:
-        _check_replace(text, *args, *kwargs.values())
-    elif name == "join" and len(args) == 1:
-        args = (list(args[0]),)  # measure a lazy sequence, then hand on the items
-        _check_joined(args[0], text)
-    elif name == "translate" and args and isinstance(args[0], Mapping):
-        longest = max((_printed_size(v) for v in args[0].values()), default=1)
-        _check_size(len(text) * longest)
-    return args
 
 
 @jinja2.pass_eval_context
 def _bounded_concat(eval_ctx: EvalContext, parts: tuple[Any, ...]) -> str:
     """``a ~ b``, checked before the pieces are joined."""
-    _check_joined(parts, "")
+    check_joined(parts, "")
     return markup_join(parts) if eval_ctx.autoescape else str_join(parts)
 
 
@@ -344,10 +142,10 @@ class _BoundedFormatter(SandboxedFormatter):
         return super().vformat(format_string, args, kwargs)
 
     def format_field(self, value: Any, format_spec: str) -> Any:
-        _check_format_spec(format_spec)
+        check_format_spec(format_spec)
         text = super().format_field(value, format_spec)
         self._made += len(text)
-        _check_size(self._made)  # '{0}{0}{0}...' repeats one value
+        check_size(self._made)  # '{0}{0}{0}...' repeats one value
         return text
 
 
@@ -363,14 +161,14 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name, func in list(self.filters.items()):
-            self.filters[name] = _bounded_filter(func, _FILTER_CHECKS.get(name))
-        self.filters.update({"_bounded": _bounded, "_concat": _bounded_concat, "_checked": _checked})
+            self.filters[name] = _bounded_filter(func, FILTER_CHECKS.get(name))
+        self.filters.update({"_bounded": bounded_loop, "_concat": _bounded_concat, "_checked": checked})
 
     @staticmethod
     def concat(parts: Iterable[str]) -> str:
         """Join the output of a ``{% set %}`` block, a macro or a block, checked first."""
         pieces = list(parts)
-        _check_joined(pieces, "")
+        check_joined(pieces, "")
         return "".join(pieces)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -379,13 +177,13 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
         return tree
 
     def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        budget = _current_budget()
+        budget = current_budget()
         budget.calls += 1
         if budget.calls > MAX_CALLS:
             raise RenderBudgetExceeded(f"a template may make at most {MAX_CALLS} calls")
         budget.check()
-        args = _check_str_method(__obj, args, kwargs)
-        return _checked(super().call(__context, __obj, *args, **kwargs))
+        args = check_str_method(__obj, args, kwargs)
+        return checked(super().call(__context, __obj, *args, **kwargs))
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > 64:
@@ -402,8 +200,8 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
                 if sized and len(seq) * count > MAX_BINOP_LENGTH:
                     raise RenderBudgetExceeded("repetition builds too large a value")
         if operator == "%" and isinstance(left, str):
-            _check_printf(left, right)
-        return _checked(super().call_binop(context, operator, left, right))
+            check_printf(left, right)
+        return checked(super().call_binop(context, operator, left, right))
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         """Sandbox ``str.format`` and ``str.format_map`` as Jinja does, with bounded widths."""

@@ -26,16 +26,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from notifier.context import Context
+from notifier.domain.webhook_status import WebhookDeliveryStatus
 from notifier.errors import FieldError, NotFound, ValidationFailed
-from notifier.messages.tables import message_events, messages
 from notifier.webhooks import egress
-from notifier.webhooks.tables import event_cursor, webhook_deliveries, webhooks
+from notifier.webhooks import repository as webhook_repo
+from notifier.webhooks.tables import webhook_deliveries, webhooks
 
 log = logging.getLogger("notifier.webhooks")
+MESSAGE_EVENTS_CURSOR = "message_events"
+MESSAGE_EVENTS_BATCH = 1000
 MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 5.0
 STUCK_AFTER = timedelta(minutes=2)
@@ -84,21 +87,14 @@ def put_webhook(ctx: Context, owner: str, url: str, events: list[str]) -> tuple[
     events = sorted(set(events))
     try:
         with ctx.engine.begin() as conn:
-            existing = conn.execute(select(webhooks.c.owner).where(webhooks.c.owner == owner)).first()
-            if existing is None:
+            if not webhook_repo.webhook_exists(conn, owner):
                 secret = "whsec_" + secrets.token_urlsafe(32)
-                conn.execute(
-                    webhooks.insert().values(
-                        owner=owner, url=url, events=events, secret=secret, created_at=now, updated_at=now
-                    )
-                )
+                webhook_repo.insert_webhook(conn, owner, url, events, secret, now)
                 return 201, {"url": url, "events": events, "secret": secret}
     except IntegrityError:
         pass  # a concurrent first registration won; ours replaces it, as a later PUT would
     with ctx.engine.begin() as conn:
-        conn.execute(
-            update(webhooks).where(webhooks.c.owner == owner).values(url=url, events=events, updated_at=now)
-        )
+        webhook_repo.update_webhook(conn, owner, url, events, now)
     return 200, {"url": url, "events": events}
 
 
@@ -132,23 +128,12 @@ def get_webhook(ctx: Context, owner: str) -> dict[str, Any]:
 
 def emit(conn: Connection, owner: str, event: str, data: dict[str, Any], now: datetime) -> str | None:
     """Record an event for the owner's webhook, if it wants it; call inside the change's transaction."""
-    hook = conn.execute(select(webhooks.c.events).where(webhooks.c.owner == owner)).first()
-    if hook is None or event not in hook[0]:
+    events = webhook_repo.subscribed_events(conn, owner)
+    if events is None or event not in events:
         return None
     delivery_id = str(uuid.uuid4())
     payload = {"id": delivery_id, "type": event, "created_at": now.isoformat(), "data": data}
-    conn.execute(
-        webhook_deliveries.insert().values(
-            id=delivery_id,
-            owner=owner,
-            event=event,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
+    webhook_repo.insert_delivery(conn, delivery_id, owner, event, payload, now)
     return delivery_id
 
 
@@ -156,35 +141,12 @@ def emit_message_events(ctx: Context) -> int:
     """Turn new message history entries into ``message.status_changed`` events."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        cursor = conn.execute(
-            select(event_cursor.c.last_id).where(event_cursor.c.name == "message_events").with_for_update()
-        ).scalar()
+        cursor = webhook_repo.lock_cursor(conn, MESSAGE_EVENTS_CURSOR)
         if cursor is None:  # start at the present: no backfill of old history
-            cursor = conn.execute(select(func.coalesce(func.max(message_events.c.id), 0))).scalar_one()
-            conn.execute(event_cursor.insert().values(name="message_events", last_id=cursor))
-        subscribed = {
-            r[0]
-            for r in conn.execute(select(webhooks.c.owner, webhooks.c.events))
-            if "message.status_changed" in r[1]
-        }
-        query = (
-            select(
-                message_events.c.id,
-                message_events.c.status,
-                message_events.c.at,
-                message_events.c.detail,
-                messages.c.id.label("message_id"),
-                messages.c.owner,
-                messages.c.reference,
-                messages.c.channel,
-            )
-            .join(messages, messages.c.id == message_events.c.message_id)
-            .where(message_events.c.id > cursor)
-            .order_by(message_events.c.id)
-            .limit(1000)
-        )
+            cursor = webhook_repo.start_cursor_at_present(conn, MESSAGE_EVENTS_CURSOR)
+        subscribed = webhook_repo.owners_subscribed_to(conn, "message.status_changed")
         rows = []
-        for row in conn.execute(query).mappings():
+        for row in webhook_repo.message_events_after(conn, cursor, MESSAGE_EVENTS_BATCH):
             # Ids are taken in insert order but become visible in commit order: stop at the first
             # recent event, so one whose transaction commits a moment later is not skipped.
             if row["at"] > now - SETTLE:
@@ -203,11 +165,7 @@ def emit_message_events(ctx: Context) -> int:
                 }
                 emitted += emit(conn, row["owner"], "message.status_changed", data, now) is not None
         if rows:
-            conn.execute(
-                update(event_cursor)
-                .where(event_cursor.c.name == "message_events")
-                .values(last_id=rows[-1]["id"])
-            )
+            webhook_repo.move_cursor(conn, MESSAGE_EVENTS_CURSOR, rows[-1]["id"])
     return emitted
 
 
@@ -215,21 +173,14 @@ def deliver_due(ctx: Context, pool: ThreadPoolExecutor | None = None) -> int:
     """Claim due deliveries and POST them; with a pool, do not wait for the answers."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        stale = and_(
-            webhook_deliveries.c.status == "delivering",
-            webhook_deliveries.c.next_attempt_at < now - STUCK_AFTER,
-        )
-        conn.execute(update(webhook_deliveries).where(stale).values(status="pending"))
-        due = and_(webhook_deliveries.c.status == "pending", webhook_deliveries.c.next_attempt_at <= now)
-        ids = [r[0] for r in conn.execute(select(webhook_deliveries.c.id).where(due).limit(BATCH))]
+        webhook_repo.release_stuck(conn, now - STUCK_AFTER)
+        ids = webhook_repo.due_ids(conn, now, BATCH)
     claimed = []
     for delivery_id in ids:
         with ctx.engine.begin() as conn:
-            won = conn.execute(
-                update(webhook_deliveries)
-                .where(webhook_deliveries.c.id == delivery_id, webhook_deliveries.c.status == "pending")
-                .values(status="delivering", next_attempt_at=now)
-            ).rowcount
+            won = webhook_repo.transition(
+                conn, delivery_id, WebhookDeliveryStatus.DELIVERING, next_attempt_at=now
+            )
         if won:
             claimed.append(delivery_id)
     for delivery_id in claimed:
@@ -243,27 +194,19 @@ def deliver_due(ctx: Context, pool: ThreadPoolExecutor | None = None) -> int:
 def attempt(ctx: Context, delivery_id: str) -> str:
     """POST one claimed delivery once and record the outcome."""
     with ctx.engine.connect() as conn:
-        row = (
-            conn.execute(
-                select(webhook_deliveries, webhooks.c.url, webhooks.c.secret)
-                .join(webhooks, webhooks.c.owner == webhook_deliveries.c.owner)
-                .where(webhook_deliveries.c.id == delivery_id)
-            )
-            .mappings()
-            .one()
-        )
-    body = json.dumps(row["payload"], ensure_ascii=False, separators=(",", ":")).encode()
+        delivery = webhook_repo.attempt_of(conn, delivery_id)
+    body = json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
     timestamp = int(ctx.clock().timestamp())
     headers = {
         "Content-Type": "application/json",
-        SIGNATURE_HEADER: sign(row["secret"], timestamp, body),
-        "Notifier-Event": row["event"],
+        SIGNATURE_HEADER: sign(delivery.secret, timestamp, body),
+        "Notifier-Event": delivery.event,
         "Notifier-Delivery": delivery_id,
     }
     status_code, error = None, None
     try:  # the address is checked on the socket: DNS may have changed since it was registered
         response = egress.post(
-            egress.parse_receiver_url(row["url"]),
+            egress.parse_receiver_url(delivery.url),
             body,
             headers,
             timeout=TIMEOUT_SECONDS,
@@ -276,28 +219,32 @@ def attempt(ctx: Context, delivery_id: str) -> str:
         error, retryable, ok = ADDRESS_NOT_ALLOWED, False, False
     except requests.RequestException as exc:
         error, retryable, ok = f"{type(exc).__name__}: {exc}"[:500], True, False
-    attempts = row["attempts"] + 1
+    attempts = delivery.attempts + 1
     now = ctx.clock()
+    values: dict[str, Any]
     if ok:
-        outcome, values = "delivered", {"delivered_at": now}
+        outcome, values = WebhookDeliveryStatus.DELIVERED, {"delivered_at": now}
     elif retryable and attempts < MAX_ATTEMPTS:
         ceiling = min(3600.0, ctx.settings.retry_base_seconds * 2**attempts)
         delay = ceiling / 2 + random.uniform(0, ceiling / 2)
-        outcome, values = "pending", {"next_attempt_at": now + timedelta(seconds=delay)}
+        outcome, values = WebhookDeliveryStatus.PENDING, {"next_attempt_at": now + timedelta(seconds=delay)}
     else:
-        outcome, values = "failed", {}
+        outcome, values = WebhookDeliveryStatus.FAILED, {}
     with ctx.engine.begin() as conn:
-        conn.execute(
-            update(webhook_deliveries)
-            .where(webhook_deliveries.c.id == delivery_id)
-            .values(
-                status=outcome, attempts=attempts, last_status_code=status_code, last_error=error, **values
-            )
+        webhook_repo.transition(
+            conn,
+            delivery_id,
+            outcome,
+            attempts=attempts,
+            last_status_code=status_code,
+            last_error=error,
+            **values,
         )
     log.info(
-        "webhook attempt", extra={"delivery_id": delivery_id, "outcome": outcome, "status_code": status_code}
+        "webhook attempt",
+        extra={"delivery_id": delivery_id, "outcome": outcome.value, "status_code": status_code},
     )
-    return outcome
+    return outcome.value
 
 
 def tick_hook(ctx: Context) -> dict[str, int]:

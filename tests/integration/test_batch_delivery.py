@@ -25,7 +25,7 @@ from notifier.channels.base import Accepted
 from notifier.channels.outbox import outbox
 from notifier.channels.twilio_sms import TwilioSender
 from notifier.config import BULK_QUEUE, Settings, TwilioSettings
-from notifier.consent import opt_outs as suppression
+from notifier.consent import addresses
 from notifier.consent.tables import opt_outs
 from notifier.domain.phones import parse_phone
 from notifier.domain.status import Status
@@ -88,7 +88,7 @@ def test_a_batch_sends_exactly_the_messages_it_may_and_settles_the_others(client
         conn.execute(
             opt_outs.insert().values(
                 id=str(uuid.uuid4()),
-                address_hash=suppression.address_hash(ctx, "sms", phone(1)),
+                address_hash=addresses.address_hash(ctx, "sms", phone(1)),
                 channel="sms",
                 scope="all",
                 source="api",
@@ -266,10 +266,10 @@ def test_a_batch_reserves_a_send_slot_for_each_message_in_one_call(settings) -> 
 def test_a_stored_number_hashes_as_its_opt_out_whatever_spelling_was_opted_out(ctx) -> None:
     for spelled in ("010-1234-5678", "01012345678", "+82 10-1234-5678", "0082-10-1234-5678"):
         stored = parse_phone(spelled).e164  # what every message row holds
-        assert suppression.stored_address_hash(ctx, "sms", stored) == suppression.address_hash(
+        assert addresses.stored_address_hash(ctx, "sms", stored) == addresses.address_hash(
             ctx, "sms", spelled
         )
-    assert suppression.stored_address_hash(ctx, "email", "Hong@Example.com") == suppression.address_hash(
+    assert addresses.stored_address_hash(ctx, "email", "Hong@Example.com") == addresses.address_hash(
         ctx, "email", "hong@example.com"
     )
 

@@ -121,7 +121,7 @@ def test_informational_campaign_leaves_out_only_those_who_opted_out_of_everythin
     assert (got["usable"], got["excluded_opted_out"], got["excluded_no_consent"]) == (2, 1, 0)
 
 
-def test_a_filter_picks_stored_recipients_by_centre_and_tags(client, admin) -> None:
+def test_a_filter_picks_stored_recipients_by_center_and_tags(client, admin) -> None:
     put_recipient(client, admin, "a", phone="010-3456-0001", center="seosan", tags=["youth", "2026"])
     put_recipient(client, admin, "b", phone="010-3456-0002", center="seosan", tags=["youth"])
     put_recipient(client, admin, "c", phone="010-3456-0003", center="gumi", tags=["youth", "2026"])

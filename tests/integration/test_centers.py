@@ -23,11 +23,11 @@ def test_the_seed_holds_only_the_contacts_in_the_public_announcement(client, aut
     assert listed["seosan"]["quiet_hours"] == "21:00-08:00"
 
 
-def test_centres_need_a_key(client) -> None:
+def test_centers_need_a_key(client) -> None:
     assert client.get("/v1/centers").status_code == 401
 
 
-def test_a_message_sent_for_a_centre_code_carries_its_name_phone_and_sender(
+def test_a_message_sent_for_a_center_code_carries_its_name_phone_and_sender(
     client, auth, ctx, twilio
 ) -> None:
     from notifier.messages.sending import deliver
@@ -40,13 +40,13 @@ def test_a_message_sent_for_a_centre_code_carries_its_name_phone_and_sender(
     assert "구미고용복지+센터" in sent.body and "054-440-3396" in sent.body
 
 
-def test_an_unknown_centre_code_is_a_422_on_that_field(client, auth) -> None:
+def test_an_unknown_center_code_is_a_422_on_that_field(client, auth) -> None:
     response = client.post("/v1/messages", json=message_body(center={"code": "atlantis"}), headers=auth)
     assert response.status_code == 422
     assert response.json["errors"][0]["pointer"] == "/center/code"
 
 
-def test_a_centres_file_with_mistakes_reports_every_one_and_loads_nothing(tmp_path: Path, ctx) -> None:
+def test_a_centers_file_with_mistakes_reports_every_one_and_loads_nothing(tmp_path: Path, ctx) -> None:
     bad = tmp_path / "centers.yaml"
     bad.write_text(
         "- {code: x1, name: 가, phone: '12', sms_sender: 041-661-5676, timezone: Mars/Base}\n"
@@ -59,7 +59,7 @@ def test_a_centres_file_with_mistakes_reports_every_one_and_loads_nothing(tmp_pa
     assert {"/0/phone", "/0/timezone", "/1/reminder_offsets"} <= pointers
 
 
-def test_centres_load_command_adds_and_updates(tmp_path: Path, env, ctx) -> None:
+def test_centers_load_command_adds_and_updates(tmp_path: Path, env, ctx) -> None:
     good = tmp_path / "centers.yaml"
     good.write_text(
         "- code: test-center\n  name: 시험고용센터\n  phone: 02-123-4567\n  sms_sender: 02-123-4567\n"

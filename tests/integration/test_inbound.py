@@ -71,7 +71,7 @@ def test_a_stop_from_a_number_that_is_no_phone_number_is_ignored(client, ctx) ->
     assert count(ctx) == 0
 
 
-def test_the_reply_is_confirmed_by_sms_from_the_centre_that_was_texted(client, ctx, twilio) -> None:
+def test_the_reply_is_confirmed_by_sms_from_the_center_that_was_texted(client, ctx, twilio) -> None:
     inbound(client, ctx, "수신거부")
     with ctx.engine.connect() as conn:
         row = (

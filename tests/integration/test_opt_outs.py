@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from notifier.consent.opt_outs import address_hash, suppression_reason
+from notifier.consent.addresses import address_hash
+from notifier.consent.opt_outs import opt_out_reason
 from notifier.consent.tables import opt_outs, recipients
 from notifier.messages import repository as repo
 from notifier.messages.accept import Recipient, new_message_row
@@ -159,7 +160,7 @@ def test_email_opt_out_matches_the_address_in_any_case(client, campaigns, ctx) -
     assert message(ctx, pending)["status"] == "suppressed"
 
 
-def test_the_opt_out_is_confirmed_by_sms_from_the_recipients_centre(client, campaigns, ctx, twilio) -> None:
+def test_the_opt_out_is_confirmed_by_sms_from_the_recipients_center(client, campaigns, ctx, twilio) -> None:
     client.put("/v1/recipients/r-1", json=recipient_body(center="gumi"), headers=campaigns)
     response = opt_out(client, campaigns, phone=PHONE, scope="all", center="seosan")
     confirmation = response.json["confirmation_message_id"]
@@ -185,7 +186,7 @@ def test_the_confirmation_speaks_the_recipients_language_and_goes_by_email(
     assert "Opted out of: advertising" in text
 
 
-def test_without_a_centre_request_centre_is_used_else_no_confirmation(client, campaigns, ctx) -> None:
+def test_without_a_center_request_center_is_used_else_no_confirmation(client, campaigns, ctx) -> None:
     silent = opt_out(client, campaigns, phone="010-5555-6666")
     assert silent.status_code == 201
     assert silent.json["confirmation_message_id"] is None
@@ -267,12 +268,12 @@ def test_an_erased_recipient_stays_opted_out(client, campaigns, ctx, twilio) -> 
     assert twilio.requests == []
 
 
-def test_suppression_reason_tells_the_campaign_engine_what_may_be_sent(client, campaigns, ctx) -> None:
+def test_opt_out_reason_tells_the_campaign_engine_what_may_be_sent(client, campaigns, ctx) -> None:
     opt_out(client, campaigns, phone=PHONE, scope="advertising")
 
     def reason(address: str, category: str, campaign: bool = True, channel: str = "sms"):
         with ctx.engine.connect() as conn:
-            return suppression_reason(
+            return opt_out_reason(
                 ctx, conn, channel=channel, address=address, category=category, campaign=campaign
             )
 

@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
-from notifier.consent.opt_outs import advertising_consent_ok, night_consent_ok
+from notifier.consent.advertising_consent import advertising_consent_ok, night_consent_ok
 from notifier.consent.tables import recipients
 
 PROBLEM = "application/problem+json"

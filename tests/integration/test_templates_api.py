@@ -417,7 +417,7 @@ def test_an_advertising_preview_carries_the_legal_markings(client, editor, setti
     assert unsubscribe in email["text"]
 
 
-def test_an_advertising_preview_needs_the_centre_name(client, editor) -> None:
+def test_an_advertising_preview_needs_the_center_name(client, editor) -> None:
     data = {"center": {"phone": "041-661-5676"}}
     response = preview(client, editor, "program_announcement_employers", data=data, advertising=True)
     assert list(refusal(response)) == ["/data/center/name"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
-from notifier.consent.opt_outs import list_unsubscribe_headers, unsubscribe_url
+from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
 from notifier.consent.tables import opt_outs
 from notifier.messages.sending import deliver
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
@@ -22,19 +22,19 @@ def stored_opt_out(ctx):
 
 
 def test_unsubscribe_links_and_rfc_8058_headers(ctx) -> None:
-    url = unsubscribe_url(ctx, "crm", "email", "Hong@Example.com")
+    url = opt_out_url(ctx, "crm", "email", "Hong@Example.com")
     assert url.startswith(f"{ctx.settings.public_url}/u/")
     assert list_unsubscribe_headers(url) == {
         "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     # The same person gets the same link, whichever way the address was written.
-    assert unsubscribe_url(ctx, "crm", "sms", "010-1234-5678") == unsubscribe_url(ctx, "crm", "sms", PHONE)
+    assert opt_out_url(ctx, "crm", "sms", "010-1234-5678") == opt_out_url(ctx, "crm", "sms", PHONE)
 
 
 def test_the_page_asks_in_korean_and_changes_nothing(client, ctx) -> None:
     pending = pending_message(ctx)
-    page = client.get(path_of(ctx, unsubscribe_url(ctx, "crm", "sms", PHONE)))
+    page = client.get(path_of(ctx, opt_out_url(ctx, "crm", "sms", PHONE)))
     assert page.status_code == 200
     assert page.mimetype == "text/html"
     html = page.get_data(as_text=True)
@@ -49,7 +49,7 @@ def test_the_page_asks_in_korean_and_changes_nothing(client, ctx) -> None:
 
 def test_one_click_post_opts_out_without_login_or_cookies(app, ctx) -> None:
     pending = pending_message(ctx)
-    url = unsubscribe_url(ctx, "crm", "sms", PHONE)
+    url = opt_out_url(ctx, "crm", "sms", PHONE)
     fresh = app.test_client(use_cookies=False)
     response = fresh.post(path_of(ctx, url), data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200
@@ -65,7 +65,7 @@ def test_one_click_post_opts_out_without_login_or_cookies(app, ctx) -> None:
 
 def test_the_pages_own_button_answers_with_a_confirmation_page(client, ctx, twilio) -> None:
     pending_message(ctx, category="informational")  # a centre once wrote to this number
-    url = unsubscribe_url(ctx, "crm", "sms", PHONE, scope="all")
+    url = opt_out_url(ctx, "crm", "sms", PHONE, scope="all")
     response = client.post(path_of(ctx, url), data={"confirm": "1"})
     assert response.status_code == 200
     assert response.mimetype == "text/html"
@@ -76,7 +76,7 @@ def test_the_pages_own_button_answers_with_a_confirmation_page(client, ctx, twil
 
 def test_an_email_one_click_is_confirmed_by_email(client, ctx, smtp) -> None:
     pending_message(ctx, phone=None, email="hong@example.com")
-    url = unsubscribe_url(ctx, "crm", "email", "hong@example.com")
+    url = opt_out_url(ctx, "crm", "email", "hong@example.com")
     assert client.post(path_of(ctx, url), data={"List-Unsubscribe": "One-Click"}).status_code == 200
     with ctx.engine.connect() as conn:
         from notifier.messages.tables import messages
@@ -94,7 +94,7 @@ def test_forged_altered_or_garbage_tokens_are_404_and_change_nothing(client, ctx
     pending = pending_message(ctx)
     payload = {"c": "sms", "a": PHONE, "s": "all", "o": "crm"}
     forged = URLSafeSerializer("not-the-secret", salt="unsubscribe").dumps(payload)
-    genuine = unsubscribe_url(ctx, "crm", "sms", PHONE).rsplit("/", 1)[1]
+    genuine = opt_out_url(ctx, "crm", "sms", PHONE).rsplit("/", 1)[1]
     signature = genuine.rsplit(".", 1)[1]
     altered = URLSafeSerializer(ctx.settings.secret_key, salt="unsubscribe").dumps(payload).rsplit(".", 1)[0]
     other_salt = URLSafeSerializer(ctx.settings.secret_key, salt="other").dumps(payload)

@@ -7,8 +7,7 @@ import pytest
 
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import MissingTemplateValues, TemplateRejected
-from notifier.templates.rendering import Renderer
-from notifier.templates.sandbox import (
+from notifier.templates.limits import (
     MAX_BINOP_LENGTH,
     MAX_INT_BITS,
     MAX_JSON_INDENT,
@@ -16,6 +15,7 @@ from notifier.templates.sandbox import (
     MAX_OUTPUT_CHARS,
     MAX_VALUE_CHARS,
 )
+from notifier.templates.rendering import Renderer
 
 LAYOUT = Path(__file__).resolve().parents[2] / "templates" / "_layout"
 SPEC = TemplateSpec(description="t", purpose="message", channels=("sms",), values={})
