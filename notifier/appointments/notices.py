@@ -152,7 +152,7 @@ def build_rows(
                 expires_at=appointment["starts_at"],
                 attachments=attachments,
                 appointment_id=appointment["id"],
-                appointment_version=appointment["revision"],
+                appointment_revision=appointment["revision"],
             )
         )
     return rows

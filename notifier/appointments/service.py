@@ -389,7 +389,7 @@ def still_true(
         appointment = current.get(row["appointment_id"])
         if appointment is None:
             verdicts[row["id"]] = (Status.CANCELLED, "appointment no longer exists")
-        elif appointment["revision"] != row["appointment_version"]:
+        elif appointment["revision"] != row["appointment_revision"]:
             detail = f"appointment changed (now revision {appointment['revision']})"
             verdicts[row["id"]] = (Status.CANCELLED, detail)
         elif now >= appointment["starts_at"]:
