@@ -8,6 +8,7 @@ from typing import Any
 
 from icalendar import Calendar, Event
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import Connection
 
 from notifier.appointments.appointment import Appointment
 from notifier.centers.service import Center
@@ -115,7 +116,7 @@ def calendar_file(ctx: Context, appointment: Appointment, center: Center, cancel
 
 def build_rows(
     ctx: Context,
-    conn: Any,
+    conn: Connection,
     owner: str,
     appointment: Appointment,
     center: Center,

@@ -99,7 +99,7 @@ def put_appointment(
     return status, result
 
 
-def _shown(body: AppointmentIn, channels: list[str]) -> dict[str, Any]:
+def _from_booking(body: AppointmentIn, channels: list[str]) -> dict[str, Any]:
     """The fields the booking system sends, as the appointment stores them."""
     return {
         "recipient": body.recipient.model_dump(mode="json"),
@@ -131,7 +131,7 @@ def _create(
         revision=1,
         request_hash=digest,
         status=AppointmentStatus.BOOKED,
-        **_shown(body, channels),
+        **_from_booking(body, channels),
         reminder_plan=[],
         created_at=now,
         updated_at=now,
@@ -153,7 +153,7 @@ def _change(
     rules.check_changeable(existing, body.version)
     changed = replace(
         existing,
-        **_shown(body, channels),
+        **_from_booking(body, channels),
         version=body.version if body.version is not None else existing.version,
         revision=existing.revision + 1,
         request_hash=digest,
