@@ -7,57 +7,47 @@ Twilio does not carry replies from Korean handsets, so this page is how people a
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from sqlalchemy import select, update
 from wtforms import ValidationError as CsrfInvalid
 
 from notifier.api.context import context
-from notifier.appointments.notices import KIND_LABELS, appointment_id_from_token
-from notifier.appointments.tables import appointments
+from notifier.appointments import page
+from notifier.appointments.notices import KIND_LABELS
+from notifier.appointments.rules import page_closed
 from notifier.centers import service as centers
 from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
-from notifier.webhooks.service import emit
+from notifier.errors import Conflict
 
 bp = Blueprint("recipient_page", __name__)
-ANSWERS = {
-    "confirm": ("confirmed", "appointment.confirmed"),
-    "change": ("change_requested", "appointment.change_requested"),
-}
 
 
 def _appointment(token: str):  # type: ignore[no-untyped-def]
     ctx = context()
-    appointment_id = appointment_id_from_token(ctx, token)
-    if appointment_id is None:
+    appointment = page.appointment_for(ctx, token)
+    if appointment is None:
         abort(404)
-    with ctx.engine.connect() as conn:
-        row = conn.execute(select(appointments).where(appointments.c.id == appointment_id)).mappings().first()
-    if row is None:
-        abort(404)
-    if ctx.clock() >= row["starts_at"] + timedelta(minutes=row["duration_minutes"]):
+    if page_closed(appointment, ctx.clock()):
         abort(410)
-    return row
+    return appointment
 
 
 @bp.get("/a/<token>")
 def show(token: str) -> str:
     ctx = context()
-    row = _appointment(token)
-    center = centers.get(ctx, row["center_code"], "/center")
-    locale = row["recipient"].get("locale", "ko")
+    appointment = _appointment(token)
+    center = centers.get(ctx, appointment.center_code, "/center")
+    locale = appointment.locale
     lang = "en" if locale.startswith("en") else "ko"
     return render_template(
         "appointment.html",
         lang=lang,
         token=token,
-        row=row,
-        kind=KIND_LABELS[row["kind"]][lang],
-        when=format_datetime(row["starts_at"], locale, center.timezone),
-        duration=format_duration_minutes(row["duration_minutes"], locale),
+        row=appointment,
+        kind=KIND_LABELS[appointment.kind][lang],
+        when=format_datetime(appointment.starts_at, locale, center.timezone),
+        duration=format_duration_minutes(appointment.duration_minutes, locale),
         center=center,
         center_phone=format_phone_kr(center.phone),
         csrf_token=generate_csrf(),
@@ -66,34 +56,15 @@ def show(token: str) -> str:
 
 @bp.post("/a/<token>/<answer>")
 def respond(token: str, answer: str) -> Response:
-    if answer not in ANSWERS:
+    if answer not in page.ANSWERS:
         abort(404)
     try:
         validate_csrf(request.form.get("csrf_token"))
     except CsrfInvalid as exc:
         raise CSRFError(str(exc)) from exc
-    row = _appointment(token)
-    if row["status"] != "booked":
+    appointment = _appointment(token)
+    try:
+        attendance = page.record_answer(context(), appointment, answer)
+    except Conflict:
         abort(409)
-    ctx = context()
-    attendance, event = ANSWERS[answer]
-    now = ctx.clock()
-    with ctx.engine.begin() as conn:
-        conn.execute(
-            update(appointments)
-            .where(appointments.c.id == row["id"])
-            .values(attendance=attendance, attendance_at=now)
-        )
-        emit(
-            conn,
-            row["owner"],
-            event,
-            {
-                "appointment_id": row["id"],
-                "external_id": row["external_id"],
-                "starts_at": row["starts_at"].isoformat(),
-                "answered_at": now.isoformat(),
-            },
-            now,
-        )
     return redirect(url_for("recipient_page.show", token=token, answered=attendance), code=303)  # type: ignore[return-value]

@@ -8,7 +8,9 @@ from typing import Any
 
 from icalendar import Calendar, Event
 from itsdangerous import URLSafeSerializer
+from sqlalchemy import Connection
 
+from notifier.appointments.appointment import Appointment
 from notifier.centers.service import Center
 from notifier.context import Context
 from notifier.domain.display import format_datetime, format_duration_minutes
@@ -69,38 +71,38 @@ def notice_time(now: datetime, starts_at: datetime, center: Center) -> datetime:
 
 
 def template_data(
-    ctx: Context, appointment: dict[str, Any], center: Center, locale: str, notice: Notice
+    ctx: Context, appointment: Appointment, center: Center, locale: str, notice: Notice
 ) -> dict[str, Any]:
     tz = center.timezone
     lang = "en" if locale.startswith("en") else "ko"
     values = {
-        "kind": appointment["kind"],
-        "kind_label": KIND_LABELS[appointment["kind"]][lang],
-        "when": format_datetime(appointment["starts_at"], locale, tz),
-        "duration": format_duration_minutes(appointment["duration_minutes"], locale),
-        "location": appointment["location"],
-        "counselor": appointment["counselor"],
-        "link": page_url(ctx, appointment["id"]) if notice.purpose != "cancellation" else "",
+        "kind": appointment.kind,
+        "kind_label": KIND_LABELS[appointment.kind][lang],
+        "when": format_datetime(appointment.starts_at, locale, tz),
+        "duration": format_duration_minutes(appointment.duration_minutes, locale),
+        "location": appointment.location,
+        "counselor": appointment.counselor,
+        "link": page_url(ctx, appointment.id) if notice.purpose != "cancellation" else "",
     }
     if notice.previous_starts_at is not None:
         values["previous_when"] = format_datetime(notice.previous_starts_at, locale, tz)
     return {"appointment": values}
 
 
-def calendar_file(ctx: Context, appointment: dict[str, Any], center: Center, cancel: bool) -> dict[str, str]:
+def calendar_file(ctx: Context, appointment: Appointment, center: Center, cancel: bool) -> dict[str, str]:
     """An .ics attachment whose UID is stable, so calendars update instead of duplicating."""
     cal = Calendar()
     cal.add("prodid", "-//notifier//appointments//KO")
     cal.add("version", "2.0")
     cal.add("method", "CANCEL" if cancel else "REQUEST")
     event = Event()
-    event.add("uid", f"{appointment['id']}@notifier")
-    event.add("sequence", appointment["revision"])
+    event.add("uid", f"{appointment.id}@notifier")
+    event.add("sequence", appointment.revision)
     event.add("dtstamp", ctx.clock())
-    event.add("dtstart", appointment["starts_at"])
-    event.add("dtend", appointment["starts_at"] + timedelta(minutes=appointment["duration_minutes"]))
-    event.add("summary", f"{KIND_LABELS[appointment['kind']]['ko']} - {center.name}")
-    event.add("location", appointment["location"])
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
+    event.add("summary", f"{KIND_LABELS[appointment.kind]['ko']} - {center.name}")
+    event.add("location", appointment.location)
     event.add("description", f"{center.name} 문의 {center.as_dict()['phone_display']}")
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     cal.add_component(event)
@@ -114,9 +116,9 @@ def calendar_file(ctx: Context, appointment: dict[str, Any], center: Center, can
 
 def build_rows(
     ctx: Context,
-    conn: Any,
+    conn: Connection,
     owner: str,
-    appointment: dict[str, Any],
+    appointment: Appointment,
     center: Center,
     recipient: Recipient,
     notices: list[Notice],
@@ -147,12 +149,12 @@ def build_rows(
                 data=data,
                 now=now,
                 send_at=notice.send_at,
-                reference=f"appointment:{appointment['external_id']}",
+                reference=f"appointment:{appointment.external_id}",
                 purpose=notice.purpose,
-                expires_at=appointment["starts_at"],
+                expires_at=appointment.starts_at,
                 attachments=attachments,
-                appointment_id=appointment["id"],
-                appointment_version=appointment["revision"],
+                appointment_id=appointment.id,
+                appointment_revision=appointment.revision,
             )
         )
     return rows

@@ -3,30 +3,31 @@
 Every accepted change happens in one transaction that locks the appointment row, bumps its
 ``revision``, cancels every message of the old revision still pending, and schedules the new
 ones. Each message remembers the revision it was made for; the claim re-checks it (under a
-share lock on the appointment row), so a reminder for a time that is no longer true is never
-handed to a provider once the change is committed, even if a worker had already picked it up.
+share lock on the appointment row, ``claim_check``), so a reminder for a time that is no longer
+true is never handed to a provider once the change is committed, even if a worker had already
+picked it up. The decisions are pure functions in ``rules``; the SQL is in ``repository``.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from notifier.appointments import claim_check, repository, rules
+from notifier.appointments.appointment import Appointment
 from notifier.appointments.notices import Notice, build_rows, notice_time, page_url
-from notifier.appointments.tables import appointments
+from notifier.appointments.status import AppointmentStatus, can_move
 from notifier.centers import service as centers
 from notifier.context import Context
 from notifier.domain.phones import parse_phone
-from notifier.domain.quiet_hours import in_quiet_hours
-from notifier.domain.reminders import plan_reminders
-from notifier.domain.status import PENDING, Status
+from notifier.domain.status import Status
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as message_repo
 from notifier.messages.accept import Recipient, request_hash
@@ -34,10 +35,6 @@ from notifier.messages.publisher import publish
 from notifier.messages.tables import messages
 from notifier.messages.views import message_view
 from notifier.schemas import AppointmentIn
-
-BOOKED, CANCELLED = "booked", "cancelled"
-MAX_REMINDER_GAP = timedelta(minutes=30)
-SHOWN_FIELDS = ("kind", "starts_at", "duration_minutes", "counselor", "location", "recipient", "channels")
 
 
 def resolve_recipient(body: AppointmentIn) -> tuple[list[str], Recipient]:
@@ -68,39 +65,6 @@ def resolve_recipient(body: AppointmentIn) -> tuple[list[str], Recipient]:
     return channels, Recipient(mobile, email, body.recipient.name, body.recipient.locale)
 
 
-def min_gap(offsets: tuple[timedelta, ...]) -> timedelta:
-    """Reminders closer than this to one another (or to the notice) are pointless."""
-    return min([MAX_REMINDER_GAP, *(o / 2 for o in offsets)])
-
-
-def reminder_plan(ctx: Context, center: centers.Center, starts_at: datetime) -> list[dict[str, Any]]:
-    now = ctx.clock()
-    gap = min_gap(center.reminder_offsets)
-    plan = []
-    for planned in plan_reminders(
-        starts_at, center.reminder_offsets, now, center.timezone, center.quiet_hours, gap
-    ):
-        outcome, note, send_at = str(planned.outcome), planned.note, planned.send_at
-        if send_at is not None and send_at - now < gap:
-            outcome, note, send_at = "dropped_too_close", "it would arrive right after the notice", None
-        plan.append(
-            {
-                "offset_seconds": int(planned.offset.total_seconds()),
-                "outcome": outcome,
-                "send_at": send_at,
-                "note": note,
-            }
-        )
-    return plan
-
-
-def _locked(conn: Connection, owner: str, external_id: str) -> RowMapping | None:
-    query = select(appointments).where(
-        appointments.c.owner == owner, appointments.c.external_id == external_id
-    )
-    return conn.execute(query.with_for_update()).mappings().first()
-
-
 def put_appointment(
     ctx: Context, owner: str, external_id: str, body: AppointmentIn, raw: Any
 ) -> tuple[int, dict[str, Any]]:
@@ -111,34 +75,34 @@ def put_appointment(
     now = ctx.clock()
     try:
         with ctx.engine.begin() as conn:
-            existing = _locked(conn, owner, external_id)
-            if existing is not None and existing["request_hash"] == digest:
-                return 200, view(ctx, conn, existing)  # an identical replay changes nothing
+            existing = repository.lock(conn, owner, external_id)
+            if existing is not None and existing.request_hash == digest:
+                # An identical replay changes nothing.
+                return 200, view(ctx, conn, repository.row(conn, existing.id))
             if body.starts_at <= now:
                 raise ValidationFailed([FieldError("/starts_at", "must be in the future")])
             if existing is None:
                 status = 201
-                notices, appointment = _create(ctx, conn, owner, external_id, body, digest, center)
+                notices, appointment = _create(conn, owner, external_id, body, digest, channels, center, now)
                 replan = True
             else:
                 status = 200
-                notices, appointment, replan = _change(ctx, conn, existing, body, digest, center)
+                notices, appointment, replan = _change(conn, existing, body, digest, channels, center, now)
             appointment_rows = _notices_and_reminders(
-                ctx, conn, owner, appointment, center, recipient, channels, notices, replan
+                ctx, conn, appointment, center, recipient, notices, replan, now
             )
             message_repo.insert_many(conn, appointment_rows, now)
-            result = view(ctx, conn, _reload(conn, appointment["id"]))
+            result = view(ctx, conn, repository.row(conn, appointment.id))
     except IntegrityError as exc:  # two first bookings of one id raced; the other one won
         raise Conflict(f"appointment {external_id!r} was booked concurrently; retry") from exc
     publish(ctx, "transactional", [r["id"] for r in appointment_rows if r["status"] == Status.QUEUED.value])
     return status, result
 
 
-def _appointment_values(
-    body: AppointmentIn, recipient_raw: dict[str, Any], channels: list[str]
-) -> dict[str, Any]:
+def _from_booking(body: AppointmentIn, channels: list[str]) -> dict[str, Any]:
+    """The fields the booking system sends, as the appointment stores them."""
     return {
-        "recipient": recipient_raw,
+        "recipient": body.recipient.model_dump(mode="json"),
         "center_code": body.center,
         "kind": body.kind,
         "starts_at": body.starts_at,
@@ -150,156 +114,123 @@ def _appointment_values(
 
 
 def _create(
-    ctx: Context,
     conn: Connection,
     owner: str,
     external_id: str,
     body: AppointmentIn,
     digest: str,
-    center: Any,
-) -> tuple[list[Notice], dict[str, Any]]:
-    now = ctx.clock()
-    channels, _ = resolve_recipient(body)
-    values = {
-        "id": str(uuid.uuid4()),
-        "owner": owner,
-        "external_id": external_id,
-        "version": body.version,
-        "revision": 1,
-        "request_hash": digest,
-        "status": BOOKED,
-        **_appointment_values(body, body.recipient.model_dump(mode="json"), channels),
-        "reminder_plan": [],
-        "created_at": now,
-        "updated_at": now,
-    }
-    conn.execute(appointments.insert().values(**values))
+    channels: list[str],
+    center: centers.Center,
+    now: datetime,
+) -> tuple[list[Notice], Appointment]:
+    appointment = Appointment(
+        id=str(uuid.uuid4()),
+        owner=owner,
+        external_id=external_id,
+        version=body.version,
+        revision=1,
+        request_hash=digest,
+        status=AppointmentStatus.BOOKED,
+        **_from_booking(body, channels),
+        reminder_plan=[],
+        created_at=now,
+        updated_at=now,
+    )
+    repository.insert(conn, appointment)
     send_at = notice_time(now, body.starts_at, center)
-    return [Notice("confirmation", ch, send_at) for ch in channels], values
+    return [Notice("confirmation", ch, send_at) for ch in channels], appointment
 
 
 def _change(
-    ctx: Context, conn: Connection, existing: RowMapping, body: AppointmentIn, digest: str, center: Any
-) -> tuple[list[Notice], dict[str, Any], bool]:
-    now = ctx.clock()
-    if existing["status"] == CANCELLED:
-        raise Conflict("this appointment was cancelled; book a new one with a new id")
-    if existing["version"] is not None and body.version is None:
-        raise Conflict("this appointment is versioned; send a newer version with every change")
-    if body.version is not None and existing["version"] is not None and body.version <= existing["version"]:
-        raise Conflict(f"version {body.version} is not newer than the stored version {existing['version']}")
-    channels, _ = resolve_recipient(body)
-    values = {
-        **_appointment_values(body, body.recipient.model_dump(mode="json"), channels),
-        "version": body.version if body.version is not None else existing["version"],
-        "revision": existing["revision"] + 1,
-        "request_hash": digest,
-        "updated_at": now,
-    }
-    if all(values[f] == existing[f] for f in SHOWN_FIELDS):
-        # Nothing the person sees changed (e.g. only the booking system's version moved on).
-        unchanged = {"request_hash": digest, "version": values["version"]}
-        conn.execute(update(appointments).where(appointments.c.id == existing["id"]).values(**unchanged))
-        return [], {**existing, **unchanged}, False
-    cancelled = cancel_pending(
-        ctx, conn, existing["id"], f"appointment changed (revision {values['revision']})"
+    conn: Connection,
+    existing: Appointment,
+    body: AppointmentIn,
+    digest: str,
+    channels: list[str],
+    center: centers.Center,
+    now: datetime,
+) -> tuple[list[Notice], Appointment, bool]:
+    rules.check_changeable(existing, body.version)
+    changed = replace(
+        existing,
+        **_from_booking(body, channels),
+        version=body.version if body.version is not None else existing.version,
+        revision=existing.revision + 1,
+        request_hash=digest,
+        updated_at=now,
     )
-    conn.execute(update(appointments).where(appointments.c.id == existing["id"]).values(**values))
-    moved = existing["starts_at"] != body.starts_at or existing["location"] != body.location
+    if rules.shows_the_same(existing, changed):
+        # Nothing the person sees changed (e.g. only the booking system's version moved on).
+        unchanged = replace(existing, request_hash=digest, version=changed.version)
+        repository.save_change(conn, unchanged)
+        return [], unchanged, False
+    detail = f"appointment changed (revision {changed.revision})"
+    cancelled = repository.cancel_pending_messages(conn, existing.id, now, detail)
+    repository.save_change(conn, changed)
+    purpose = rules.notice_after_change(existing, changed, cancelled)
     send_at = notice_time(now, body.starts_at, center)
-    if "confirmation" in cancelled:  # the person never heard of the old booking: confirm the new one
-        notices = [Notice("confirmation", ch, send_at) for ch in channels]
-    elif moved:
-        notices = [Notice("change", ch, send_at, previous_starts_at=existing["starts_at"]) for ch in channels]
+    if purpose == "change":
+        notices = [Notice("change", ch, send_at, previous_starts_at=existing.starts_at) for ch in channels]
+    elif purpose is not None:
+        notices = [Notice(purpose, ch, send_at) for ch in channels]
     else:
         notices = []
-    return notices, {**existing, **values}, True
+    return notices, changed, True
 
 
 def _notices_and_reminders(
     ctx: Context,
     conn: Connection,
-    owner: str,
-    appointment: dict[str, Any],
-    center: Any,
+    appointment: Appointment,
+    center: centers.Center,
     recipient: Recipient,
-    channels: list[str],
     notices: list[Notice],
     replan: bool,
+    now: datetime,
 ) -> list[dict[str, Any]]:
-    if not replan:
-        return build_rows(ctx, conn, owner, appointment, center, recipient, notices)
-    plan = reminder_plan(ctx, center, appointment["starts_at"])
-    for item in plan:
-        if item["send_at"] is not None:
-            notices = [*notices, *(Notice("reminder", ch, item["send_at"]) for ch in channels)]
-    stored_plan = [{**p, "send_at": p["send_at"].isoformat() if p["send_at"] else None} for p in plan]
-    conn.execute(
-        update(appointments).where(appointments.c.id == appointment["id"]).values(reminder_plan=stored_plan)
-    )
-    return build_rows(ctx, conn, owner, appointment, center, recipient, notices)
-
-
-def cancel_pending(ctx: Context, conn: Connection, appointment_id: str, detail: str) -> list[str]:
-    """Cancel every message of the appointment not yet handed to a provider; return their purposes."""
-    pending = and_(
-        messages.c.appointment_id == appointment_id, messages.c.status.in_([s.value for s in PENDING])
-    )
-    purposes = [r[0] for r in conn.execute(select(messages.c.purpose).where(pending))]
-    message_repo.transition_many(conn, pending, Status.CANCELLED, ctx.clock(), detail=detail)
-    return purposes
+    """The message rows of the notices and, after a visible change, of the new reminder plan."""
+    if replan:
+        plan = rules.reminder_plan(
+            appointment.starts_at, center.reminder_offsets, center.timezone, center.quiet_hours, now
+        )
+        for entry in plan:
+            if entry.send_at is not None:
+                notices = [*notices, *(Notice("reminder", ch, entry.send_at) for ch in appointment.channels)]
+        repository.save_reminder_plan(conn, appointment.id, [entry.stored() for entry in plan])
+    return build_rows(ctx, conn, appointment.owner, appointment, center, recipient, notices)
 
 
 def cancel_appointment(ctx: Context, owner: str, external_id: str) -> dict[str, Any]:
     """Cancel: pending messages cancelled, one cancellation notice. Repeating it sends nothing."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        existing = _locked(conn, owner, external_id)
+        existing = repository.lock(conn, owner, external_id)
         if existing is None:
             raise NotFound(f"no appointment {external_id!r}")
         rows: list[dict[str, Any]] = []
-        if existing["status"] != CANCELLED:
-            cancel_pending(ctx, conn, existing["id"], "appointment cancelled")
-            revision = existing["revision"] + 1
-            conn.execute(
-                update(appointments)
-                .where(appointments.c.id == existing["id"])
-                .values(status=CANCELLED, cancelled_at=now, updated_at=now, revision=revision)
-            )
-            if existing["starts_at"] > now:
-                center = centers.get(ctx, existing["center_code"], "/center")
-                appointment = {**existing, "revision": revision, "status": CANCELLED}
-                recipient = _recipient_of(existing)
-                send_at = notice_time(now, existing["starts_at"], center)
-                notices = [Notice("cancellation", ch, send_at) for ch in existing["channels"]]
-                rows = build_rows(ctx, conn, owner, appointment, center, recipient, notices)
+        if can_move(existing.status, AppointmentStatus.CANCELLED):
+            repository.cancel_pending_messages(conn, existing.id, now, "appointment cancelled")
+            appointment = repository.cancel(conn, existing, now)
+            if existing.starts_at > now:
+                center = centers.get(ctx, existing.center_code, "/center")
+                send_at = notice_time(now, existing.starts_at, center)
+                notices = [Notice("cancellation", ch, send_at) for ch in existing.channels]
+                rows = build_rows(ctx, conn, owner, appointment, center, _recipient_of(existing), notices)
                 message_repo.insert_many(conn, rows, now)
-        result = view(ctx, conn, _reload(conn, existing["id"]))
+        result = view(ctx, conn, repository.row(conn, existing.id))
     publish(ctx, "transactional", [r["id"] for r in rows if r["status"] == Status.QUEUED.value])
     return result
 
 
-def _recipient_of(row: RowMapping | dict[str, Any]) -> Recipient:
-    raw = row["recipient"]
+def _recipient_of(appointment: Appointment) -> Recipient:
+    raw = appointment.recipient
     phone = parse_phone(raw["phone"]).e164 if raw.get("phone") else None
     return Recipient(phone, raw.get("email"), raw.get("name", ""), raw.get("locale", "ko"))
 
 
-def _reload(conn: Connection, appointment_id: str) -> RowMapping:
-    return conn.execute(select(appointments).where(appointments.c.id == appointment_id)).mappings().one()
-
-
 def get_appointment(ctx: Context, owner: str, external_id: str) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
-        row = (
-            conn.execute(
-                select(appointments).where(
-                    appointments.c.owner == owner, appointments.c.external_id == external_id
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = repository.find_row(conn, owner, external_id)
         if row is None:
             raise NotFound(f"no appointment {external_id!r}")
         return view(ctx, conn, row)
@@ -308,14 +239,7 @@ def get_appointment(ctx: Context, owner: str, external_id: str) -> dict[str, Any
 def list_appointments(
     ctx: Context, owner: str, center: str | None, start: datetime | None, end: datetime | None, limit: int
 ) -> dict[str, Any]:
-    query = select(appointments).where(appointments.c.owner == owner)
-    if center:
-        query = query.where(appointments.c.center_code == center)
-    if start:
-        query = query.where(appointments.c.starts_at >= start)
-    if end:
-        query = query.where(appointments.c.starts_at < end)
-    query = query.order_by(appointments.c.starts_at, appointments.c.id).limit(limit)
+    query = repository.listing_query(owner, center, start, end, limit)
     with ctx.engine.connect() as conn:
         return {"items": [view(ctx, conn, r, with_messages=False) for r in conn.execute(query).mappings()]}
 
@@ -362,48 +286,5 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def still_true(
-    ctx: Context, conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
-) -> dict[str, tuple[Status, str]]:
-    """The claim check: a message for an old revision, or for a past appointment, is not sent.
-
-    One query (a shared lock on the appointments, so none changes while the claim commits) for
-    all ``rows``; the verdict for each message that may not go out.
-    """
-    wanted = sorted({row["appointment_id"] for row in rows if row["appointment_id"] is not None})
-    if not wanted:
-        return {}
-    query = select(
-        appointments.c.id,
-        appointments.c.revision,
-        appointments.c.status,
-        appointments.c.starts_at,
-        appointments.c.center_code,
-    ).where(appointments.c.id.in_(wanted))
-    current = {a["id"]: a for a in conn.execute(query.with_for_update(read=True)).mappings()}
-    found_centers: dict[str, centers.Center | None] = {}
-    verdicts: dict[str, tuple[Status, str]] = {}
-    for row in rows:
-        if row["appointment_id"] is None:
-            continue
-        appointment = current.get(row["appointment_id"])
-        if appointment is None:
-            verdicts[row["id"]] = (Status.CANCELLED, "appointment no longer exists")
-        elif appointment["revision"] != row["appointment_version"]:
-            detail = f"appointment changed (now revision {appointment['revision']})"
-            verdicts[row["id"]] = (Status.CANCELLED, detail)
-        elif now >= appointment["starts_at"]:
-            verdicts[row["id"]] = (Status.EXPIRED, "the appointment has already started")
-        elif row["purpose"] == "reminder":
-            code = appointment["center_code"]
-            if code not in found_centers:
-                found_centers[code] = centers.find(ctx, conn, code)
-            center = found_centers[code]
-            if center is not None and in_quiet_hours(now, center.timezone, center.quiet_hours):
-                # A late retry or a backlog: too late to move it earlier, pointless in the morning.
-                verdicts[row["id"]] = (Status.EXPIRED, "a reminder due now would arrive in quiet hours")
-    return verdicts
-
-
 def register(ctx: Context) -> None:
-    ctx.claim_checks.append(functools.partial(still_true, ctx))
+    ctx.claim_checks.append(functools.partial(claim_check.check, ctx))

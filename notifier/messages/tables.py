@@ -54,7 +54,7 @@ messages = Table(
     Column("error_reason", Text),
     Column("sandboxed", Boolean, nullable=False, default=False),
     Column("appointment_id", String(36)),
-    Column("appointment_version", Integer),
+    Column("appointment_revision", Integer),  # the appointment's revision it was made for
     Column("campaign_id", String(36)),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

@@ -142,6 +142,25 @@ def test_a_cancelled_appointments_page_offers_no_buttons(client, headers, clock)
     assert "참석 확인</button>" not in html
 
 
+def test_a_cancelled_appointment_cannot_be_answered(client, headers, clock, ctx, receiver) -> None:
+    client.put(
+        "/v1/webhooks", json={"url": receiver.url, "events": ["appointment.confirmed"]}, headers=headers
+    )
+    appointment = client.put("/v1/appointments/p8", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    client.delete("/v1/appointments/p8", headers=headers)
+    answered = client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+    assert answered.status_code == 409
+    assert client.get("/v1/appointments/p8", headers=headers).json["attendance"] is None
+    assert webhooks.deliver_due(ctx) == 0
+
+
+def test_an_unknown_answer_is_404(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p9", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    assert client.post(page_path(appointment) + "/maybe", data={"csrf_token": token}).status_code == 404
+
+
 def test_webhooks_are_retried_on_5xx_and_429_with_attempts_visible(
     client, headers, clock, ctx, receiver
 ) -> None:

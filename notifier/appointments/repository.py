@@ -1,0 +1,159 @@
+"""The SQL of the appointments feature: appointments read and written, their pending messages cancelled.
+
+Use cases hold the transaction (``conn``) and decide; this module only reads and writes.
+A status change is one conditional UPDATE whose WHERE lists the statuses it may come from
+(``status.sources_of``), so the transition table is enforced by the statement itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, select, update
+from sqlalchemy.engine import RowMapping
+
+from notifier.appointments.appointment import SHOWN_FIELDS, Appointment
+from notifier.appointments.status import OPEN, AppointmentStatus, check_move, sources_of
+from notifier.appointments.tables import appointments
+from notifier.domain.status import PENDING, Status
+from notifier.errors import InvalidTransition
+from notifier.messages import repository as message_repo
+from notifier.messages.tables import messages
+
+# What an accepted change by the booking system writes.
+CHANGED_COLUMNS = (*SHOWN_FIELDS, "center_code", "version", "revision", "request_hash", "updated_at")
+
+
+@dataclass(frozen=True)
+class CurrentRevision:
+    """What the claim check reads of an appointment."""
+
+    revision: int
+    starts_at: datetime
+    center_code: str
+
+
+def _appointment(row: RowMapping) -> Appointment:
+    values = {f.name: row[f.name] for f in fields(Appointment)}
+    return Appointment(**{**values, "status": AppointmentStatus(row["status"])})
+
+
+def _columns(appointment: Appointment, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(appointment, name) for name in names}
+
+
+def _by_owner(owner: str, external_id: str) -> Select[Any]:
+    return select(appointments).where(
+        appointments.c.owner == owner, appointments.c.external_id == external_id
+    )
+
+
+def lock(conn: Connection, owner: str, external_id: str) -> Appointment | None:
+    """Read the appointment and lock its row until the transaction ends."""
+    row = conn.execute(_by_owner(owner, external_id).with_for_update()).mappings().first()
+    return _appointment(row) if row is not None else None
+
+
+def get(conn: Connection, appointment_id: str) -> Appointment | None:
+    row = conn.execute(select(appointments).where(appointments.c.id == appointment_id)).mappings().first()
+    return _appointment(row) if row is not None else None
+
+
+def insert(conn: Connection, appointment: Appointment) -> None:
+    """Store a new appointment (booked, revision 1)."""
+    conn.execute(appointments.insert().values(**_columns(appointment, [f.name for f in fields(Appointment)])))
+
+
+def save_change(conn: Connection, changed: Appointment) -> None:
+    """Write an accepted change; the appointment must still be open (its status does not move)."""
+    result = conn.execute(
+        update(appointments)
+        .where(appointments.c.id == changed.id, appointments.c.status.in_([s.value for s in OPEN]))
+        .values(**_columns(changed, CHANGED_COLUMNS))
+    )
+    if result.rowcount != 1:
+        raise InvalidTransition(f"appointment {changed.id} is not open; it cannot change")
+
+
+def save_reminder_plan(conn: Connection, appointment_id: str, plan: list[dict[str, Any]]) -> None:
+    conn.execute(update(appointments).where(appointments.c.id == appointment_id).values(reminder_plan=plan))
+
+
+def cancel(conn: Connection, appointment: Appointment, now: datetime) -> Appointment:
+    """Move the appointment to cancelled, one revision on; raise ``InvalidTransition`` if it may not."""
+    check_move(appointment.status, AppointmentStatus.CANCELLED)
+    cancelled = replace(
+        appointment,
+        status=AppointmentStatus.CANCELLED,
+        revision=appointment.revision + 1,
+        cancelled_at=now,
+        updated_at=now,
+    )
+    allowed = [s.value for s in sources_of(AppointmentStatus.CANCELLED)]
+    result = conn.execute(
+        update(appointments)
+        .where(appointments.c.id == appointment.id, appointments.c.status.in_(allowed))
+        .values(**_columns(cancelled, ("status", "revision", "cancelled_at", "updated_at")))
+    )
+    if result.rowcount != 1:
+        raise InvalidTransition(f"appointment {appointment.id} is no longer {appointment.status.value}")
+    return cancelled
+
+
+def record_attendance(conn: Connection, appointment_id: str, attendance: str, now: datetime) -> bool:
+    """Store the person's answer; False (nothing written) unless the appointment is open."""
+    result = conn.execute(
+        update(appointments)
+        .where(appointments.c.id == appointment_id, appointments.c.status.in_([s.value for s in OPEN]))
+        .values(attendance=attendance, attendance_at=now)
+    )
+    return result.rowcount == 1
+
+
+def cancel_pending_messages(conn: Connection, appointment_id: str, now: datetime, detail: str) -> list[str]:
+    """Cancel every message of the appointment not yet handed to a provider; return their purposes."""
+    pending = and_(
+        messages.c.appointment_id == appointment_id, messages.c.status.in_([s.value for s in PENDING])
+    )
+    purposes = [r[0] for r in conn.execute(select(messages.c.purpose).where(pending))]
+    message_repo.transition_many(conn, pending, Status.CANCELLED, now, detail=detail)
+    return purposes
+
+
+def current_revisions(conn: Connection, appointment_ids: Sequence[str]) -> dict[str, CurrentRevision]:
+    """Read the appointments under a shared lock, so none changes while the caller's claim commits."""
+    query = select(
+        appointments.c.id, appointments.c.revision, appointments.c.starts_at, appointments.c.center_code
+    ).where(appointments.c.id.in_(sorted(appointment_ids)))
+    return {
+        row["id"]: CurrentRevision(row["revision"], row["starts_at"], row["center_code"])
+        for row in conn.execute(query.with_for_update(read=True)).mappings()
+    }
+
+
+# Rows for the public view (``service.view``), which reads them as mappings.
+
+
+def row(conn: Connection, appointment_id: str) -> RowMapping:
+    return conn.execute(select(appointments).where(appointments.c.id == appointment_id)).mappings().one()
+
+
+def find_row(conn: Connection, owner: str, external_id: str) -> RowMapping | None:
+    return conn.execute(_by_owner(owner, external_id)).mappings().first()
+
+
+def listing_query(
+    owner: str, center: str | None, start: datetime | None, end: datetime | None, limit: int
+) -> Select[Any]:
+    """The owner's appointments, optionally of one centre and starting in [start, end), by start."""
+    query = select(appointments).where(appointments.c.owner == owner)
+    if center:
+        query = query.where(appointments.c.center_code == center)
+    if start:
+        query = query.where(appointments.c.starts_at >= start)
+    if end:
+        query = query.where(appointments.c.starts_at < end)
+    return query.order_by(appointments.c.starts_at, appointments.c.id).limit(limit)
