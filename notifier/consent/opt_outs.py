@@ -50,6 +50,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from itsdangerous import BadData, URLSafeSerializer
+from pydantic import Field
 from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +66,7 @@ from notifier.domain.status import Status
 from notifier.errors import InvalidPhoneNumber
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
+from notifier.responses import ResponseModel, Timestamp
 from notifier.schemas import MessageIn
 from notifier.webhooks import service as webhooks
 
@@ -352,6 +354,19 @@ def opt_out_by_reply(ctx: Context, sender: str, to: str, text: str) -> bool:
     return True
 
 
+class OptOut(ResponseModel):
+    """An opt-out in force."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    channel: Literal["sms", "email"]
+    address: str = Field(description="masked; only a keyed hash is stored")
+    scope: Literal["advertising", "all"]
+    source: Source
+    created_at: Timestamp
+    suppressed_messages: int = Field(description="pending messages suppressed now")
+    confirmation_message_id: str | None = Field(description="the confirmation sent")
+
+
 def record_opt_out(
     ctx: Context,
     *,
@@ -415,16 +430,19 @@ def record_opt_out(
     masked = mask_phone(normalised) if channel == "sms" else mask_email(normalised)
     log.info("opt-out", extra={"address": masked, "scope": row["scope"], "suppressed": len(suppressed)})
     confirmation = _confirm(ctx, row, normalised, origin) if origin else None
-    return in_force is None, {
-        "id": row["id"],
-        "channel": channel,
-        "address": masked,
-        "scope": row["scope"],
-        "source": row["source"],
-        "created_at": row["created_at"].isoformat().replace("+00:00", "Z"),
-        "suppressed_messages": len(suppressed),
-        "confirmation_message_id": confirmation,
-    }
+    view = OptOut.model_validate(
+        {
+            "id": row["id"],
+            "channel": channel,
+            "address": masked,
+            "scope": row["scope"],
+            "source": row["source"],
+            "created_at": row["created_at"],
+            "suppressed_messages": len(suppressed),
+            "confirmation_message_id": confirmation,
+        }
+    )
+    return in_force is None, view.dump()
 
 
 def _in_force(conn: Connection, digest: str, scope: str) -> RowMapping | None:
