@@ -15,6 +15,7 @@ from notifier.api import (
     openapi,
     outbox,
     problems,
+    provider_callbacks,
     recipient_page,
     recipients,
     request_log,
@@ -38,6 +39,7 @@ def register_api(app: Flask) -> None:
         unsubscribe,
         templates,
         webhooks,
+        provider_callbacks,
         outbox,
         openapi,
     ):

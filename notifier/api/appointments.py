@@ -1,4 +1,4 @@
-"""/v1/appointments (scope ``appointments``) and /v1/webhooks (each event needs its own scope)."""
+"""/v1/appointments (scope ``appointments``): book, change, read, list and cancel."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.problems import parse_json, validation_errors
 from notifier.appointments import service as appointments
-from notifier.errors import Forbidden, ValidationFailed
-from notifier.schemas import AppointmentIn, AppointmentQuery, WebhookIn
-from notifier.webhooks import service as webhooks
+from notifier.errors import ValidationFailed
+from notifier.schemas import AppointmentIn, AppointmentQuery
 
 bp = Blueprint("appointments", __name__, url_prefix="/v1")
 
@@ -50,21 +49,3 @@ def index() -> dict[str, Any]:
     return appointments.list_appointments(
         context(), g.owner, query.center, query.from_, query.to, query.limit
     )
-
-
-@bp.put("/webhooks")
-@requires(None)  # each event needs its own scope, checked below
-def put_webhook() -> tuple[dict[str, Any], int]:
-    body, _ = parse_json(WebhookIn)
-    for event in body.events:
-        scope = webhooks.scope_for(event)
-        if scope not in g.scopes and "admin" not in g.scopes:
-            raise Forbidden(f"subscribing to '{event}' needs a key with the '{scope}' scope")
-    status, result = webhooks.put_webhook(context(), g.owner, body.url, list(body.events))
-    return result, status
-
-
-@bp.get("/webhooks")
-@requires(None)
-def get_webhook() -> dict[str, Any]:
-    return webhooks.get_webhook(context(), g.owner)
