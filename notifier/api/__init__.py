@@ -41,10 +41,10 @@ def register_api(app: Flask) -> None:
         webhooks,
         provider_callbacks,
         outbox,
-        openapi,
     ):
         app.register_blueprint(module.bp)
     if os.environ.get("NOTIFIER_BENCH_ENDPOINTS") == "1":  # bench/intake.py only
         from notifier.api import bench
 
         app.register_blueprint(bench.bp)
+    openapi.register(app)  # last: the document lists the routes registered above

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.engine import RowMapping
 
@@ -62,6 +62,16 @@ class CampaignFilterIn(Strict):
 
 
 class CampaignIn(Strict):
+    # As JSON, exactly one of the two lists (a CSV upload sends neither: see the API).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["recipients"], "properties": {"recipients": {"type": "array"}}},
+                {"required": ["filter"], "properties": {"filter": {"type": "object"}}},
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
     category: Literal["informational", "advertising"]
@@ -81,6 +91,15 @@ class StartIn(Strict):
 
 
 class SendTestIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["phone"], "properties": {"phone": {"type": "string", "minLength": 1}}},
+                {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+            ]
+        }
+    )
+
     phone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=320)
 
