@@ -48,7 +48,7 @@ def _within_calendar(value: datetime) -> datetime:
     return value
 
 
-Timestamp = Annotated[
+IsoTime = Annotated[
     AwareDatetime,
     BeforeValidator(_iso_8601_text),
     AfterValidator(_within_calendar),
@@ -85,7 +85,7 @@ class MessageIn(Strict):
     channel: Literal["sms", "email", "auto"] = "auto"
     data: dict[str, Any] = Field(default_factory=dict)
     center: CenterIn | None = None
-    send_at: Timestamp | None = None
+    send_at: IsoTime | None = None
     reference: str | None = Field(default=None, max_length=200)
 
     @field_validator("data")
@@ -119,7 +119,7 @@ class AppointmentIn(Strict):
     recipient: AppointmentRecipientIn
     center: str = Field(min_length=1, max_length=50)
     kind: AppointmentKind
-    starts_at: Timestamp
+    starts_at: IsoTime
     duration_minutes: int = Field(default=50, ge=5, le=480)
     counselor: str = Field(default="", max_length=100)
     location: str = Field(min_length=1, max_length=300)
@@ -129,8 +129,8 @@ class AppointmentIn(Strict):
 
 class AppointmentQuery(Strict):
     center: str | None = Field(default=None, max_length=50)
-    from_: Timestamp | None = Field(default=None, alias="from")
-    to: Timestamp | None = None
+    from_: IsoTime | None = Field(default=None, alias="from")
+    to: IsoTime | None = None
     limit: int = Field(default=100, ge=1, le=500)
 
 

@@ -15,6 +15,7 @@ from notifier.api import (
     openapi,
     outbox,
     problems,
+    provider_callbacks,
     recipient_page,
     recipients,
     request_log,
@@ -38,11 +39,12 @@ def register_api(app: Flask) -> None:
         unsubscribe,
         templates,
         webhooks,
+        provider_callbacks,
         outbox,
-        openapi,
     ):
         app.register_blueprint(module.bp)
     if os.environ.get("NOTIFIER_BENCH_ENDPOINTS") == "1":  # bench/intake.py only
         from notifier.api import bench
 
         app.register_blueprint(bench.bp)
+    openapi.register(app)  # last: the document lists the routes registered above

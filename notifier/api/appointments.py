@@ -1,4 +1,4 @@
-"""/v1/appointments (scope ``appointments``) and /v1/webhooks (each event needs its own scope)."""
+"""/v1/appointments (scope ``appointments``): book, change, read, list and cancel."""
 
 from __future__ import annotations
 
@@ -9,18 +9,35 @@ from pydantic import ValidationError
 
 from notifier.api.auth import requires
 from notifier.api.context import context
+from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json, validation_errors
 from notifier.appointments import service as appointments
-from notifier.errors import Forbidden, ValidationFailed
-from notifier.schemas import AppointmentIn, AppointmentQuery, WebhookIn
-from notifier.webhooks import service as webhooks
+from notifier.appointments.views import Appointment, AppointmentList
+from notifier.errors import ValidationFailed
+from notifier.schemas import AppointmentIn, AppointmentQuery
 
 bp = Blueprint("appointments", __name__, url_prefix="/v1")
+SECURITY = scope("appointments")
 
 
 @bp.put("/appointments/<external_id>")
+@doc(
+    json=AppointmentIn,
+    resp=Answers(
+        HTTP_201=(Appointment, "Booked"),
+        HTTP_200=(Appointment, "Changed, or replayed"),
+        **problems(400, 401, 403, 409, 413, 415, 422),
+    ),
+    security=SECURITY,
+)
 @requires("appointments")
 def put(external_id: str) -> tuple[dict[str, Any], int]:
+    """Book or change an appointment
+
+    201 when created, 200 when changed. An identical replay changes nothing. A `version` older
+    than or equal to the stored one is a 409 and changes nothing. A change cancels every
+    pending message of the old time and schedules new ones.
+    """
     if len(external_id) > 200:
         raise ValidationFailed([], "external_id is longer than 200 characters")
     body, raw = parse_json(AppointmentIn)
@@ -29,20 +46,34 @@ def put(external_id: str) -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/appointments/<external_id>")
+@doc(resp=Answers(HTTP_200=(Appointment, "The appointment"), **problems(401, 403, 404)), security=SECURITY)
 @requires("appointments")
 def show(external_id: str) -> dict[str, Any]:
+    """An appointment with its messages and reminder plan"""
     return appointments.get_appointment(context(), g.owner, external_id)
 
 
 @bp.delete("/appointments/<external_id>")
+@doc(resp=Answers(HTTP_200=(Appointment, "Cancelled"), **problems(401, 403, 404)), security=SECURITY)
 @requires("appointments")
 def cancel(external_id: str) -> dict[str, Any]:
+    """Cancel the appointment
+
+    Pending messages are cancelled and one cancellation notice goes out; repeating it answers
+    the same and sends nothing.
+    """
     return appointments.cancel_appointment(context(), g.owner, external_id)
 
 
 @bp.get("/appointments")
+@doc(
+    query=AppointmentQuery,
+    resp=Answers(HTTP_200=(AppointmentList, "Matching appointments"), **problems(401, 403, 422)),
+    security=SECURITY,
+)
 @requires("appointments")
 def index() -> dict[str, Any]:
+    """Appointments by centre and time range"""
     try:
         query = AppointmentQuery.model_validate(request.args.to_dict())
     except ValidationError as exc:
@@ -50,21 +81,3 @@ def index() -> dict[str, Any]:
     return appointments.list_appointments(
         context(), g.owner, query.center, query.from_, query.to, query.limit
     )
-
-
-@bp.put("/webhooks")
-@requires(None)  # each event needs its own scope, checked below
-def put_webhook() -> tuple[dict[str, Any], int]:
-    body, _ = parse_json(WebhookIn)
-    for event in body.events:
-        scope = webhooks.scope_for(event)
-        if scope not in g.scopes and "admin" not in g.scopes:
-            raise Forbidden(f"subscribing to '{event}' needs a key with the '{scope}' scope")
-    status, result = webhooks.put_webhook(context(), g.owner, body.url, list(body.events))
-    return result, status
-
-
-@bp.get("/webhooks")
-@requires(None)
-def get_webhook() -> dict[str, Any]:
-    return webhooks.get_webhook(context(), g.owner)

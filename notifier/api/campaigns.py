@@ -11,20 +11,46 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, json, request, stream_with_context
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, create_model
 
 from notifier.api.auth import requires
 from notifier.api.context import context
+from notifier.api.openapi import Answers, doc, problems, scope, text
 from notifier.api.problems import parse_json, validation_errors
 from notifier.campaigns import service as campaigns
-from notifier.campaigns.render import send_test
-from notifier.campaigns.service import CampaignIn, SendTestIn, StartIn
+from notifier.campaigns.render import CampaignTestSend, send_test
+from notifier.campaigns.service import Campaign, CampaignIn, SendTestIn, StartIn
 from notifier.domain.status import Status
 from notifier.errors import FieldError, UnsupportedMediaType, ValidationFailed
+from notifier.messages.views import MessageList
 from notifier.schemas import Strict
 
 bp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns")
 MULTIPART = "multipart/form-data"
+SECURITY = scope("campaigns")
+
+# The multipart form: CampaignIn's fields as form fields, with the list as a CSV file.
+_UPLOAD_FIELDS: dict[str, Any] = {
+    "file": (
+        bytes,
+        Field(
+            description="header row: `phone`, `email`, `name`, `locale` and template values; "
+            "UTF-8, UTF-8 with BOM or CP949"
+        ),
+    ),
+    "data": (str | None, Field(default=None, description="a JSON object: template values common to all")),
+    **{
+        name: (field.annotation, field)
+        for name, field in CampaignIn.model_fields.items()
+        if name not in ("data", "recipients", "filter")
+    },
+}
+CampaignUpload = create_model(
+    "CampaignUpload",
+    __doc__="A CSV `file` and the campaign's other fields as form fields (`data` as a JSON string).",
+    __config__=ConfigDict(extra="forbid"),
+    **_UPLOAD_FIELDS,
+)
 
 
 class MessagesQuery(Strict):
@@ -56,8 +82,21 @@ def _multipart() -> tuple[CampaignIn, Any]:
 
 
 @bp.post("")
+@doc(
+    json=CampaignIn,
+    form=CampaignUpload,
+    resp=Answers(HTTP_201=(Campaign, "The draft and its report"), **problems(400, 401, 403, 413, 415, 422)),
+    security=SECURITY,
+)
 @requires("campaigns")
 def create() -> tuple[dict[str, Any], int]:
+    """Create a campaign as a draft and get its validation report
+
+    JSON with inline `recipients` or a `filter` over stored recipients, or multipart/form-data
+    with a CSV `file` (header row: `phone`, `email`, `name`, `locale` and template values; UTF-8,
+    UTF-8 with BOM or CP949) and the other fields as form fields (`data` as a JSON string). Up to
+    1,000,000 rows and NOTIFIER_MAX_UPLOAD_BYTES. Nothing is sent until the campaign is started.
+    """
     ctx = context()
     if request.mimetype == MULTIPART:
         request.max_content_length = ctx.settings.max_upload_bytes
@@ -70,14 +109,22 @@ def create() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("/<campaign_id>")
+@doc(resp=Answers(HTTP_200=(Campaign, "The campaign"), **problems(401, 403, 404)), security=SECURITY)
 @requires("campaigns")
 def show(campaign_id: str) -> dict[str, Any]:
+    """A campaign: status, message counts by status, progress and report"""
     return campaigns.get_campaign(context(), g.owner, campaign_id)
 
 
 @bp.get("/<campaign_id>/messages")
+@doc(
+    query=MessagesQuery,
+    resp=Answers(HTTP_200=(MessageList, "One page"), **problems(401, 403, 404, 422)),
+    security=SECURITY,
+)
 @requires("campaigns")
 def messages(campaign_id: str) -> dict[str, Any]:
+    """The campaign's messages, newest first"""
     query = _validate(MessagesQuery, request.args.to_dict())
     return campaigns.list_campaign_messages(
         context(),
@@ -90,8 +137,13 @@ def messages(campaign_id: str) -> dict[str, Any]:
 
 
 @bp.get("/<campaign_id>/rejections.csv")
+@doc(
+    resp=Answers(HTTP_200=(None, "CSV"), content={200: text("text/csv")}, **problems(401, 403, 404)),
+    security=SECURITY,
+)
 @requires("campaigns")
 def rejections(campaign_id: str) -> Response:
+    """Every rejected row as CSV: row, reason, raw"""
     lines = campaigns.rejections_csv(context(), g.owner, campaign_id)
     return Response(
         stream_with_context(lines),
@@ -101,20 +153,40 @@ def rejections(campaign_id: str) -> Response:
 
 
 @bp.post("/<campaign_id>/test")
+@doc(
+    json=SendTestIn,
+    resp=Answers(
+        HTTP_202=(CampaignTestSend, "The test messages"), **problems(400, 401, 403, 404, 409, 415, 422)
+    ),
+    security=SECURITY,
+)
 @requires("campaigns")
 def test(campaign_id: str) -> tuple[dict[str, Any], int]:
+    """Send the message, as the first recipient would get it, to these addresses now
+
+    Transactional lane, the campaign's category (so the (광고) markings show), reference
+    `campaign-test:{id}`.
+    """
     body, _ = parse_json(SendTestIn)
     return send_test(context(), g.owner, campaign_id, phone=body.phone, email=body.email), 202
 
 
 @bp.post("/<campaign_id>/start")
+@doc(
+    json=StartIn,
+    resp=Answers(HTTP_200=(Campaign, "Running or scheduled"), **problems(400, 401, 403, 404, 409, 415, 422)),
+    security=SECURITY,
+)
 @requires("campaigns")
 def start(campaign_id: str) -> dict[str, Any]:
+    """Start a draft now, or at `at` (with a UTC offset); the body may be left out"""
     body = parse_json(StartIn)[0] if request.content_length else StartIn()
     return campaigns.start_campaign(context(), g.owner, campaign_id, body.at)
 
 
 @bp.post("/<campaign_id>/cancel")
+@doc(resp=Answers(HTTP_200=(Campaign, "Cancelled"), **problems(401, 403, 404, 409)), security=SECURITY)
 @requires("campaigns")
 def cancel(campaign_id: str) -> dict[str, Any]:
+    """Cancel: messages not yet handed to a worker are cancelled; sent ones stay sent"""
     return campaigns.cancel_campaign(context(), g.owner, campaign_id)

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from sqlalchemy import select
 
 from notifier.api.context import context
+from notifier.api.openapi import PUBLIC, Answers, doc, problems, text
 from notifier.channels.outbox import outbox
 from notifier.errors import NotFound
 
@@ -13,7 +14,12 @@ bp = Blueprint("outbox", __name__)
 
 
 @bp.get("/outbox")
+@doc(
+    resp=Answers(HTTP_200=(None, "HTML page"), content={200: text("text/html")}, **problems(404)),
+    security=PUBLIC,
+)
 def index() -> str:
+    """Sandbox outbox (HTML, sandbox mode only)"""
     ctx = context()
     if not ctx.settings.sandbox:
         # Only a setup with no provider at all (a trial or development) shows it, without login:

@@ -6,7 +6,7 @@ import logging
 from typing import Any, TypeVar
 
 from flask import Flask, Response, json, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from notifier.errors import (
@@ -17,6 +17,7 @@ from notifier.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from notifier.responses import ResponseModel
 
 log = logging.getLogger("notifier.api")
 PROBLEM_JSON = "application/problem+json"
@@ -25,10 +26,37 @@ MAX_JSON_DEPTH = 64
 TOO_DEEP = f"the body nests arrays or objects more than {MAX_JSON_DEPTH} deep"
 
 
+class ProblemField(ResponseModel):
+    """One bad field of a request, named by JSON pointer."""
+
+    pointer: str
+    detail: str
+
+
+class Problem(ResponseModel):
+    """RFC 9457 problem details: every error the API answers."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemField] = Field(
+        default_factory=list, description="422: each bad field of the request, named by JSON pointer"
+    )
+    checks: dict[str, str] = Field(
+        default_factory=dict, description="503 from /readyz: each dependency and its state"
+    )
+
+
 def problem(
-    status: int, title: str, detail: str, errors: list[FieldError] | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    checks: dict[str, str] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "type": f"https://notifier.dev/problems/{title.lower().replace(' ', '-')}",
         "title": title,
         "status": status,
@@ -36,8 +64,10 @@ def problem(
         "instance": request.path,
     }
     if errors is not None:
-        body["errors"] = [e.as_dict() for e in errors]
-    body.update(extra)
+        fields["errors"] = [ProblemField(pointer=e.pointer, detail=e.detail) for e in errors]
+    if checks is not None:
+        fields["checks"] = checks
+    body = Problem(**fields).dump()
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="notifier"'

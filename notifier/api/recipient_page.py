@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from pydantic import BaseModel, Field
 from wtforms import ValidationError as CsrfInvalid
 
 from notifier.api.context import context
+from notifier.api.openapi import PUBLIC, Answers, doc, problems, text
 from notifier.appointments import page
 from notifier.appointments.notices import KIND_LABELS
 from notifier.appointments.rules import page_closed
@@ -21,6 +23,12 @@ from notifier.domain.phones import format_phone_kr
 from notifier.errors import Conflict
 
 bp = Blueprint("recipient_page", __name__)
+
+
+class AnswerForm(BaseModel):
+    """The page's form (application/x-www-form-urlencoded)."""
+
+    csrf_token: str = Field(min_length=1, description="the token the page carries in its form")
 
 
 def _appointment(token: str):  # type: ignore[no-untyped-def]
@@ -34,7 +42,12 @@ def _appointment(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/a/<token>")
+@doc(
+    resp=Answers(HTTP_200=(None, "HTML page"), content={200: text("text/html")}, **problems(404, 410)),
+    security=PUBLIC,
+)
 def show(token: str) -> str:
+    """The person's appointment page (HTML, no login)"""
     ctx = context()
     appointment = _appointment(token)
     center = centers.get(ctx, appointment.center_code, "/center")
@@ -55,7 +68,16 @@ def show(token: str) -> str:
 
 
 @bp.post("/a/<token>/<answer>")
+@doc(
+    form=AnswerForm,
+    resp=Answers(HTTP_303=(None, "Back to the page"), **problems(400, 404, 409, 410)),
+    security=PUBLIC,
+)
 def respond(token: str, answer: str) -> Response:
+    """Confirm attendance (`confirm`) or ask for a change (`change`)
+
+    A form on the person's page, protected against CSRF.
+    """
     if answer not in page.ANSWERS:
         abort(404)
     try:

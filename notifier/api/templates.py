@@ -13,13 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from notifier.api.auth import requires
 from notifier.api.context import context
+from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json
 from notifier.domain.templates import PURPOSES, TemplateSpec
 from notifier.errors import FieldError, ValidationFailed
 from notifier.templates import library as template_library
 from notifier.templates.checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
+from notifier.templates.library import Preview, Template, TemplateList, TemplateVersions
 
 bp = Blueprint("templates", __name__, url_prefix="/v1/templates")
+SECURITY = scope("templates")
 
 PartName = Literal["sms.txt", "email_subject.txt", "email.html", "email.txt"]
 LocaleName = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN.pattern)]
@@ -76,6 +79,12 @@ class PreviewIn(BaseModel):
     advertising: bool = Field(default=False, description="apply the (광고) markings and opt-out")
 
 
+class VersionQuery(BaseModel):
+    """``?version=N``: read by ``version_arg``."""
+
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION, description="the current one if left out")
+
+
 def version_arg() -> int | None:
     """Read ``?version=N``; 422 unless it is a version number the database can hold."""
     raw = request.args.get("version")
@@ -87,26 +96,52 @@ def version_arg() -> int | None:
 
 
 @bp.get("")
+@doc(resp=Answers(HTTP_200=(TemplateList, "The templates"), **problems(401, 403)), security=SECURITY)
 @requires("templates")
 def index() -> dict[str, Any]:
+    """Every template at its current version"""
     return template_library.list_templates(context())
 
 
 @bp.get("/<key>")
+@doc(
+    query=VersionQuery,
+    resp=Answers(HTTP_200=(Template, "The version"), **problems(401, 403, 404, 422)),
+    security=SECURITY,
+)
 @requires("templates")
 def show(key: str) -> dict[str, Any]:
+    """One template version (the current one without `version`)"""
     return template_library.get_template(context(), key, version_arg())
 
 
 @bp.get("/<key>/versions")
+@doc(resp=Answers(HTTP_200=(TemplateVersions, "The versions"), **problems(401, 403, 404)), security=SECURITY)
 @requires("templates")
 def versions(key: str) -> dict[str, Any]:
+    """Every version of a template, oldest first"""
     return template_library.template_versions(context(), key)
 
 
 @bp.put("/<key>")
+@doc(
+    json=TemplateIn,
+    resp=Answers(
+        HTTP_200=(Template, "A new version of an existing template"),
+        HTTP_201=(Template, "The first version of a new template"),
+        **problems(400, 401, 403, 409, 413, 415, 422),
+    ),
+    security=SECURITY,
+)
 @requires("templates")
 def save(key: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Save a new version (or the first version of a new key)
+
+    The version is checked before it is stored: every part compiles, uses only declared values
+    and (SMS) characters cp949 can encode, and every locale and channel renders with the sample
+    data. A refused version stores nothing; `errors` name the part (`/sources/ko/sms.txt`) and
+    the line.
+    """
     body, _ = parse_json(TemplateIn)
     created, view = template_library.save_template(context(), key, body.spec(), body.source_texts(), g.owner)
     location = url_for("templates.show", key=key, version=view["version"])
@@ -114,8 +149,21 @@ def save(key: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.post("/<key>/preview")
+@doc(
+    query=VersionQuery,
+    json=PreviewIn,
+    resp=Answers(HTTP_200=(Preview, "The rendered message"), **problems(400, 401, 403, 404, 415, 422)),
+    security=SECURITY,
+)
 @requires("templates")
 def preview(key: str) -> dict[str, Any]:
+    """Render a template as a recipient would get it, without sending
+
+    SMS: body, Korean size class, cp949 bytes, Twilio encoding and segments. Email: subject,
+    HTML and text. Without `data` the template's sample data is used. With `advertising` the
+    (광고) markings are applied with a placeholder opt-out line; real campaigns use the centre's
+    own free 080 number.
+    """
     body, _ = parse_json(PreviewIn)
     return template_library.preview(
         context(),

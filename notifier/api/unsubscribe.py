@@ -18,13 +18,26 @@ A bad token is a 404 page and changes nothing.
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
+from pydantic import BaseModel, Field
 
 from notifier.api.context import context
+from notifier.api.openapi import PUBLIC, Answers, doc, text
 from notifier.consent import opt_outs
 from notifier.consent.opt_out_links import read_opt_out_token
 
 bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
 ONE_CLICK = "One-Click"
+PAGE = text("text/html")
+PAGE_OR_PLAIN = {**text("text/html"), **text("text/plain")}
+
+
+class UnsubscribeForm(BaseModel):
+    """A mail client's one-click POST (RFC 8058), or the page's own form."""
+
+    one_click: str | None = Field(
+        default=None, alias="List-Unsubscribe", description="`One-Click` from a mail client"
+    )
+    confirm: str | None = Field(default=None, description="sent by the page's button")
 
 
 def _page(template: str, status: int = 200, **values: object) -> Response:
@@ -36,7 +49,14 @@ def _page(template: str, status: int = 200, **values: object) -> Response:
 
 
 @bp.get("/<token>")
+@doc(
+    resp=Answers(
+        HTTP_200=(None, "HTML page"), HTTP_404=(None, "Unknown link (HTML)"), content={200: PAGE, 404: PAGE}
+    ),
+    security=PUBLIC,
+)
 def show(token: str) -> Response:
+    """Unsubscribe page (HTML, Korean); changes nothing"""
     wanted = read_opt_out_token(context(), token)
     if wanted is None:
         return _page("unsubscribe.html", 404, wanted=None)
@@ -45,7 +65,21 @@ def show(token: str) -> Response:
 
 
 @bp.post("/<token>")
+@doc(
+    form=UnsubscribeForm,
+    resp=Answers(
+        HTTP_200=(None, "Opted out"),
+        HTTP_404=(None, "Unknown link"),
+        content={200: PAGE_OR_PLAIN, 404: PAGE_OR_PLAIN},
+    ),
+    security=PUBLIC,
+)
 def unsubscribe(token: str) -> Response:
+    """One-click unsubscribe (RFC 8058); no login, no cookie
+
+    The signed token is the credential. `List-Unsubscribe=One-Click` gets a plain-text answer,
+    the page's own form an HTML page.
+    """
     one_click = request.form.get("List-Unsubscribe") == ONE_CLICK
     wanted = read_opt_out_token(context(), token)
     if wanted is None:

@@ -1,45 +1,54 @@
-"""Provider callbacks. Each is signed; a bad or missing signature changes nothing (403)."""
+"""/v1/webhooks: the key owner's webhook; each event needs the scope of what it reports."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
-from twilio.request_validator import RequestValidator
+from typing import Any
 
+from flask import Blueprint, g
+
+from notifier.api.auth import requires
 from notifier.api.context import context
-from notifier.consent.replies import opt_out_by_reply
+from notifier.api.openapi import Answers, doc, problems, scope
+from notifier.api.problems import parse_json
 from notifier.errors import Forbidden
-from notifier.messages import callbacks
+from notifier.schemas import WebhookIn
+from notifier.webhooks import service as webhooks
+from notifier.webhooks.service import Webhook
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-
-
-def signed_twilio_params() -> dict[str, str]:
-    """Return the form if Twilio signed exactly this URL and body, else raise Forbidden."""
-    settings = context().settings
-    if settings.twilio is None:
-        raise Forbidden("Twilio is not configured, so no Twilio callback can be verified")
-    url = settings.public_url + request.path
-    if request.query_string:
-        url += "?" + request.query_string.decode()
-    params = request.form.to_dict()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not RequestValidator(settings.twilio.auth_token).validate(url, params, signature):
-        raise Forbidden("the X-Twilio-Signature does not match this request")
-    return params
+bp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
 
 
-@bp.post("/twilio/status")
-def twilio_status() -> Response:
-    params = signed_twilio_params()
-    callbacks.apply_twilio_status(context(), request.args.get("message_id"), params)
-    return Response(status=204)
+@bp.put("")
+@doc(
+    json=WebhookIn,
+    resp=Answers(
+        HTTP_201=(Webhook, "Created; the secret is shown now only"),
+        HTTP_200=(Webhook, "Updated"),
+        **problems(400, 401, 403, 415, 422),
+    ),
+    security=scope(None),
+)
+@requires(None)  # each event needs its own scope, checked below
+def put_webhook() -> tuple[dict[str, Any], int]:
+    """Register the webhook of this key's owner
+
+    Events are POSTed as JSON with `Notifier-Signature: t=<unix>,v1=<hex>`, the hex being
+    HMAC-SHA256 with the secret over `t.body`. Retried with backoff on timeouts, 429 and 5xx.
+    Each event needs a key with its scope: `message.status_changed` `send`, the appointment
+    events `appointments`, `recipient.opted_out` `campaigns`.
+    """
+    body, _ = parse_json(WebhookIn)
+    for event in body.events:
+        event_scope = webhooks.scope_for(event)
+        if event_scope not in g.scopes and "admin" not in g.scopes:
+            raise Forbidden(f"subscribing to '{event}' needs a key with the '{event_scope}' scope")
+    status, result = webhooks.put_webhook(context(), g.owner, body.url, list(body.events))
+    return result, status
 
 
-@bp.post("/twilio/inbound")
-def twilio_inbound() -> Response:
-    """An SMS to one of our numbers: 수신거부, 거부 or STOP opts the sender out of everything."""
-    params = signed_twilio_params()
-    sender, to, text = params.get("From", ""), params.get("To", ""), params.get("Body", "")
-    opt_out_by_reply(context(), sender, to, text)
-    return Response(EMPTY_TWIML, mimetype="text/xml")
+@bp.get("")
+@doc(resp=Answers(HTTP_200=(Webhook, "The webhook"), **problems(401, 404)), security=scope(None))
+@requires(None)
+def get_webhook() -> dict[str, Any]:
+    """The webhook and its latest deliveries with their attempts"""
+    return webhooks.get_webhook(context(), g.owner)

@@ -134,7 +134,7 @@ def current_revisions(conn: Connection, appointment_ids: Sequence[str]) -> dict[
     }
 
 
-# Rows for the public view (``service.view``), which reads them as mappings.
+# Rows for the public view (``views.view``), which reads them as mappings.
 
 
 def row(conn: Connection, appointment_id: str) -> RowMapping:

@@ -13,17 +13,17 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from notifier.appointments import claim_check, repository, rules
 from notifier.appointments.appointment import Appointment
-from notifier.appointments.notices import Notice, build_rows, notice_time, page_url
+from notifier.appointments.notices import Notice, build_rows, notice_time
 from notifier.appointments.status import AppointmentStatus, can_move
+from notifier.appointments.views import AppointmentList, view, view_model
 from notifier.centers import service as centers
 from notifier.context import Context
 from notifier.domain.phones import parse_phone
@@ -32,8 +32,6 @@ from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, 
 from notifier.messages import repository as message_repo
 from notifier.messages.accept import Recipient, request_hash
 from notifier.messages.publisher import publish
-from notifier.messages.tables import messages
-from notifier.messages.views import message_view
 from notifier.schemas import AppointmentIn
 
 
@@ -241,49 +239,8 @@ def list_appointments(
 ) -> dict[str, Any]:
     query = repository.listing_query(owner, center, start, end, limit)
     with ctx.engine.connect() as conn:
-        return {"items": [view(ctx, conn, r, with_messages=False) for r in conn.execute(query).mappings()]}
-
-
-def view(
-    ctx: Context, conn: Connection, row: RowMapping | dict[str, Any], with_messages: bool = True
-) -> dict[str, Any]:
-    """The public JSON shape of an appointment."""
-    result: dict[str, Any] = {
-        "id": row["id"],
-        "external_id": row["external_id"],
-        "status": row["status"],
-        "version": row["version"],
-        "revision": row["revision"],
-        "recipient": row["recipient"],
-        "center": row["center_code"],
-        "kind": row["kind"],
-        "starts_at": _iso(row["starts_at"]),
-        "ends_at": _iso(row["starts_at"] + timedelta(minutes=row["duration_minutes"])),
-        "duration_minutes": row["duration_minutes"],
-        "counselor": row["counselor"],
-        "location": row["location"],
-        "channels": row["channels"],
-        "attendance": row["attendance"],
-        "page_url": page_url(ctx, row["id"]),
-        "reminders": row["reminder_plan"],
-        "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
-    }
-    if with_messages:
-        query = (
-            select(messages)
-            .where(messages.c.appointment_id == row["id"])
-            .order_by(messages.c.created_at, messages.c.send_at)
-        )
-        result["messages"] = [
-            {k: message_view(m)[k] for k in ("id", "purpose", "channel", "status", "send_at")}
-            for m in conn.execute(query).mappings()
-        ]
-    return result
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+        items = [view_model(ctx, conn, r, with_messages=False) for r in conn.execute(query).mappings()]
+    return AppointmentList(items=items).dump()
 
 
 def register(ctx: Context) -> None:

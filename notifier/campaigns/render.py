@@ -28,7 +28,8 @@ from notifier.messages import repository as repo
 from notifier.messages.accept import Recipient, new_message_row, template_context
 from notifier.messages.claims import Rejection
 from notifier.messages.publisher import publish
-from notifier.messages.views import message_view
+from notifier.messages.views import Message, message_model
+from notifier.responses import ResponseModel
 from notifier.templates import repository as template_repo
 from notifier.templates.rendering import RUNTIME_ERRORS as TEMPLATE_RUNTIME_ERRORS
 from notifier.templates.rendering import Advertising, RenderedMessage
@@ -185,6 +186,12 @@ def _content(ctx: Context, conn: Connection, row: Mapping[str, Any]) -> dict[str
 # ---- test send ------------------------------------------------------------------------
 
 
+class CampaignTestSend(ResponseModel):
+    """The test messages, one per address."""
+
+    items: list[Message]
+
+
 def send_test(
     ctx: Context, owner: str, campaign_id: str, *, phone: str | None, email: str | None
 ) -> dict[str, Any]:
@@ -258,4 +265,4 @@ def send_test(
     with ctx.engine.begin() as conn:
         repo.insert_many(conn, rows, now)
     publish(ctx, TRANSACTIONAL_QUEUE, [r["id"] for r in rows])
-    return {"items": [message_view(r) for r in rows]}
+    return CampaignTestSend(items=[message_model(r) for r in rows]).dump()

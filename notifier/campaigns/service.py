@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 
@@ -35,8 +35,9 @@ from notifier.domain.phones import parse_phone
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo
 from notifier.messages import throttle as rate_limit
-from notifier.messages.views import decode_cursor, encode_cursor, message_view
-from notifier.schemas import Locale, Strict, Timestamp
+from notifier.messages.views import MessageList, TemplateRef, decode_cursor, encode_cursor, message_model
+from notifier.responses import ResponseModel, Timestamp
+from notifier.schemas import IsoTime, Locale, Strict
 from notifier.templates import repository as template_repo
 
 MAX_INLINE_RECIPIENTS = 10_000
@@ -61,6 +62,16 @@ class CampaignFilterIn(Strict):
 
 
 class CampaignIn(Strict):
+    # As JSON, exactly one of the two lists (a CSV upload sends neither: see the API).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["recipients"], "properties": {"recipients": {"type": "array"}}},
+                {"required": ["filter"], "properties": {"filter": {"type": "object"}}},
+            ]
+        }
+    )
+
     name: str = Field(min_length=1, max_length=200)
     template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
     category: Literal["informational", "advertising"]
@@ -76,10 +87,19 @@ class CampaignIn(Strict):
 
 
 class StartIn(Strict):
-    at: Timestamp | None = None
+    at: IsoTime | None = None
 
 
 class SendTestIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["phone"], "properties": {"phone": {"type": "string", "minLength": 1}}},
+                {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
+            ]
+        }
+    )
+
     phone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=320)
 
@@ -183,33 +203,85 @@ def _own(conn: Connection, owner: str, campaign_id: str, *, lock: bool = False) 
     return row
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+class RejectedRow(ResponseModel):
+    row: int = Field(
+        description="CSV: spreadsheet row (header = 1); inline: index in `recipients`; "
+        "filter: position from 1"
+    )
+    reason: str
+
+
+class RejectedRows(ResponseModel):
+    count: int
+    items: list[RejectedRow] = Field(description="the first 100; all of them at rejections.csv")
+
+
+class CampaignReport(ResponseModel):
+    """What the list held. SMS sizes are estimated by rendering one row per shape (channel, locale,
+    which values are filled in and their lengths); workers render every message."""
+
+    rows: int = Field(description="rows read (blank lines not counted)")
+    usable: int = Field(description="distinct recipients that will get a message")
+    rejected: RejectedRows
+    duplicates_merged: int
+    excluded_opted_out: int
+    excluded_no_consent: int = Field(description="advertising only")
+    sms: int
+    lms: int
+    segments: int = Field(description="Twilio segments, all SMS/LMS together")
+    email: int
+    sizes_estimated_from: str = ""
+
+
+class CampaignProgress(ResponseModel):
+    total: int
+    done: int
+
+
+class Campaign(ResponseModel):
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    name: str
+    status: Literal["draft", "scheduled", "running", "finished", "cancelled"]
+    category: Literal["informational", "advertising"]
+    channel: Literal["sms", "email", "auto"]
+    template: TemplateRef
+    center: str | None
+    source: Literal["csv", "inline", "filter"]
+    opt_out_number: str | None = Field(description="E.164 of the free 080 number")
+    rate_per_second: float | None
+    send_at: Timestamp | None
+    created_at: Timestamp | None
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    cancelled_at: Timestamp | None
+    counts: dict[str, int] = Field(description="messages by status")
+    progress: CampaignProgress
+    report: CampaignReport
 
 
 def campaign_view(row: RowMapping, counts: dict[str, int]) -> dict[str, Any]:
     """The public JSON shape of a campaign."""
     final = sum(n for status, n in counts.items() if status not in campaign_repo.UNFINISHED)
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "status": row["status"],
-        "category": row["category"],
-        "channel": row["channel"],
-        "template": {"key": row["template_key"], "version": row["template_version"]},
-        "center": row["center"].get("code"),
-        "source": row["source"],
-        "opt_out_number": row["opt_out_number"],
-        "rate_per_second": row["rate_per_second"],
-        "send_at": _iso(row["send_at"]),
-        "created_at": _iso(row["created_at"]),
-        "started_at": _iso(row["started_at"]),
-        "finished_at": _iso(row["finished_at"]),
-        "cancelled_at": _iso(row["cancelled_at"]),
-        "counts": counts,
-        "progress": {"total": int(row["report"].get("usable", 0)), "done": final},
-        "report": row["report"],
-    }
+    return Campaign(
+        id=row["id"],
+        name=row["name"],
+        status=row["status"],
+        category=row["category"],
+        channel=row["channel"],
+        template=TemplateRef(key=row["template_key"], version=row["template_version"]),
+        center=row["center"].get("code"),
+        source=row["source"],
+        opt_out_number=row["opt_out_number"],
+        rate_per_second=row["rate_per_second"],
+        send_at=row["send_at"] or None,
+        created_at=row["created_at"] or None,
+        started_at=row["started_at"] or None,
+        finished_at=row["finished_at"] or None,
+        cancelled_at=row["cancelled_at"] or None,
+        counts=counts,
+        progress=CampaignProgress(total=int(row["report"].get("usable", 0)), done=final),
+        report=CampaignReport.model_validate(row["report"]),
+    ).dump()
 
 
 def get_campaign(ctx: Context, owner: str, campaign_id: str) -> dict[str, Any]:
@@ -231,7 +303,7 @@ def list_campaign_messages(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else None
-    return {"items": [message_view(r) for r in rows], "next_cursor": next_cursor}
+    return MessageList(items=[message_model(r) for r in rows], next_cursor=next_cursor).dump()
 
 
 def rejections_csv(ctx: Context, owner: str, campaign_id: str) -> Iterator[str]:

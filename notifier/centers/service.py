@@ -20,6 +20,7 @@ from notifier.domain.phones import format_phone_kr, parse_phone
 from notifier.domain.quiet_hours import QuietHours
 from notifier.domain.reminders import parse_offsets
 from notifier.errors import FieldError, InvalidPhoneNumber, ValidationFailed
+from notifier.responses import ResponseModel
 from notifier.schemas import Strict
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "centers.yaml"
@@ -96,14 +97,37 @@ class Center:
         return {k: v for k, v in fields.items() if v}
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            **self.identity(),
+        return self.info().dump()
+
+    def info(self) -> CenterInfo:
+        """The centre as ``GET /v1/centers`` lists it."""
+        fields: dict[str, Any] = {
+            **self.identity(),  # leaves out the email addresses a centre does not have
             "phone_display": format_phone_kr(self.phone),
             "address": self.address,
             "timezone": self.timezone.key,
             "reminder_offsets": [int(o.total_seconds()) for o in self.reminder_offsets],
             "quiet_hours": f"{self.quiet_hours.start:%H:%M}-{self.quiet_hours.end:%H:%M}",
         }
+        return CenterInfo(**fields)
+
+
+class CenterInfo(ResponseModel):
+    code: str
+    name: str
+    phone: str = Field(description="E.164")
+    phone_display: str = Field(json_schema_extra={"example": "041-661-5676"})
+    address: str | None
+    sms_sender: str
+    email_sender: str = ""
+    reply_to: str = ""
+    timezone: str
+    reminder_offsets: list[int] = Field(description="seconds before the start")
+    quiet_hours: str = Field(json_schema_extra={"example": "21:00-08:00"})
+
+
+class CenterList(ResponseModel):
+    items: list[CenterInfo]
 
 
 def parse_file(path: Path) -> list[CenterRecord]:

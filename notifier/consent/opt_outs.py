@@ -25,8 +25,9 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -37,15 +38,17 @@ from notifier.consent.coverage import (
     CONFIRMATION_TEMPLATE,
     SCOPES,
     SOURCES,
+    Source,
     first_reason,
     is_covered,
     reason_text,
 )
-from notifier.consent.repository import OptOut
+from notifier.consent.repository import OptOutRecord
 from notifier.context import Context
 from notifier.domain.display import format_datetime
 from notifier.domain.phones import mask_email, mask_phone
 from notifier.domain.status import Status
+from notifier.responses import ResponseModel, Timestamp
 from notifier.schemas import MessageIn
 from notifier.webhooks import service as webhooks
 
@@ -111,6 +114,19 @@ def register(ctx: Context) -> None:
 # ---- recording ---------------------------------------------------------------------------
 
 
+class OptOut(ResponseModel):
+    """An opt-out in force."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    channel: Literal["sms", "email"]
+    address: str = Field(description="masked; only a keyed hash is stored")
+    scope: Literal["advertising", "all"]
+    source: Source
+    created_at: Timestamp
+    suppressed_messages: int = Field(description="pending messages suppressed now")
+    confirmation_message_id: str | None = Field(description="the confirmation sent")
+
+
 def record_opt_out(
     ctx: Context,
     *,
@@ -131,7 +147,7 @@ def record_opt_out(
     try:
         with ctx.engine.begin() as conn:
             in_force = consent_repo.opt_out_in_force(conn, digest, scope)
-            opt_out = in_force or OptOut(str(uuid.uuid4()), digest, channel, scope, source, owner, now)
+            opt_out = in_force or OptOutRecord(str(uuid.uuid4()), digest, channel, scope, source, owner, now)
             if in_force is None:
                 consent_repo.insert_opt_out(conn, opt_out)
             suppressed = consent_repo.suppress_covered_messages(
@@ -158,19 +174,22 @@ def record_opt_out(
     masked = mask_phone(normalised) if channel == "sms" else mask_email(normalised)
     log.info("opt-out", extra={"address": masked, "scope": opt_out.scope, "suppressed": len(suppressed)})
     confirmation = _confirm(ctx, opt_out, normalised, origin) if origin else None
-    return in_force is None, {
-        "id": opt_out.id,
-        "channel": channel,
-        "address": masked,
-        "scope": opt_out.scope,
-        "source": opt_out.source,
-        "created_at": opt_out.created_at.isoformat().replace("+00:00", "Z"),
-        "suppressed_messages": len(suppressed),
-        "confirmation_message_id": confirmation,
-    }
+    view = OptOut.model_validate(
+        {
+            "id": opt_out.id,
+            "channel": channel,
+            "address": masked,
+            "scope": opt_out.scope,
+            "source": opt_out.source,
+            "created_at": opt_out.created_at,
+            "suppressed_messages": len(suppressed),
+            "confirmation_message_id": confirmation,
+        }
+    )
+    return in_force is None, view.dump()
 
 
-def _confirm(ctx: Context, opt_out: OptOut, address: str, origin: recipients.Contact) -> str | None:
+def _confirm(ctx: Context, opt_out: OptOutRecord, address: str, origin: recipients.Contact) -> str | None:
     """Queue the confirmation message; a failure is logged and never undoes the opt-out."""
     from notifier.messages.accept import accept_message
 

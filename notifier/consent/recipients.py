@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import Field
 from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ from notifier.domain.consent import Consent, consent_is_valid
 from notifier.domain.phones import parse_phone, require_mobile
 from notifier.errors import FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as message_repo
+from notifier.responses import ResponseModel, Timestamp
 from notifier.schemas import CenterIn
 
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}")
@@ -208,26 +210,45 @@ def _live(conn: Connection, owner: str, external_id: str) -> RowMapping:
     return row
 
 
+class ConsentView(ResponseModel):
+    given_at: Timestamp | None
+    reconfirmed_at: Timestamp | None
+
+
+class Recipient(ResponseModel):
+    external_id: str
+    name: str
+    phone: str | None = Field(description="E.164 mobile number")
+    email: str | None = Field(description="lower-cased")
+    locale: str
+    center: str | None = Field(description="centre code")
+    tags: list[str]
+    consents: dict[str, ConsentView | None]
+    consent_valid: dict[str, bool] = Field(
+        description="computed now: given or re-confirmed less than 2 years ago"
+    )
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
+
+
 def recipient_view(row: Mapping[str, Any] | RowMapping, now: datetime) -> dict[str, Any]:
     """The public JSON shape of a recipient; ``consent_valid`` is computed at ``now``."""
     consents = {kind: consent_of(row, kind) for kind in CONSENT_KINDS}
-    return {
-        "external_id": row["external_id"],
-        "name": row["name"],
-        "phone": row["phone"],
-        "email": row["email"],
-        "locale": row["locale"],
-        "center": row["center"],
-        "tags": list(row["tags"] or []),
-        "consents": {
-            kind: {"given_at": _iso(c.given_at), "reconfirmed_at": _iso(c.reconfirmed_at)} if c else None
+    return Recipient(
+        external_id=row["external_id"],
+        name=row["name"],
+        phone=row["phone"],
+        email=row["email"],
+        locale=row["locale"],
+        center=row["center"],
+        tags=list(row["tags"] or []),
+        consents={
+            kind: ConsentView(given_at=c.given_at or None, reconfirmed_at=c.reconfirmed_at or None)
+            if c
+            else None
             for kind, c in consents.items()
         },
-        "consent_valid": {kind: consent_is_valid(c, now) for kind, c in consents.items()},
-        "created_at": _iso(row["created_at"]),
-        "updated_at": _iso(row["updated_at"]),
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+        consent_valid={kind: consent_is_valid(c, now) for kind, c in consents.items()},
+        created_at=row["created_at"] or None,
+        updated_at=row["updated_at"] or None,
+    ).dump()

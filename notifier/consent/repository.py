@@ -22,7 +22,7 @@ from notifier.messages.tables import messages
 
 
 @dataclass(frozen=True)
-class OptOut:
+class OptOutRecord:
     """One stored opt-out: an address hash and what it covers."""
 
     id: str
@@ -106,8 +106,8 @@ def external_ids_by_owner(conn: Connection, channel: str, address: str) -> dict[
 # ---- opt-outs --------------------------------------------------------------------------------
 
 
-def _opt_out(row: RowMapping) -> OptOut:
-    return OptOut(
+def _opt_out(row: RowMapping) -> OptOutRecord:
+    return OptOutRecord(
         id=row["id"],
         address_hash=row["address_hash"],
         channel=row["channel"],
@@ -118,7 +118,7 @@ def _opt_out(row: RowMapping) -> OptOut:
     )
 
 
-def insert_opt_out(conn: Connection, opt_out: OptOut) -> None:
+def insert_opt_out(conn: Connection, opt_out: OptOutRecord) -> None:
     conn.execute(
         opt_outs.insert().values(
             id=opt_out.id,
@@ -132,7 +132,7 @@ def insert_opt_out(conn: Connection, opt_out: OptOut) -> None:
     )
 
 
-def opt_out_in_force(conn: Connection, digest: str, scope: str) -> OptOut | None:
+def opt_out_in_force(conn: Connection, digest: str, scope: str) -> OptOutRecord | None:
     """The earliest opt-out of this address hash that already covers ``scope``."""
     query = (
         select(opt_outs)

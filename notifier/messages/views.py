@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
 from sqlalchemy.engine import RowMapping
 
 from notifier.context import Context
@@ -15,6 +16,7 @@ from notifier.errors import (
     ValidationFailed,
 )
 from notifier.messages import repository as repo
+from notifier.responses import ResponseModel, Timestamp
 
 
 def get_message(ctx: Context, owner: str, message_id: str) -> dict[str, Any]:
@@ -25,38 +27,87 @@ def get_message(ctx: Context, owner: str, message_id: str) -> dict[str, Any]:
         return message_view(row, repo.history(conn, message_id))
 
 
+class TemplateRef(ResponseModel):
+    key: str
+    version: int
+
+
+class MessageTo(ResponseModel):
+    phone: str | None = Field(description="E.164")
+    email: str | None
+    name: str
+
+
+class MessageError(ResponseModel):
+    code: str
+    reason: str | None
+
+
+class HistoryEntry(ResponseModel):
+    status: str
+    at: Timestamp | None
+    detail: str | None
+
+
+class Message(ResponseModel):
+    """A message; ``history`` only when one message is asked for."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    status: Status
+    channel: Literal["sms", "email"]
+    purpose: str
+    template: TemplateRef
+    to: MessageTo
+    locale: str
+    reference: str | None
+    send_at: Timestamp | None
+    created_at: Timestamp | None
+    segments: int | None = Field(description="Twilio segments (SMS)")
+    kr_class: Literal["SMS", "LMS"] | None
+    sandboxed: bool
+    provider_message_id: str | None
+    error: MessageError | None
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+
+class MessageList(ResponseModel):
+    items: list[Message]
+    next_cursor: str | None
+
+
 def message_view(row: Any, history: list[RowMapping] | None = None) -> dict[str, Any]:
     """The public JSON shape of a message."""
-    view: dict[str, Any] = {
-        "id": row["id"],
-        "status": row["status"],
-        "channel": row["channel"],
-        "purpose": row["purpose"],
-        "template": {"key": row["template_key"], "version": row["template_version"]},
-        "to": {"phone": row["to_phone"], "email": row["to_email"], "name": row["to_name"]},
-        "locale": row["locale"],
-        "reference": row["reference"],
-        "send_at": _iso(row["send_at"]),
-        "created_at": _iso(row["created_at"]),
-        "segments": row["segments"],
-        "kr_class": row["kr_class"],
-        "sandboxed": bool(row["sandboxed"]),
-        "provider_message_id": row.get("provider_message_id"),
-        "error": (
-            {"code": row["error_code"], "reason": row["error_reason"]}
+    return message_model(row, history).dump()
+
+
+def message_model(row: Any, history: list[RowMapping] | None = None) -> Message:
+    """The message as its response model; ``history`` is left out when None."""
+    fields: dict[str, Any] = dict(
+        id=row["id"],
+        status=row["status"],
+        channel=row["channel"],
+        purpose=row["purpose"],
+        template=TemplateRef(key=row["template_key"], version=row["template_version"]),
+        to=MessageTo(phone=row["to_phone"], email=row["to_email"], name=row["to_name"]),
+        locale=row["locale"],
+        reference=row["reference"],
+        send_at=row["send_at"] or None,
+        created_at=row["created_at"] or None,
+        segments=row["segments"],
+        kr_class=row["kr_class"],
+        sandboxed=bool(row["sandboxed"]),
+        provider_message_id=row.get("provider_message_id"),
+        error=(
+            MessageError(code=row["error_code"], reason=row["error_reason"])
             if row.get("error_code") and row["status"] == Status.FAILED.value
             else None
         ),
-    }
+    )
     if history is not None:
-        view["history"] = [
-            {"status": h["status"], "at": _iso(h["at"]), "detail": h["detail"]} for h in history
+        fields["history"] = [
+            HistoryEntry(status=h["status"], at=h["at"], detail=h["detail"]) for h in history
         ]
-    return view
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
+    return Message(**fields)
 
 
 def list_messages(
@@ -68,7 +119,7 @@ def list_messages(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else None
-    return {"items": [message_view(r) for r in rows], "next_cursor": next_cursor}
+    return MessageList(items=[message_model(r) for r in rows], next_cursor=next_cursor).dump()
 
 
 def encode_cursor(created: datetime, message_id: str) -> str:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
+from pydantic import Field
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +28,7 @@ from notifier.errors import (
     TemplateRejected,
     ValidationFailed,
 )
+from notifier.responses import ResponseModel, Timestamp
 from notifier.templates import repository as repo
 from notifier.templates.checks import (
     check_key,
@@ -53,7 +55,7 @@ def list_templates(ctx: Context) -> dict[str, Any]:
     """Every template at its current version."""
     with ctx.engine.connect() as conn:
         current = repo.listing(conn)
-    return {"items": [summary_view(v) for v in current]}
+    return TemplateList(items=[summary_model(v) for v in current]).dump()
 
 
 def find(ctx: Context, key: str, version: int | None = None) -> TemplateVersion | None:
@@ -93,14 +95,14 @@ def template_versions(ctx: Context, key: str) -> dict[str, Any]:
         history = repo.versions(conn, key)
     if current is None:
         raise _not_found(key, None)
-    return {
-        "key": key,
-        "current_version": current.version,
-        "items": [
-            {"version": h["version"], "created_at": iso(h["created_at"]), "created_by": h["created_by"]}
+    return TemplateVersions(
+        key=key,
+        current_version=current.version,
+        items=[
+            TemplateVersionEntry(version=h["version"], created_at=h["created_at"], created_by=h["created_by"])
             for h in history
         ],
-    }
+    ).dump()
 
 
 def _not_found(key: str, version: int | None) -> NotFound:
@@ -251,36 +253,110 @@ def preview(
         "advertising": advertising,
     }
     if rendered.sms is not None:
-        return {**view, "body": rendered.body, **rendered.sms.as_dict()}
-    return {**view, "subject": rendered.subject, "html": rendered.html, "text": rendered.body}
+        return Preview.model_validate({**view, "body": rendered.body, **rendered.sms.as_dict()}).dump()
+    return Preview.model_validate(
+        {**view, "subject": rendered.subject, "html": rendered.html, "text": rendered.body}
+    ).dump()
 
 
 # ---- views -----------------------------------------------------------------------------
 
 
+class TemplateSummary(ResponseModel):
+    key: str
+    version: int = Field(description="the current version")
+    description: str
+    purpose: str
+    channels: list[Literal["sms", "email"]]
+    locales: list[str]
+
+
+class TemplateList(ResponseModel):
+    items: list[TemplateSummary]
+
+
+class Template(ResponseModel):
+    """One version of a template."""
+
+    key: str
+    version: int = Field(ge=1)
+    description: str
+    purpose: str
+    channels: list[Literal["sms", "email"]]
+    values: dict[str, str]
+    optional: list[str]
+    sample: dict[str, Any]
+    sample_en: dict[str, Any] | None
+    sources: dict[str, dict[str, str]] = Field(description="locale -> part file name -> Jinja source")
+    created_at: Timestamp
+    created_by: str = Field(description="owner of the key that saved it")
+
+
+class TemplateVersionEntry(ResponseModel):
+    version: int
+    created_at: Timestamp
+    created_by: str
+
+
+class TemplateVersions(ResponseModel):
+    key: str
+    current_version: int
+    items: list[TemplateVersionEntry]
+
+
+class UnencodableChar(ResponseModel):
+    char: str
+    position: int
+    line: int
+    column: int
+
+
+class Preview(ResponseModel):
+    """SMS previews carry body and sizing; email previews subject, html and text."""
+
+    key: str
+    version: int
+    channel: Literal["sms", "email"]
+    locale: str = Field(description="the variant used (falls back to ko)")
+    advertising: bool
+    body: str = ""
+    characters: int = 0
+    cp949_bytes: int = Field(default=0, description="size Korean carriers bill")
+    kr_class: Literal["SMS", "LMS"] | None = None
+    encoding: Literal["GSM-7", "UCS-2"] = "GSM-7"
+    segments: int = Field(default=0, description="Twilio segments")
+    too_long: bool = False
+    unencodable: list[UnencodableChar] = Field(default_factory=list)
+    subject: str | None = None
+    html: str | None = None
+    text: str = ""
+
+
 def summary_view(version: TemplateVersion) -> dict[str, Any]:
+    return summary_model(version).dump()
+
+
+def summary_model(version: TemplateVersion) -> TemplateSummary:
     spec = version.spec
-    return {
-        "key": version.key,
-        "version": version.version,
-        "description": spec.description,
-        "purpose": spec.purpose,
-        "channels": list(spec.channels),
-        "locales": sorted(version.sources),
-    }
+    return TemplateSummary.model_validate(
+        {
+            "key": version.key,
+            "version": version.version,
+            "description": spec.description,
+            "purpose": spec.purpose,
+            "channels": list(spec.channels),
+            "locales": sorted(version.sources),
+        }
+    )
 
 
 def version_view(version: TemplateVersion, created_at: datetime, created_by: str) -> dict[str, Any]:
     """The public JSON shape of one template version."""
-    return {
-        "key": version.key,
-        "version": version.version,
+    return Template(
+        key=version.key,
+        version=version.version,
         **version.spec.as_dict(),
-        "sources": {locale: dict(parts) for locale, parts in version.sources.items()},
-        "created_at": iso(created_at),
-        "created_by": created_by,
-    }
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+        sources={locale: dict(parts) for locale, parts in version.sources.items()},
+        created_at=created_at,
+        created_by=created_by,
+    ).dump()

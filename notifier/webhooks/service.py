@@ -23,15 +23,17 @@ import secrets
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import requests
+from pydantic import Field, PlainSerializer, WithJsonSchema
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from notifier.context import Context
 from notifier.domain.webhook_status import WebhookDeliveryStatus
 from notifier.errors import FieldError, NotFound, ValidationFailed
+from notifier.responses import ResponseModel
 from notifier.webhooks import egress
 from notifier.webhooks import repository as webhook_repo
 from notifier.webhooks.tables import webhook_deliveries, webhooks
@@ -78,6 +80,35 @@ def receiver_problem(ctx: Context, url: str) -> str | None:
     return None
 
 
+# Delivery times keep their "+00:00" offset (they always have), unlike the "Z" elsewhere.
+OffsetTimestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class WebhookDelivery(ResponseModel):
+    id: str
+    event: str
+    status: Literal["pending", "delivering", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: OffsetTimestamp
+    delivered_at: OffsetTimestamp | None
+    next_attempt_at: OffsetTimestamp | None
+
+
+class Webhook(ResponseModel):
+    """The owner's webhook; ``secret`` only when it is created, ``deliveries`` only when read."""
+
+    url: str
+    events: list[str]
+    secret: str = Field(default="", description="only when the webhook is created; signs every call")
+    deliveries: list[WebhookDelivery] = Field(default_factory=list)
+
+
 def put_webhook(ctx: Context, owner: str, url: str, events: list[str]) -> tuple[int, dict[str, Any]]:
     """Register or replace the owner's webhook. The secret is shown when it is created."""
     problem = receiver_problem(ctx, url)
@@ -90,12 +121,12 @@ def put_webhook(ctx: Context, owner: str, url: str, events: list[str]) -> tuple[
             if not webhook_repo.webhook_exists(conn, owner):
                 secret = "whsec_" + secrets.token_urlsafe(32)
                 webhook_repo.insert_webhook(conn, owner, url, events, secret, now)
-                return 201, {"url": url, "events": events, "secret": secret}
+                return 201, Webhook(url=url, events=events, secret=secret).dump()
     except IntegrityError:
         pass  # a concurrent first registration won; ours replaces it, as a later PUT would
     with ctx.engine.begin() as conn:
         webhook_repo.update_webhook(conn, owner, url, events, now)
-    return 200, {"url": url, "events": events}
+    return 200, Webhook(url=url, events=events).dump()
 
 
 def get_webhook(ctx: Context, owner: str) -> dict[str, Any]:
@@ -110,20 +141,20 @@ def get_webhook(ctx: Context, owner: str) -> dict[str, Any]:
             .limit(50)
         )
         deliveries = [
-            {
-                "id": d["id"],
-                "event": d["event"],
-                "status": d["status"],
-                "attempts": d["attempts"],
-                "last_status_code": d["last_status_code"],
-                "last_error": d["last_error"],
-                "created_at": d["created_at"].isoformat(),
-                "delivered_at": d["delivered_at"].isoformat() if d["delivered_at"] else None,
-                "next_attempt_at": d["next_attempt_at"].isoformat() if d["status"] == "pending" else None,
-            }
+            WebhookDelivery(
+                id=d["id"],
+                event=d["event"],
+                status=d["status"],
+                attempts=d["attempts"],
+                last_status_code=d["last_status_code"],
+                last_error=d["last_error"],
+                created_at=d["created_at"],
+                delivered_at=d["delivered_at"] or None,
+                next_attempt_at=d["next_attempt_at"] if d["status"] == "pending" else None,
+            )
             for d in conn.execute(query).mappings()
         ]
-    return {"url": hook["url"], "events": hook["events"], "deliveries": deliveries}
+    return Webhook(url=hook["url"], events=hook["events"], deliveries=deliveries).dump()
 
 
 def emit(conn: Connection, owner: str, event: str, data: dict[str, Any], now: datetime) -> str | None:
