@@ -54,7 +54,7 @@ class Message:
     error_reason: str | None
     sandboxed: bool
     appointment_id: str | None
-    appointment_version: int | None
+    appointment_revision: int | None
     campaign_id: str | None
     created_at: datetime
     updated_at: datetime

@@ -24,7 +24,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse
 
-from notifier.consent import opt_outs
+from notifier.consent.opt_out_links import opt_out_url
 from notifier.domain.status import Status
 from tests.factories import message_body
 from tests.integration.test_appointments_api import NOW, booking
@@ -243,7 +243,7 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     walk("POST", f"/v1/campaigns/{campaign['id']}/cancel", 200, headers=admin)
     walk("POST", f"/v1/campaigns/{campaign['id']}/cancel", 409, headers=admin)
 
-    link = opt_outs.unsubscribe_url(ctx, "seosan-admin", "email", "hong@example.com")
+    link = opt_out_url(ctx, "seosan-admin", "email", "hong@example.com")
     token_path = "/u/" + link.rsplit("/u/", 1)[1]
     walk("GET", token_path, 200)
     walk("POST", token_path, 200, data={"confirm": "1"})
