@@ -42,18 +42,16 @@ NAME = "solapi"
 # message of the batch in an unknown state.
 MAX_BATCH = 1000
 CUSTOM_FIELD = "notifierId"
-ACCEPTED = "2000"
-# Every other code refused at registration is permanent: 1010 missing field, 1025 bad type,
-# 1026 same recipient twice in one request, 1031 too long, 1041-1043 Kakao channel or template,
-# 1062 unregistered sender, 3010/3032 invalid number. Retrying cannot fix them.
-# An operator tops the account up; until then the message waits with backoff.
+# Refused at registration for lack of money: an operator tops the account up, and until then
+# the message waits with backoff. Every other refusal code is permanent (see ``refusal``).
 BALANCE_CODES = frozenset({"1030", "2230"})
 INSUFFICIENT_BALANCE = "insufficient_balance"
-# Credentials that will not work on the next try either.
+# HTTP errors (the SDK keeps only SOLAPI's errorCode) whose credentials will not work next time.
 AUTH_CODES = frozenset({"InvalidAPIKey", "SignatureDoesNotMatch", "InvalidAuthorization", "Forbidden"})
-# A fresh signature (new salt, new date) on the next try may pass.
+# HTTP errors worth another try: rate limits, 5xx (the SDK names them all UnknownError), and
+# signature problems a fresh signature (new salt and date) may not have.
 RETRYABLE_API_CODES = frozenset(
-    {"TooManyRequests", "RateLimitExceeded", "DuplicatedSignature", "RequestTimeTooSkewed", "UnknownError"}
+    {"TooManyRequests", "RateLimitExceeded", "UnknownError", "DuplicatedSignature", "RequestTimeTooSkewed"}
 )
 # Pages of the message list read when looking for a message sent before a crash.
 FIND_PAGE_SIZE = 100
@@ -91,6 +89,9 @@ def classify(exc: Exception) -> ProviderError:
 
 def refusal(status_code: str, status_message: str) -> ProviderError:
     """Turn a message SOLAPI refused at registration into a ProviderError."""
+    # Permanent: 1010 missing field, 1025 bad type, 1026 same recipient twice in one request,
+    # 1031 too long, 1041-1043 Kakao channel or template, 1062 unregistered sender,
+    # 3010/3032 invalid number, and any code we do not know.
     if status_code in BALANCE_CODES:
         return ProviderError(True, INSUFFICIENT_BALANCE, f"{status_code} {status_message}", NAME)
     return ProviderError(False, status_code, status_message, NAME)
