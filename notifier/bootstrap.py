@@ -28,7 +28,7 @@ from notifier.templates.files import load_directory
 from notifier.templates.rendering import Renderer
 from notifier.webhooks import service as webhooks
 
-__all__ = ["Context", "build", "load_shipped_data", "wire"]
+__all__ = ["Context", "build", "load_shipped_data", "sms_sender", "wire"]
 
 
 def build(
@@ -44,12 +44,8 @@ def build(
     engine = engine or make_engine(settings.database_url)
     templates_dir = templates_dir or TEMPLATES_DIR
     sandbox = SandboxSender(engine, clock)
-    sms: SmsSender = sandbox
+    sms = sms_sender(settings, sandbox)
     email: EmailSender = sandbox
-    if settings.twilio is not None:
-        from notifier.channels.twilio_sms import TwilioSender
-
-        sms = TwilioSender(settings.twilio, timeout=settings.provider_timeout)
     if settings.smtp is not None:
         from notifier.channels.smtp import SmtpSender
 
@@ -69,6 +65,23 @@ def build(
         templates_dir=templates_dir,
         redis=redis_client,
     )
+
+
+def sms_sender(settings: Settings, outbox: SmsSender) -> SmsSender:
+    """Pick the SMS provider: SOLAPI if configured, else Twilio, else the sandbox outbox.
+
+    SOLAPI comes first: it sends from the centre's registered number, where Twilio reaches
+    Korean handsets as an international message marked [국제발신].
+    """
+    if settings.solapi is not None:
+        from notifier.channels.solapi import SolapiSender
+
+        return SolapiSender(settings.solapi)
+    if settings.twilio is not None:
+        from notifier.channels.twilio_sms import TwilioSender
+
+        return TwilioSender(settings.twilio, timeout=settings.provider_timeout)
+    return outbox
 
 
 def wire(ctx: Context) -> Context:

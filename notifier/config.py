@@ -20,6 +20,7 @@ from notifier.domain.reminders import parse_offsets
 from notifier.errors import ConfigError
 
 DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
+DEFAULT_SOLAPI_BASE_URL = "https://api.solapi.com"
 TRANSACTIONAL_QUEUE = "transactional"
 BULK_QUEUE = "bulk"
 # What a provider account typically allows: Twilio's default for one long code sender is far
@@ -88,6 +89,15 @@ class TwilioSettings:
 
 
 @dataclass(frozen=True)
+class SolapiSettings:
+    """A SOLAPI account: a domestic gateway that sends from the centre's registered number."""
+
+    api_key: str
+    api_secret: str = field(repr=False)
+    base_url: str = DEFAULT_SOLAPI_BASE_URL
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment."""
 
@@ -97,6 +107,7 @@ class Settings:
     timezone: ZoneInfo
     secret_key: str
     twilio: TwilioSettings | None = None
+    solapi: SolapiSettings | None = None
     smtp: SmtpSettings | None = None
     mail_from: str = "noreply@localhost"
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
@@ -125,7 +136,7 @@ class Settings:
     @property
     def sandbox(self) -> bool:
         """True when no provider at all is configured: a trial, whose outbox anyone may see."""
-        return self.twilio is None and self.smtp is None
+        return self.twilio is None and self.solapi is None and self.smtp is None
 
     @property
     def broker_is_embedded(self) -> bool:
@@ -140,7 +151,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read and check every ``NOTIFIER_*`` and ``TWILIO_*`` variable."""
+        """Read and check every ``NOTIFIER_*``, ``TWILIO_*`` and ``SOLAPI_*`` variable."""
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("NOTIFIER_DATA_DIR", "instance"))
         database_url = env.get("NOTIFIER_DATABASE_URL") or f"sqlite:///{data_dir / 'notifier.sqlite'}"
@@ -174,6 +185,7 @@ class Settings:
             timezone=_zone(env.get("NOTIFIER_TIMEZONE", "Asia/Seoul")),
             secret_key=env.get("NOTIFIER_SECRET_KEY") or _dev_secret(data_dir),
             twilio=_twilio(env),
+            solapi=_solapi(env),
             smtp=smtp,
             provider_timeout=provider_timeout,
             mail_from=env.get("NOTIFIER_MAIL_FROM", "noreply@localhost"),
@@ -297,6 +309,20 @@ def _twilio(env: Mapping[str, str]) -> TwilioSettings | None:
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError("NOTIFIER_TWILIO_BASE_URL", "must start with http:// or https://")
     return TwilioSettings(account_sid=sid, auth_token=token, default_from=sender, base_url=base_url)
+
+
+def _solapi(env: Mapping[str, str]) -> SolapiSettings | None:
+    key, secret = env.get("SOLAPI_API_KEY", ""), env.get("SOLAPI_API_SECRET", "")
+    if not key and not secret:
+        return None
+    if not key:
+        raise ConfigError("SOLAPI_API_KEY", "is required when SOLAPI_API_SECRET is set")
+    if not secret:
+        raise ConfigError("SOLAPI_API_SECRET", "is required when SOLAPI_API_KEY is set")
+    base_url = env.get("NOTIFIER_SOLAPI_BASE_URL", DEFAULT_SOLAPI_BASE_URL).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError("NOTIFIER_SOLAPI_BASE_URL", "must start with http:// or https://")
+    return SolapiSettings(api_key=key, api_secret=secret, base_url=base_url)
 
 
 def _dev_secret(data_dir: Path) -> str:

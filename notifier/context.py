@@ -83,7 +83,7 @@ class Context:
 
     @property
     def sms_sandboxed(self) -> bool:
-        return self.settings.twilio is None
+        return self.settings.twilio is None and self.settings.solapi is None
 
     @property
     def email_sandboxed(self) -> bool:

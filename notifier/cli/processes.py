@@ -187,11 +187,12 @@ Press Ctrl-C to stop.
 
 def where_messages_go(settings: Settings) -> list[str]:
     """Say, per channel, whether messages leave this machine and through what."""
-    sms = (
-        f"  SMS:     sent through Twilio at {settings.twilio.base_url}"
-        if settings.twilio
-        else "  SMS:     kept in the outbox (nothing leaves this machine)"
-    )
+    if settings.solapi:  # the same order as bootstrap.sms_sender
+        sms = f"  SMS:     sent through SOLAPI at {settings.solapi.base_url}"
+    elif settings.twilio:
+        sms = f"  SMS:     sent through Twilio at {settings.twilio.base_url}"
+    else:
+        sms = "  SMS:     kept in the outbox (nothing leaves this machine)"
     email = (
         f"  email:   sent to the SMTP server at {settings.smtp.host}:{settings.smtp.port}"
         if settings.smtp

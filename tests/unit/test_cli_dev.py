@@ -29,3 +29,16 @@ def test_with_twilio_set_sms_is_said_to_leave() -> None:
     sms, email = where_messages_go(Settings.from_env({**BASE, **twilio}))
     assert sms == "  SMS:     sent through Twilio at https://api.twilio.com"
     assert "nothing leaves this machine" in email
+
+
+def test_with_solapi_set_sms_is_said_to_leave_through_solapi_even_with_twilio() -> None:
+    env = {
+        **BASE,
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "t" * 32,
+        "TWILIO_FROM": "+82416615676",
+        "SOLAPI_API_KEY": "NCSKEY",
+        "SOLAPI_API_SECRET": "s" * 32,
+    }
+    sms, _ = where_messages_go(Settings.from_env(env))
+    assert sms == "  SMS:     sent through SOLAPI at https://api.solapi.com"

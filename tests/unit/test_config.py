@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from notifier.config import Settings, SmtpSettings
+from notifier.config import DEFAULT_SOLAPI_BASE_URL, Settings, SmtpSettings, SolapiSettings
 from notifier.errors import ConfigError
 
 BASE = {"NOTIFIER_SECRET_KEY": "x"}
@@ -61,6 +61,46 @@ def test_half_configured_twilio_is_refused() -> None:
         Settings.from_env({**BASE, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32})
     with pytest.raises(ConfigError, match="TWILIO_FROM"):
         Settings.from_env({**BASE, "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t"})
+
+
+def test_solapi_is_unset_by_default() -> None:
+    assert Settings.from_env(BASE).solapi is None
+
+
+def test_solapi_key_and_secret_configure_the_domestic_gateway() -> None:
+    settings = Settings.from_env({**BASE, "SOLAPI_API_KEY": "NCS1", "SOLAPI_API_SECRET": "s3cret"})
+    assert settings.solapi == SolapiSettings("NCS1", "s3cret", DEFAULT_SOLAPI_BASE_URL)
+    assert not settings.sandbox
+    assert "s3cret" not in repr(settings)
+
+
+def test_solapi_base_url_points_the_sdk_elsewhere_without_a_trailing_slash() -> None:
+    env = {
+        **BASE,
+        "SOLAPI_API_KEY": "k",
+        "SOLAPI_API_SECRET": "s",
+        "NOTIFIER_SOLAPI_BASE_URL": "http://127.0.0.1:8929/",
+    }
+    solapi = Settings.from_env(env).solapi
+    assert solapi is not None
+    assert solapi.base_url == "http://127.0.0.1:8929"
+
+
+@pytest.mark.parametrize(
+    ("present", "missing"),
+    [("SOLAPI_API_KEY", "SOLAPI_API_SECRET"), ("SOLAPI_API_SECRET", "SOLAPI_API_KEY")],
+)
+def test_half_configured_solapi_is_refused_naming_the_missing_variable(present: str, missing: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, present: "x"})
+    assert error.value.variable == missing
+
+
+def test_solapi_base_url_must_be_http() -> None:
+    env = {**BASE, "SOLAPI_API_KEY": "k", "SOLAPI_API_SECRET": "s", "NOTIFIER_SOLAPI_BASE_URL": "ftp://x"}
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env)
+    assert error.value.variable == "NOTIFIER_SOLAPI_BASE_URL"
 
 
 def test_postgres_urls_use_psycopg_3() -> None:
