@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import redis
 
-from notifier.cli import demo_data
+from notifier.cli.processes import demo_data
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
