@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.lookups import Lookups
 
 if TYPE_CHECKING:

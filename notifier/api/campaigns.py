@@ -20,7 +20,7 @@ from notifier.api.problems import parse_json, validation_errors
 from notifier.campaigns import service as campaigns
 from notifier.campaigns.render import CampaignTestSend, send_test
 from notifier.campaigns.service import Campaign, CampaignIn, SendTestIn, StartIn
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.errors import FieldError, UnsupportedMediaType, ValidationFailed
 from notifier.messages.views import MessageList
 from notifier.schemas import Strict

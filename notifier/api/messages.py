@@ -11,7 +11,7 @@ from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json, validation_errors
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.errors import ValidationFailed
 from notifier.messages import accept, views
 from notifier.messages.views import Message, MessageList

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from notifier.appointments.status import AppointmentStatus
+from notifier.domain.appointment_status import AppointmentStatus
 
 # What the person is told about; a change to anything else (e.g. the booking system's version)
 # sends nothing.

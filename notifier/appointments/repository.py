@@ -16,9 +16,9 @@ from sqlalchemy import Connection, Select, and_, select, update
 from sqlalchemy.engine import RowMapping
 
 from notifier.appointments.appointment import SHOWN_FIELDS, Appointment
-from notifier.appointments.status import OPEN, AppointmentStatus, check_move, sources_of
 from notifier.appointments.tables import appointments
-from notifier.domain.status import PENDING, Status
+from notifier.domain.appointment_status import OPEN, AppointmentStatus, check_move, sources_of
+from notifier.domain.message_status import PENDING, Status
 from notifier.errors import InvalidTransition
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages

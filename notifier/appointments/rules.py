@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from notifier.appointments.appointment import SHOWN_FIELDS, Appointment
+from notifier.domain.message_status import Status
 from notifier.domain.quiet_hours import QuietHours, in_quiet_hours
 from notifier.domain.reminders import plan_reminders
-from notifier.domain.status import Status
 from notifier.errors import Conflict
 
 Verdict = tuple[Status, str]

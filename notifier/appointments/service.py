@@ -22,12 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from notifier.appointments import claim_check, repository, rules
 from notifier.appointments.appointment import Appointment
 from notifier.appointments.notices import Notice, build_rows, notice_time
-from notifier.appointments.status import AppointmentStatus, can_move
 from notifier.appointments.views import AppointmentList, view, view_model
 from notifier.centers import service as centers
 from notifier.context import Context
+from notifier.domain.appointment_status import AppointmentStatus, can_move
+from notifier.domain.message_status import Status
 from notifier.domain.phones import parse_phone
-from notifier.domain.status import Status
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as message_repo
 from notifier.messages.accept import Recipient, request_hash

@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 
 from notifier.appointments.notices import page_url
 from notifier.context import Context
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.messages.tables import messages
 from notifier.responses import ResponseModel, Timestamp
 

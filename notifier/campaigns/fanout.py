@@ -32,8 +32,8 @@ from notifier.config import BULK_QUEUE
 from notifier.consent.advertising_consent import night_consent_holders
 from notifier.context import Context
 from notifier.domain.campaign_status import CampaignStatus
+from notifier.domain.message_status import Status
 from notifier.domain.quiet_hours import QuietHours, in_quiet_hours, next_allowed_at
-from notifier.domain.status import Status
 from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.batches import insert_new
 from notifier.messages.publisher import publish

@@ -20,8 +20,8 @@ from notifier.campaigns import repository as campaign_repo
 from notifier.config import TRANSACTIONAL_QUEUE
 from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
 from notifier.context import Context
+from notifier.domain.message_status import Status
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
-from notifier.domain.status import Status
 from notifier.domain.templates import TemplateVersion
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo

@@ -18,8 +18,8 @@ from sqlalchemy.engine import RowMapping
 
 from notifier.campaigns.tables import campaign_recipients, campaign_rejections, campaigns
 from notifier.domain.campaign_status import CampaignStatus, campaign_sources_of
-from notifier.domain.status import PENDING as PENDING_STATUSES
-from notifier.domain.status import Status
+from notifier.domain.message_status import PENDING as PENDING_STATUSES
+from notifier.domain.message_status import Status
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
 

@@ -46,8 +46,8 @@ from notifier.consent.coverage import (
 from notifier.consent.repository import OptOutRecord
 from notifier.context import Context
 from notifier.domain.display import format_datetime
+from notifier.domain.message_status import Status
 from notifier.domain.phones import mask_email, mask_phone
-from notifier.domain.status import Status
 from notifier.responses import ResponseModel, Timestamp
 from notifier.schemas import MessageIn
 from notifier.webhooks import service as webhooks

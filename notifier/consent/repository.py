@@ -16,7 +16,7 @@ from sqlalchemy.engine import RowMapping
 
 from notifier.consent.coverage import ADVERTISING, CONFIRMATION_TEMPLATE, OWN_CASE_PURPOSES
 from notifier.consent.tables import opt_outs, recipients
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
 

@@ -13,8 +13,8 @@ from sqlalchemy import Connection
 
 from notifier.config import TRANSACTIONAL_QUEUE
 from notifier.context import Context
+from notifier.domain.message_status import Status
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
-from notifier.domain.status import Status
 from notifier.errors import (
     FieldError,
     InvalidPhoneNumber,

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from notifier.domain.status import Status, sources_of
+from notifier.domain.message_status import Status, sources_of
 from notifier.messages.tables import message_events, messages
 from notifier.storage.types import UTCDateTime
 

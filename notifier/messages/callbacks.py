@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from notifier.context import Context
-from notifier.domain.status import TWILIO_STATUS, Status
+from notifier.domain.message_status import TWILIO_STATUS, Status
 from notifier.messages import repository as repo
 from notifier.messages.model import Message
 from notifier.messages.outcomes import TWILIO_ERROR_REASONS

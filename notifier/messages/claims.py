@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from notifier.context import Context, RenderHook
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.messages.batches import transition_each
 from notifier.messages.model import Message
 from notifier.messages.tables import messages

@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from notifier.context import Context
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.messages import repository as repo
 from notifier.messages.publisher import publish
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, update
 
 from notifier.channels.base import Accepted
 from notifier.context import Context
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 from notifier.messages.batches import transition_each
 from notifier.messages.model import Message

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from notifier.domain.status import Status, sources_of
+from notifier.domain.message_status import Status, sources_of
 from notifier.messages.tables import idempotency_keys, message_events, messages
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_
 from notifier.channels.base import SmsRequest
 from notifier.config import BULK_QUEUE, TRANSACTIONAL_QUEUE
 from notifier.context import Context
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.messages import repository as repo
 from notifier.messages.model import Message
 from notifier.messages.publisher import publish

@@ -9,7 +9,7 @@ from pydantic import Field
 from sqlalchemy.engine import RowMapping
 
 from notifier.context import Context
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.errors import (
     FieldError,
     NotFound,

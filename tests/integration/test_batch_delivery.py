@@ -27,8 +27,8 @@ from notifier.channels.twilio_sms import TwilioSender
 from notifier.config import BULK_QUEUE, Settings, TwilioSettings
 from notifier.consent import addresses
 from notifier.consent.tables import opt_outs
+from notifier.domain.message_status import Status
 from notifier.domain.phones import parse_phone
-from notifier.domain.status import Status
 from notifier.messages import repository as repo
 from notifier.messages.callbacks import apply_twilio_status
 from notifier.messages.claims import claim, claim_many

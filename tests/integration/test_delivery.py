@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from notifier import bootstrap
 from notifier.config import SmtpSettings
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.messages import repository as repo
 from notifier.messages.sending import deliver, deliver_many
 from notifier.messages.tables import messages

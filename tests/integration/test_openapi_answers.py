@@ -25,7 +25,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse
 
 from notifier.consent.opt_out_links import opt_out_url
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from tests.factories import message_body
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_delivery import FrozenClock

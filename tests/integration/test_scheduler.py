@@ -136,7 +136,7 @@ def test_an_unreachable_broker_loses_nothing(ctx, clock) -> None:
 
 
 def test_a_twin_schedulers_late_update_cannot_pull_a_claimed_message_back(ctx, clock, rung) -> None:
-    from notifier.domain.status import Status
+    from notifier.domain.message_status import Status
     from notifier.messages.tables import messages
 
     message_id = accept(ctx, message_body())

@@ -23,9 +23,9 @@ from notifier.appointments.rules import (
     still_true,
     verdict,
 )
-from notifier.appointments.status import AppointmentStatus
+from notifier.domain.appointment_status import AppointmentStatus
+from notifier.domain.message_status import Status
 from notifier.domain.quiet_hours import QuietHours
-from notifier.domain.status import Status
 from notifier.errors import Conflict
 
 SEOUL = ZoneInfo("Asia/Seoul")

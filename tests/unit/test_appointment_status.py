@@ -2,7 +2,7 @@
 
 import pytest
 
-from notifier.appointments.status import (
+from notifier.domain.appointment_status import (
     OPEN,
     TRANSITIONS,
     AppointmentStatus,

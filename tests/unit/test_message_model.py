@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import create_engine, select
 
-from notifier.domain.status import Status
+from notifier.domain.message_status import Status
 from notifier.messages.model import Message
 from notifier.messages.tables import messages
 

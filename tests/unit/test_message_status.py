@@ -1,6 +1,6 @@
 import pytest
 
-from notifier.domain.status import (
+from notifier.domain.message_status import (
     PENDING,
     TRANSITIONS,
     TWILIO_STATUS,
