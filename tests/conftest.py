@@ -30,8 +30,8 @@ from notifier import bootstrap, create_app
 from notifier.bootstrap import load_shipped_data
 from notifier.config import Settings
 from notifier.keys import repository as keys
-from notifier.schema import metadata
 from notifier.storage.db import make_engine, upgrade
+from notifier.tables import metadata
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from notifier.schema import metadata
+from notifier.tables import metadata
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:
