@@ -5,7 +5,7 @@
 Largest module, modules over 400 lines (outside tests and benchmarks), import cycles between
 modules (strongly connected groups in grimp's import graph, TYPE_CHECKING imports excluded),
 modules importing the composition root (``notifier.bootstrap``), ``Mapping[str, Any]``
-annotations, and lines of hand-written OpenAPI (dicts in ``notifier/api/openapi*.py``).
+annotations, and hand-written JSON-schema lines in ``notifier/api/openapi*.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 LIMIT = 400
+# A line of a JSON schema written by hand: one of its keywords as a dict key.
+SCHEMA_KEYWORD = re.compile(r'"(type|properties|enum|required|items|\$ref|format|oneOf|anyOf)":')
 # They build the context; everything below them is handed one.
 ENTRY_POINTS = {"notifier/__init__.py", "notifier/tasks.py", "notifier/bootstrap.py"}
 
@@ -89,9 +91,11 @@ def measure(tree: Path) -> dict[str, object]:
     )
     cycles = strongly_connected(json.loads(graph.stdout))
     openapi = sum(
-        sizes[name]
+        1
         for name in sizes
-        if re.match(r"notifier/api/openapi\w*\.py$", name) and '"properties"' in text[name]
+        if re.match(r"notifier/api/openapi\w*\.py$", name)
+        for line in text[name].splitlines()
+        if SCHEMA_KEYWORD.search(line)
     )
     return {
         "modules": len(sizes),
@@ -102,10 +106,11 @@ def measure(tree: Path) -> dict[str, object]:
             n
             for n in sizes
             if n not in ENTRY_POINTS
+            and not n.startswith("notifier/cli")
             and re.search(r"from notifier(\.bootstrap)? import (.*\b)?(bootstrap|Context)\b", text[n])
         ),
         "Mapping[str, Any] annotations": sum(t.count("Mapping[str, Any]") for t in text.values()),
-        "lines of hand-written OpenAPI": openapi,
+        "hand-written JSON-schema lines in the OpenAPI modules": openapi,
     }
 
 

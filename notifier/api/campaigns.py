@@ -19,7 +19,8 @@ from notifier.api.openapi import Answers, doc, problems, scope, text
 from notifier.api.problems import parse_json, validation_errors
 from notifier.campaigns import service as campaigns
 from notifier.campaigns.render import CampaignTestSend, send_test
-from notifier.campaigns.service import Campaign, CampaignIn, SendTestIn, StartIn
+from notifier.campaigns.service import CampaignIn, SendTestIn, StartIn
+from notifier.campaigns.views import Campaign
 from notifier.domain.message_status import Status
 from notifier.errors import FieldError, UnsupportedMediaType, ValidationFailed
 from notifier.messages.views import MessageList

@@ -61,6 +61,7 @@ def campaign_create(
     from pydantic import ValidationError
 
     from notifier.campaigns import service as campaigns
+    from notifier.campaigns import views as campaign_views
     from notifier.errors import NotifierError
 
     try:
@@ -82,7 +83,7 @@ def campaign_create(
             view = campaigns.create_campaign(ctx, owner, spec, stream)
         except NotifierError as exc:
             raise problem_exit(exc) from exc
-    click.echo("\n".join(campaigns.report_lines(view)))
+    click.echo("\n".join(campaign_views.report_lines(view)))
     click.echo(view["id"])
 
 
@@ -95,6 +96,7 @@ def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
     from datetime import datetime
 
     from notifier.campaigns import service as campaigns
+    from notifier.campaigns import views as campaign_views
     from notifier.errors import NotifierError
 
     try:
@@ -108,7 +110,7 @@ def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
             view = campaigns.start_campaign(ctx, owner, campaign_id, when)
         except NotifierError as exc:
             raise problem_exit(exc) from exc
-    click.echo(campaigns.progress_line(view))
+    click.echo(campaign_views.progress_line(view))
 
 
 @campaign.command("status")
@@ -118,6 +120,7 @@ def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
 def campaign_status(campaign_id: str, watch: bool, owner: str) -> None:
     """Show a campaign's progress (counts by message status)."""
     from notifier.campaigns import service as campaigns
+    from notifier.campaigns import views as campaign_views
     from notifier.domain.campaign_status import CampaignStatus
     from notifier.errors import NotifierError
 
@@ -130,7 +133,7 @@ def campaign_status(campaign_id: str, watch: bool, owner: str) -> None:
             except NotifierError as exc:
                 raise problem_exit(exc) from exc
             ended = not watch or CampaignStatus(view["status"]) in stays
-            click.echo("\r" + campaigns.progress_line(view), nl=ended)
+            click.echo("\r" + campaign_views.progress_line(view), nl=ended)
             if ended:
                 break
             time.sleep(1.0)
