@@ -16,7 +16,7 @@ from notifier.appointments import service as appointments
 from notifier.campaigns import service as campaigns
 from notifier.centers import service as centers
 from notifier.channels.base import EmailSender, SmsSender
-from notifier.channels.outbox import SandboxSender
+from notifier.channels.outbox import OutboxSender
 from notifier.config import Settings
 from notifier.consent import opt_outs
 from notifier.context import TEMPLATES_DIR, Clock, Context, utc_now
@@ -43,9 +43,9 @@ def build(
     settings = settings or Settings.from_env()
     engine = engine or make_engine(settings.database_url)
     templates_dir = templates_dir or TEMPLATES_DIR
-    sandbox = SandboxSender(engine, clock)
-    sms = sms_sender(settings, sandbox)
-    email: EmailSender = sandbox
+    outbox = OutboxSender(engine, clock)
+    sms = sms_sender(settings, outbox)
+    email: EmailSender = outbox
     if settings.smtp is not None:
         from notifier.channels.smtp import SmtpSender
 
@@ -68,7 +68,7 @@ def build(
 
 
 def sms_sender(settings: Settings, outbox: SmsSender) -> SmsSender:
-    """Pick the SMS provider: SOLAPI if configured, else Twilio, else the sandbox outbox.
+    """Pick the SMS provider: SOLAPI if configured, else Twilio, else the outbox.
 
     SOLAPI comes first: it sends from the centre's registered number, where Twilio reaches
     Korean handsets as an international message marked [국제발신].

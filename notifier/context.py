@@ -82,9 +82,9 @@ class Context:
         self.lookups = Lookups(self.settings.lookup_ttl_seconds)
 
     @property
-    def sms_sandboxed(self) -> bool:
+    def sms_to_outbox(self) -> bool:
         return self.settings.twilio is None and self.settings.solapi is None
 
     @property
-    def email_sandboxed(self) -> bool:
+    def email_to_outbox(self) -> bool:
         return self.settings.smtp is None

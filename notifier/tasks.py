@@ -101,7 +101,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 def make_publish(app: Celery) -> Callable[[str, list[str]], None]:
-    """Ring the lane's publisher: chunks for bulk, small shares for transactional messages."""
+    """Publish ids on a lane: chunks for bulk, small shares for transactional messages."""
 
     def enqueue(lane: str, ids: list[str]) -> None:
         if lane == BULK_QUEUE:

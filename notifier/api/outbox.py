@@ -1,4 +1,4 @@
-"""The sandbox outbox in the browser: what would have been sent, when no provider is set up."""
+"""The outbox in the browser: what would have been sent, when no provider is set up."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ outbox = Table(
 )
 
 
-class SandboxSender:
+class OutboxSender:
     """Stores SMS and email in the outbox table instead of sending them."""
 
     name = NAME
@@ -68,12 +68,12 @@ class SandboxSender:
         return f"sandbox-outbox-{found[0]}" if found else None
 
     @contextmanager
-    def batch(self) -> Iterator[SandboxEmailBatch]:
-        yield SandboxEmailBatch(self)
+    def batch(self) -> Iterator[OutboxEmailBatch]:
+        yield OutboxEmailBatch(self)
 
 
-class SandboxEmailBatch:
-    def __init__(self, sender: SandboxSender) -> None:
+class OutboxEmailBatch:
+    def __init__(self, sender: OutboxSender) -> None:
         self.sender = sender
 
     def send(self, message_id: str, email: EmailMessage) -> Accepted:

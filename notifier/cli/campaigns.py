@@ -21,7 +21,7 @@ def campaign() -> None:
 
 @contextmanager
 def campaign_context() -> Iterator[bootstrap.Context]:
-    """A command context that can ring the workers, with every feature hook wired."""
+    """A command context that can publish to the workers, with every feature hook wired."""
     from notifier.bootstrap import wire
     from notifier.tasks import create_celery, make_publish
 

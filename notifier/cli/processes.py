@@ -130,7 +130,7 @@ def scheduler(once: bool) -> None:
 @click.command()
 @click.option("--port", default=8000, show_default=True)
 def dev(port: int) -> None:
-    """Run everything on embedded defaults: API, worker and scheduler, sandbox outbox."""
+    """Run everything on embedded defaults: API, worker and scheduler, the outbox."""
     os.environ.setdefault("NOTIFIER_PUBLIC_URL", f"http://127.0.0.1:{port}")
     settings = settings_or_exit()
     ctx = bootstrap.build(settings)

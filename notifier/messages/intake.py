@@ -4,7 +4,7 @@ Storing a message costs database round trips and ringing the queue a broker roun
 more than validating and rendering the message. So the requests of one API process share them
 (group commit, leader and followers): a request that finds nobody writing writes its own row at
 once, in its own thread; requests that arrive while a write is under way wait, and the next of
-them writes all of them in one transaction and rings once per lane (in the API, ``ctx.publish``
+them writes all of them in one transaction and publishes once per lane (in the API, ``ctx.publish``
 is the process's publisher, services/publisher.py, which publishes from its own thread). The rules
 stay what they were: a 202 is answered only after the row is committed, and an id is queued only
 after its row is committed. Alone, a request pays nothing extra (a batch of one, one round trip
@@ -131,7 +131,7 @@ class IntakeWriter:
                     raise TimeoutError("the message may or may not have been stored; retry with its key")
 
     def _write_next_batch(self) -> None:
-        """Write the oldest waiting requests (this one among them), hand over, then ring.
+        """Write the oldest waiting requests (this one among them), hand over, then publish.
 
         If other requests are still being validated and rendered, wait a moment for them (like
         PostgreSQL's ``commit_delay``): on a busy machine this turns many small writes into one.

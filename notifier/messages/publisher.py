@@ -15,9 +15,9 @@ scheduler's sweep (``NOTIFIER_REQUEUE_AFTER_SECONDS``) queues every message that
 took, and a worker's claim makes a second delivery harmless. At a normal exit, what is waiting
 is published if the broker answers within ``FLUSH_TIMEOUT_SECONDS``; otherwise the sweep
 covers it. A broker that stops answering holds the thread only until its socket timeout
-(``tasks.create_celery``). The thread is started on first use in the process that rings (after
-gunicorn's fork) and stops after ``IDLE_STOP_SECONDS`` with nothing to do. Only the API rings
-this way; workers and the scheduler publish in the task or tick that found the ids.
+(``tasks.create_celery``). The thread is started on first use in the process that publishes (after
+gunicorn's fork) and stops after ``IDLE_STOP_SECONDS`` with nothing to do. Only the API
+publishes this way; workers and the scheduler publish in the task or tick that found the ids.
 """
 
 from __future__ import annotations
@@ -76,14 +76,14 @@ class Publisher:
             self._pending.setdefault(lane, []).extend(ids)
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name="notifier-publisher", daemon=True)
-                thread.start()  # if this fails, the next ring tries again
+                thread.start()  # if this fails, the next call tries again
                 self._thread = thread
             elif first:  # the thread waits for ids; later ones it finds when the interval is over
                 self._changed.notify_all()
 
     @property
     def running(self) -> bool:
-        """Whether the background thread is alive (it stops when idle and starts on a ring)."""
+        """Whether the background thread is alive (it stops when idle and starts on the next call)."""
         with self._lock:
             return self._thread is not None
 
@@ -103,7 +103,7 @@ class Publisher:
             self._changed.wait_for(lambda: not self._publishing, max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
-        """Publish what is waiting and stop the thread (a later ring starts it again)."""
+        """Publish what is waiting and stop the thread (a later call starts it again)."""
         with self._lock:
             thread = self._thread
             self._stopping = thread is not None

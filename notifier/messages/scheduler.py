@@ -91,7 +91,7 @@ def expire_overdue(ctx: Context) -> int:
 
 
 def requeue_lost(ctx: Context) -> int:
-    """Ring again for queued messages no worker has claimed for too long (a lost task)."""
+    """Publish again the queued messages no worker has claimed for too long (a lost task)."""
     now = ctx.clock()
     cutoff = now - ctx.settings.requeue_after
     total = 0

@@ -162,7 +162,7 @@ def send_sms(ctx: Context, message: Message) -> Accepted:
         to=message.to_phone or "",
         sender=message.sender,
         body=message.body or "",
-        status_callback=None if ctx.sms_sandboxed else status_callback_url(ctx, message.id),
+        status_callback=None if ctx.sms_to_outbox else status_callback_url(ctx, message.id),
     )
     return ctx.sms.send(request)
 
