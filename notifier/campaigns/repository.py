@@ -22,6 +22,7 @@ from notifier.domain.message_status import PENDING as PENDING_STATUSES
 from notifier.domain.message_status import Status
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
+from notifier.storage.transitions import move_where
 
 # Message statuses of a campaign's messages not yet handed to a worker, and not yet final.
 PENDING = [s.value for s in PENDING_STATUSES]
@@ -111,14 +112,7 @@ def transition_many(
     sources = set(campaign_sources_of(new))
     if only_from is not None:
         sources &= set(only_from)
-    allowed = sorted(s.value for s in sources)
-    result = conn.execute(
-        update(campaigns)
-        .where(and_(condition, campaigns.c.status.in_(allowed)))
-        .values(status=new.value, updated_at=now, **values)
-        .returning(campaigns.c.id)
-    )
-    return [row[0] for row in result]
+    return move_where(conn, campaigns, condition, new, sources, updated_at=now, **values)
 
 
 def start_due(conn: Connection, now: datetime) -> list[str]:

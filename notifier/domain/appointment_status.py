@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from notifier.errors import InvalidTransition
+from notifier.domain.lifecycle import Lifecycle
 
 
 class AppointmentStatus(StrEnum):
@@ -32,20 +32,9 @@ TRANSITIONS: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
     AppointmentStatus.CANCELLED: frozenset(),
 }
 
+LIFECYCLE = Lifecycle("appointment", TRANSITIONS)
+can_move = LIFECYCLE.can_move
+sources_of = LIFECYCLE.sources_of
+check_move = LIFECYCLE.check_move
+
 OPEN = tuple(s for s in AppointmentStatus if s.is_open)
-
-
-def can_move(current: AppointmentStatus, new: AppointmentStatus) -> bool:
-    """Tell whether an appointment in ``current`` may move to ``new``."""
-    return new in TRANSITIONS[current]
-
-
-def sources_of(new: AppointmentStatus) -> tuple[AppointmentStatus, ...]:
-    """List the statuses from which ``new`` may be reached (for conditional updates)."""
-    return tuple(s for s, targets in TRANSITIONS.items() if new in targets)
-
-
-def check_move(current: AppointmentStatus, new: AppointmentStatus) -> None:
-    """Raise ``InvalidTransition`` unless ``current -> new`` is allowed."""
-    if not can_move(current, new):
-        raise InvalidTransition(f"appointment {current.value} -> {new.value} is not allowed")

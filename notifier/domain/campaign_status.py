@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from notifier.errors import InvalidTransition
+from notifier.domain.lifecycle import Lifecycle
 
 
 class CampaignStatus(StrEnum):
@@ -35,18 +35,7 @@ CAMPAIGN_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.CANCELLED: frozenset(),
 }
 
-
-def campaign_can_move(current: CampaignStatus, new: CampaignStatus) -> bool:
-    """Tell whether a campaign in ``current`` may move to ``new``."""
-    return new in CAMPAIGN_TRANSITIONS[current]
-
-
-def campaign_sources_of(new: CampaignStatus) -> tuple[CampaignStatus, ...]:
-    """List the statuses from which ``new`` may be reached (for conditional updates)."""
-    return tuple(s for s, targets in CAMPAIGN_TRANSITIONS.items() if new in targets)
-
-
-def check_campaign_move(current: CampaignStatus, new: CampaignStatus) -> None:
-    """Raise ``InvalidTransition`` unless ``current -> new`` is allowed."""
-    if not campaign_can_move(current, new):
-        raise InvalidTransition(f"campaign {current.value} -> {new.value} is not allowed")
+CAMPAIGN_LIFECYCLE = Lifecycle("campaign", CAMPAIGN_TRANSITIONS)
+campaign_can_move = CAMPAIGN_LIFECYCLE.can_move
+campaign_sources_of = CAMPAIGN_LIFECYCLE.sources_of
+check_campaign_move = CAMPAIGN_LIFECYCLE.check_move

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from notifier.errors import InvalidTransition
+from notifier.domain.lifecycle import Lifecycle
 
 
 class Status(StrEnum):
@@ -52,23 +52,12 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.EXPIRED: frozenset(),
 }
 
+LIFECYCLE = Lifecycle("", TRANSITIONS)
+can_move = LIFECYCLE.can_move
+sources_of = LIFECYCLE.sources_of
+check_move = LIFECYCLE.check_move
+
 PENDING = (Status.SCHEDULED, Status.QUEUED)
-
-
-def can_move(current: Status, new: Status) -> bool:
-    """Tell whether a message in ``current`` may move to ``new``."""
-    return new in TRANSITIONS[current]
-
-
-def sources_of(new: Status) -> tuple[Status, ...]:
-    """List the statuses from which ``new`` may be reached (for conditional updates)."""
-    return tuple(s for s, targets in TRANSITIONS.items() if new in targets)
-
-
-def check_move(current: Status, new: Status) -> None:
-    """Raise ``InvalidTransition`` unless ``current -> new`` is allowed."""
-    if not can_move(current, new):
-        raise InvalidTransition(f"{current.value} -> {new.value} is not allowed")
 
 
 # Twilio's MessageStatus values, mapped onto ours. Statuses Twilio reports before it

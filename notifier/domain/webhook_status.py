@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from notifier.errors import InvalidTransition
+from notifier.domain.lifecycle import Lifecycle
 
 
 class WebhookDeliveryStatus(StrEnum):
@@ -35,18 +35,7 @@ WEBHOOK_DELIVERY_TRANSITIONS: dict[WebhookDeliveryStatus, frozenset[WebhookDeliv
     WebhookDeliveryStatus.FAILED: frozenset(),
 }
 
-
-def delivery_can_move(current: WebhookDeliveryStatus, new: WebhookDeliveryStatus) -> bool:
-    """Tell whether a delivery in ``current`` may move to ``new``."""
-    return new in WEBHOOK_DELIVERY_TRANSITIONS[current]
-
-
-def delivery_sources_of(new: WebhookDeliveryStatus) -> tuple[WebhookDeliveryStatus, ...]:
-    """List the statuses from which ``new`` may be reached (for conditional updates)."""
-    return tuple(s for s, targets in WEBHOOK_DELIVERY_TRANSITIONS.items() if new in targets)
-
-
-def check_delivery_move(current: WebhookDeliveryStatus, new: WebhookDeliveryStatus) -> None:
-    """Raise ``InvalidTransition`` unless ``current -> new`` is allowed."""
-    if not delivery_can_move(current, new):
-        raise InvalidTransition(f"webhook delivery {current.value} -> {new.value} is not allowed")
+WEBHOOK_DELIVERY_LIFECYCLE = Lifecycle("webhook delivery", WEBHOOK_DELIVERY_TRANSITIONS)
+delivery_can_move = WEBHOOK_DELIVERY_LIFECYCLE.can_move
+delivery_sources_of = WEBHOOK_DELIVERY_LIFECYCLE.sources_of
+check_delivery_move = WEBHOOK_DELIVERY_LIFECYCLE.check_move

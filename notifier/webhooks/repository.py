@@ -17,6 +17,7 @@ from sqlalchemy.engine import RowMapping
 
 from notifier.domain.webhook_status import WebhookDeliveryStatus, delivery_sources_of
 from notifier.messages.tables import message_events, messages
+from notifier.storage.transitions import move_where
 from notifier.webhooks.tables import event_cursor, webhook_deliveries, webhooks
 
 
@@ -102,14 +103,7 @@ def transition_many(
     sources = set(delivery_sources_of(new))
     if only_from is not None:
         sources &= set(only_from)
-    allowed = sorted(s.value for s in sources)
-    result = conn.execute(
-        update(webhook_deliveries)
-        .where(and_(condition, webhook_deliveries.c.status.in_(allowed)))
-        .values(status=new.value, **values)
-        .returning(webhook_deliveries.c.id)
-    )
-    return [row[0] for row in result]
+    return move_where(conn, webhook_deliveries, condition, new, sources, **values)
 
 
 def transition(conn: Connection, delivery_id: str, new: WebhookDeliveryStatus, **values: Any) -> bool:
