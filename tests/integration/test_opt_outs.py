@@ -19,6 +19,9 @@ from notifier.messages.tables import messages
 from notifier.templates.rendering import RenderedMessage
 from tests.integration.test_recipients_api import recipient_body
 
+# What an opt-out of scope 'all' stops, as the person reads it (not every message).
+ALL_LABEL = "광고와 센터의 단체 안내 메시지 전체 (본인 예약 안내 제외)"
+
 PROBLEM = "application/problem+json"
 PHONE = "+821012345678"
 CENTER = {
@@ -169,7 +172,7 @@ def test_the_opt_out_is_confirmed_by_sms_from_the_recipients_center(client, camp
     sent = twilio.wait_for_messages(1)[0]
     assert sent.to == PHONE
     assert "구미고용복지+센터" in sent.body and "홍길동님" in sent.body
-    assert "수신거부 범위: 모든 알림" in sent.body
+    assert f"수신거부 범위: {ALL_LABEL}" in sent.body
     assert message(ctx, confirmation)["category"] == "informational"
 
 
