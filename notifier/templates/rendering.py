@@ -239,6 +239,7 @@ def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, An
     context["center"].setdefault("name", "")
     context["center"].setdefault("phone", "")
     context["center"].setdefault("address", "")
+    context["center"].setdefault("reply_to", "")
     context["recipient"].setdefault("name", "")
     missing = []
     for name in spec.values:
