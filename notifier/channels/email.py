@@ -42,7 +42,9 @@ class Attachment:
     data: bytes
 
 
-class MailboxHeader(UniqueAddressHeader, BaseHeader):
+# BaseHeader is named as a base only for the type checker (the registry mixes it in anyway);
+# typeshed types the header mixins apart from it, hence the ignores.
+class MailboxHeader(UniqueAddressHeader, BaseHeader):  # type: ignore[misc]
     """``From`` or ``To`` holding one mailbox, folded without an empty first line."""
 
     def fold(self, *, policy: Policy) -> str:
@@ -52,7 +54,7 @@ class MailboxHeader(UniqueAddressHeader, BaseHeader):
         return fold_mailbox(self.name, self.addresses[0], policy)
 
 
-class VerbatimHeader(UniqueUnstructuredHeader, BaseHeader):
+class VerbatimHeader(UniqueUnstructuredHeader, BaseHeader):  # type: ignore[misc]
     """A header whose ASCII value is written exactly as given, on one line."""
 
     def fold(self, *, policy: Policy) -> str:
@@ -120,7 +122,9 @@ def build_email(
     # Stable, so a resend after a crash is recognised by mail clients as the same message.
     email["Message-ID"] = f"<{message_id}@{domain}>"
     for name, value in (headers or {}).items():
-        if name.lower() in VERBATIM_HEADERS and not (value.isascii() and len(name) + 2 + len(value) <= MAX_LINE):
+        if name.lower() in VERBATIM_HEADERS and not (
+            value.isascii() and len(name) + 2 + len(value) <= MAX_LINE
+        ):
             raise ValueError(f"{name} must be ASCII and fit on one line")  # refused now, not at send
         email[name] = value
     email.set_content(text, subtype="plain", charset="utf-8")
