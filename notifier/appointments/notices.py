@@ -121,7 +121,9 @@ def calendar_file(
     phone = format_phone_kr(center.phone)
     event.add("summary", f"{KIND_LABELS[appointment.kind]['en' if english else 'ko']} - {center.name}")
     event.add("location", appointment.location)
-    event.add("description", f"Questions: {center.name}, {phone}" if english else f"{center.name} 문의 {phone}")
+    event.add(
+        "description", f"Questions: {center.name}, {phone}" if english else f"{center.name} 문의 {phone}"
+    )
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     event.add("organizer", f"mailto:{organizer_email}", parameters={"CN": center.name})
     if recipient.email:
@@ -133,7 +135,7 @@ def calendar_file(
     cal.add_missing_timezones()
     return {
         "filename": "appointment.ics",
-        "content_type": f"text/calendar; method={method}",
+        "content_type": f"text/calendar; method={method}; charset=utf-8",  # Korean names and places
         "data": cal.to_ical().decode(),
     }
 
@@ -179,7 +181,9 @@ def build_rows(
             cancel = notice.purpose == "cancellation"
             # The organizer is the address the email comes from: the row's sender.
             row["attachments"] = [
-                calendar_file(ctx, appointment, center, recipient, cancel=cancel, organizer_email=row["sender"])
+                calendar_file(
+                    ctx, appointment, center, recipient, cancel=cancel, organizer_email=row["sender"]
+                )
             ]
         rows.append(row)
     return rows
