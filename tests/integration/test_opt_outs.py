@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from notifier.consent.addresses import address_hash
+from notifier.consent.opt_out_links import opt_out_url
 from notifier.consent.opt_outs import opt_out_reason
-from notifier.consent.tables import opt_outs, recipients
+from notifier.consent.tables import opt_out_links, opt_outs, recipients
 from notifier.messages import repository as repo
 from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.sending import deliver
@@ -269,6 +270,17 @@ def test_an_erased_recipient_stays_opted_out(client, campaigns, ctx, twilio) -> 
     deliver(ctx, later)
     assert message(ctx, later)["status"] == "suppressed"
     assert twilio.requests == []
+
+
+def test_erasing_a_recipient_deletes_the_owners_unsubscribe_links_to_them(client, campaigns, ctx) -> None:
+    client.put("/v1/recipients/r-1", json=recipient_body(), headers=campaigns)
+    links = [opt_out_url(ctx, "crm", "sms", PHONE), opt_out_url(ctx, "crm", "email", "hong@example.com")]
+    opt_out_url(ctx, "gumi-admin", "sms", PHONE)  # another owner's link is theirs to keep
+    assert client.delete("/v1/recipients/r-1", headers=campaigns).status_code == 204
+    with ctx.engine.connect() as conn:
+        assert [r.owner for r in conn.execute(select(opt_out_links))] == ["gumi-admin"]
+    for link in links:
+        assert client.get(link.removeprefix(ctx.settings.public_url)).status_code == 404
 
 
 def test_opt_out_reason_tells_the_campaign_engine_what_may_be_sent(client, campaigns, ctx) -> None:
