@@ -121,7 +121,10 @@ def test_forged_altered_or_garbage_tokens_are_404_and_change_nothing(client, ctx
         assert one_click.status_code == 404
     assert count(ctx) == 0
     assert message(ctx, pending)["status"] == "queued"
-    # A link sent before opaque tokens, whose signature the altered one borrowed, still works.
+    # A link sent before opaque tokens, whose signature the altered one borrowed, still works,
+    # and its page names the centre that wrote to that address last.
+    legacy_page = client.get(f"/u/{genuine}").get_data(as_text=True)
+    assert "서산고용복지+센터" in legacy_page and "041-661-5676" in legacy_page
     assert client.post(f"/u/{genuine}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
     assert stored_opt_out(ctx)["scope"] == "advertising"
 
