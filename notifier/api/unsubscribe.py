@@ -1,9 +1,11 @@
 """GET/POST /u/{token}: the unsubscribe page and one-click unsubscribe (RFC 8058).
 
 Threat: someone opting a person out who did not ask to, or a person unable to opt out.
-The signed token (``consent.opt_out_links.opt_out_url``) is the only credential: it names one
-address and cannot be forged or altered without the secret key. No login and no cookie is
-asked for, because the person has neither and RFC 8058 mail clients post without them.
+The opaque token (``consent.opt_out_links.opt_out_url``) is the only credential: it stands for
+one stored address and cannot be guessed (160 bits of an HMAC keyed by the secret key); links
+sent before, which sign the address itself, cannot be forged or altered without that key. No
+login and no cookie is asked for, because the person has neither and RFC 8058 mail clients
+post without them. The page names the centre that sent the message, and its phone.
 
 CSRF: deliberately exempt. A cross-site POST needs the unguessable token, and whoever has the
 token may opt that address out anyway; the worst a forged request can do is what the link
@@ -77,7 +79,7 @@ def show(token: str) -> Response:
 def unsubscribe(token: str) -> Response:
     """One-click unsubscribe (RFC 8058); no login, no cookie
 
-    The signed token is the credential. `List-Unsubscribe=One-Click` gets a plain-text answer,
+    The link's token is the credential. `List-Unsubscribe=One-Click` gets a plain-text answer,
     the page's own form an HTML page.
     """
     one_click = request.form.get("List-Unsubscribe") == ONE_CLICK

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from icalendar import Calendar, Event
@@ -14,6 +14,7 @@ from notifier.appointments.appointment import Appointment
 from notifier.centers.service import Center
 from notifier.context import Context
 from notifier.domain.display import format_datetime, format_duration_minutes
+from notifier.domain.phones import format_phone_kr
 from notifier.domain.quiet_hours import in_quiet_hours, next_allowed_at
 from notifier.messages.accept import Recipient, new_message_row, template_context
 from notifier.templates import repository as template_repo
@@ -89,27 +90,52 @@ def template_data(
     return {"appointment": values}
 
 
-def calendar_file(ctx: Context, appointment: Appointment, center: Center, cancel: bool) -> dict[str, str]:
-    """An .ics attachment whose UID is stable, so calendars update instead of duplicating."""
+def calendar_file(
+    ctx: Context,
+    appointment: Appointment,
+    center: Center,
+    recipient: Recipient,
+    *,
+    cancel: bool,
+    organizer_email: str,
+) -> dict[str, str]:
+    """An .ics attachment whose UID is stable, so calendars update instead of duplicating.
+
+    Times are written in the centre's zone with its VTIMEZONE (RFC 5545 3.2.19: a TZID needs
+    one), so no calendar reads them as floating times. SEQUENCE is the appointment's revision,
+    which grows with every change and with the cancellation (RFC 5546 2.1.4).
+    """
+    english = recipient.locale.startswith("en")
+    method = "CANCEL" if cancel else "REQUEST"
     cal = Calendar()
     cal.add("prodid", "-//notifier//appointments//KO")
     cal.add("version", "2.0")
-    cal.add("method", "CANCEL" if cancel else "REQUEST")
+    cal.add("method", method)
     event = Event()
     event.add("uid", f"{appointment.id}@notifier")
     event.add("sequence", appointment.revision)
-    event.add("dtstamp", ctx.clock())
-    event.add("dtstart", appointment.starts_at)
-    event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
-    event.add("summary", f"{KIND_LABELS[appointment.kind]['ko']} - {center.name}")
+    event.add("dtstamp", ctx.clock().astimezone(UTC))
+    starts_at = appointment.starts_at.astimezone(center.timezone)
+    event.add("dtstart", starts_at)
+    event.add("dtend", starts_at + timedelta(minutes=appointment.duration_minutes))
+    phone = format_phone_kr(center.phone)
+    event.add("summary", f"{KIND_LABELS[appointment.kind]['en' if english else 'ko']} - {center.name}")
     event.add("location", appointment.location)
-    event.add("description", f"{center.name} 문의 {center.as_dict()['phone_display']}")
+    event.add(
+        "description", f"Questions: {center.name}, {phone}" if english else f"{center.name} 문의 {phone}"
+    )
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    event.add("organizer", f"mailto:{organizer_email}", parameters={"CN": center.name})
+    if recipient.email:
+        attendee = {"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE"}
+        if recipient.name:
+            attendee["CN"] = recipient.name
+        event.add("attendee", f"mailto:{recipient.email}", parameters=attendee)
     cal.add_component(event)
-    method = "CANCEL" if cancel else "REQUEST"
+    cal.add_missing_timezones()
     return {
         "filename": "appointment.ics",
-        "content_type": f"text/calendar; method={method}",
+        "content_type": f"text/calendar; method={method}; charset=utf-8",  # Korean names and places
         "data": cal.to_ical().decode(),
     }
 
@@ -133,28 +159,31 @@ def build_rows(
         data = template_data(ctx, appointment, center, recipient.locale, notice)
         context = template_context(center.identity(), recipient, data)
         rendered = ctx.renderer.render(version, notice.channel, recipient.locale, context)
-        attachments = None
-        if notice.channel == "email" and notice.purpose in ("confirmation", "change", "cancellation"):
-            attachments = [calendar_file(ctx, appointment, center, cancel=notice.purpose == "cancellation")]
-        rows.append(
-            new_message_row(
-                ctx,
-                owner=owner,
-                channel=notice.channel,
-                recipient=recipient,
-                center=center.identity(),
-                rendered=rendered,
-                template_key=version.key,
-                template_version=version.version,
-                data=data,
-                now=now,
-                send_at=notice.send_at,
-                reference=f"appointment:{appointment.external_id}",
-                purpose=notice.purpose,
-                expires_at=appointment.starts_at,
-                attachments=attachments,
-                appointment_id=appointment.id,
-                appointment_revision=appointment.revision,
-            )
+        row = new_message_row(
+            ctx,
+            owner=owner,
+            channel=notice.channel,
+            recipient=recipient,
+            center=center.identity(),
+            rendered=rendered,
+            template_key=version.key,
+            template_version=version.version,
+            data=data,
+            now=now,
+            send_at=notice.send_at,
+            reference=f"appointment:{appointment.external_id}",
+            purpose=notice.purpose,
+            expires_at=appointment.starts_at,
+            appointment_id=appointment.id,
+            appointment_revision=appointment.revision,
         )
+        if notice.channel == "email" and notice.purpose in ("confirmation", "change", "cancellation"):
+            cancel = notice.purpose == "cancellation"
+            # The organizer is the address the email comes from: the row's sender.
+            row["attachments"] = [
+                calendar_file(
+                    ctx, appointment, center, recipient, cancel=cancel, organizer_email=row["sender"]
+                )
+            ]
+        rows.append(row)
     return rows

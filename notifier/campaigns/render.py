@@ -1,6 +1,10 @@
 """Render one campaign message: the template, the recipient's values and, for advertising, the
 legal markings (정보통신망법 제50조) with the campaign's free 080 opt-out number.
 
+Every campaign email carries a one-click unsubscribe link, in its body and in the RFC 8058
+headers: an advertising one opts out of advertising, an informational one of every campaign
+message (scope ``all``, the only scope that covers it; ``consent.coverage``).
+
 Used in three places that must agree: the upload's size estimate, the test send, and the bulk
 worker that renders each message as it claims it (``render_claimed``, a ``claims.Render``).
 """
@@ -18,7 +22,7 @@ from sqlalchemy import Connection
 
 from notifier.campaigns import repository as campaign_repo
 from notifier.config import TRANSACTIONAL_QUEUE
-from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
+from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url, sample_opt_out_url
 from notifier.context import Context
 from notifier.domain.message_status import Status
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
@@ -72,20 +76,34 @@ def render_for(
     channel: str,
     recipient: Recipient,
     data: dict[str, Any],
+    conn: Connection | None = None,
+    estimate: bool = False,
 ) -> tuple[RenderedMessage, dict[str, str] | None]:
-    """Render for one recipient; returns the message and, for advertising email, its headers."""
+    """Render for one recipient; returns the message and, for email, its unsubscribe headers.
+
+    The opt-out link is stored on ``conn`` (or in its own transaction); an ``estimate`` stores
+    nothing and uses a link of the same length.
+    """
     marking = None
+    unsubscribe = None
     headers = None
-    if category == ADVERTISING:
+    if category == ADVERTISING or channel == "email":
         address = recipient.phone if channel == "sms" else recipient.email
-        url = opt_out_url(ctx, owner, channel, address or "")
+        scope = ADVERTISING if category == ADVERTISING else "all"
+        url = (
+            sample_opt_out_url(ctx)
+            if estimate
+            else opt_out_url(ctx, owner, channel, address or "", scope, center=center, conn=conn)
+        )
+        if channel == "email":
+            headers = list_unsubscribe_headers(url)
+            unsubscribe = url
+    if category == ADVERTISING:
         if channel == "sms" and not opt_out_number:
             raise ValueError("an advertising SMS needs the campaign's free 080 opt-out number")
         marking = Advertising(opt_out_line(opt_out_number or "", url), url)
-        if channel == "email":
-            headers = list_unsubscribe_headers(url)
     context = template_context(center, recipient, {k: v for k, v in data.items() if k != HEADERS_KEY})
-    rendered = ctx.renderer.render(version, channel, recipient.locale, context, marking)
+    rendered = ctx.renderer.render(version, channel, recipient.locale, context, marking, unsubscribe)
     return rendered, headers
 
 
@@ -170,6 +188,7 @@ def _content(ctx: Context, conn: Connection, row: Mapping[str, Any]) -> dict[str
         channel=row["channel"],
         recipient=Recipient(row["to_phone"], row["to_email"], row["to_name"], row["locale"]),
         data=dict(row["data"] or {}),
+        conn=conn,
     )
     content: dict[str, Any] = {
         "subject": rendered.subject,

@@ -137,6 +137,7 @@ class Estimator:
                 channel=usable.channel,
                 recipient=Recipient(usable.phone, usable.email, usable.name, usable.locale),
                 data=merged,
+                estimate=True,
             )
         except RENDER_ERRORS as exc:
             return exc.detail if isinstance(exc, ValidationFailed) else f"the template fails: {exc}"

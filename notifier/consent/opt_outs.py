@@ -54,9 +54,18 @@ from notifier.webhooks import service as webhooks
 
 log = logging.getLogger("notifier.opt_outs")
 
+# What each scope stops, in the words a person reads (``consent.coverage`` decides it): ``all``
+# stops advertising and every campaign message, never a message about the person's own
+# appointment, so the label must not say "every message".
 SCOPE_LABELS = {
-    "ko": {"advertising": "광고성 정보", "all": "모든 알림"},
-    "en": {"advertising": "advertising", "all": "all messages"},
+    "ko": {
+        "advertising": "광고성 정보",
+        "all": "광고와 센터의 단체 안내 메시지 전체 (본인 예약 안내 제외)",
+    },
+    "en": {
+        "advertising": "advertising",
+        "all": "advertising and all announcements sent to many (not those about your own appointments)",
+    },
 }
 
 

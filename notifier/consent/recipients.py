@@ -201,6 +201,7 @@ def erase_recipient(ctx: Context, owner: str, external_id: str) -> None:
             blank = dict.fromkeys(PERSONAL_COLUMNS)
             consent_repo.update_recipient(conn, owner, external_id, **blank, erased_at=now, updated_at=now)
             message_repo.erase_recipient(conn, owner, found["phone"], found["email"], now)
+            consent_repo.delete_opt_out_links(conn, owner, (found["phone"], found["email"]))
 
 
 def _live(conn: Connection, owner: str, external_id: str) -> RowMapping:

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, not_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
 from notifier.consent.coverage import ADVERTISING, CONFIRMATION_TEMPLATE, OWN_CASE_PURPOSES
-from notifier.consent.tables import opt_outs, recipients
+from notifier.consent.tables import opt_out_links, opt_outs, recipients
 from notifier.domain.message_status import Status
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
@@ -205,3 +206,25 @@ def owners_of_messages(conn: Connection, message_ids: Iterable[str]) -> set[str]
         return set()
     query = select(messages.c.owner).where(messages.c.id.in_(ids)).distinct()
     return set(conn.execute(query).scalars())
+
+
+# ---- opt-out links ---------------------------------------------------------------------------
+
+
+def store_opt_out_link(conn: Connection, **values: Any) -> None:
+    """Store what a link's token stands for; a token already stored is left as it is."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(dialect_insert(opt_out_links).values(**values).on_conflict_do_nothing())
+
+
+def find_opt_out_link(conn: Connection, token: str) -> RowMapping | None:
+    return conn.execute(select(opt_out_links).where(opt_out_links.c.token == token)).mappings().first()
+
+
+def delete_opt_out_links(conn: Connection, owner: str, addresses: Iterable[str]) -> int:
+    """Forget the owner's links to these normalised addresses (the recipient was erased)."""
+    wanted = [a for a in addresses if a]
+    if not wanted:
+        return 0
+    query = delete(opt_out_links).where(opt_out_links.c.owner == owner, opt_out_links.c.address.in_(wanted))
+    return conn.execute(query).rowcount

@@ -3,7 +3,9 @@
 ``recipients`` holds a client's contact list (one row per owner and external id). Erasing a
 recipient empties every personal column and keeps the row as a tombstone (``erased_at``), so a
 repeated DELETE stays a 204. ``opt_outs`` never holds an address: only an HMAC of it, so an
-opt-out keeps blocking after the recipient's personal data is gone.
+opt-out keeps blocking after the recipient's personal data is gone. ``opt_out_links`` is what an
+unsubscribe link's opaque token stands for (``consent.opt_out_links``): the link carries no
+personal data, the row does, and erasing a recipient deletes the owner's rows for that address.
 """
 
 from __future__ import annotations
@@ -50,4 +52,18 @@ opt_outs = Table(
     Column("recorded_by", String(100)),
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("address_hash", "scope"),
+)
+
+opt_out_links = Table(
+    "opt_out_links",
+    metadata,
+    # An HMAC of the other columns, keyed by the secret key: 160 bits, base64url (see opt_out_links).
+    Column("token", String(64), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("address", String(320), nullable=False),  # normalised: E.164 or lower-cased email
+    Column("scope", String(20), nullable=False),
+    Column("center", JSON),  # the sending centre's name and phone, shown on the unsubscribe page
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_opt_out_links_owner_address", "owner", "address"),
 )

@@ -100,12 +100,14 @@ def center_identity(ctx: Context, center: CenterIn | None) -> dict[str, str]:
 
 
 def template_context(center: dict[str, str], recipient: Recipient, data: dict[str, Any]) -> dict[str, Any]:
+    """The values a template sees: the client's data, the centre's identity and the recipient's name."""
     return {
         **data,
         "center": {
             "name": center.get("name", ""),
             "phone": format_phone_kr(center["phone"]) if center.get("phone") else "",
             "address": center.get("address", ""),
+            "reply_to": center.get("reply_to", ""),  # the footer says how to reply when there is one
         },
         "recipient": {**(data.get("recipient") or {}), "name": recipient.name},
     }

@@ -37,7 +37,9 @@ MAX_SOURCE_CHARS = 50_000
 LAYOUT_PREFIX = "_layout/"
 
 # The renderer always puts these in the context (see rendering.prepare_context).
-ALWAYS_DECLARED = frozenset({"center.name", "center.phone", "center.address", "recipient.name"})
+ALWAYS_DECLARED = frozenset(
+    {"center.name", "center.phone", "center.address", "center.reply_to", "recipient.name"}
+)
 # Names Jinja itself provides inside templates, blocks, loops and macros.
 JINJA_NAMES = frozenset({"self", "super", "loop", "caller", "varargs", "kwargs"})
 

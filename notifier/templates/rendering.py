@@ -138,8 +138,13 @@ class Renderer:
         locale: str,
         data: Mapping[str, Any],
         advertising: Advertising | None = None,
+        unsubscribe_url: str | None = None,
     ) -> RenderedMessage:
-        """Render ``version`` for ``channel`` with every check a message must pass."""
+        """Render ``version`` for ``channel`` with every check a message must pass.
+
+        An email gets an unsubscribe link at its end if it is advertising or ``unsubscribe_url``
+        is given (a campaign's informational email).
+        """
         locale = version.locale_for(locale)
         if not version.has_channel(channel, locale):
             raise ValidationFailed(
@@ -161,7 +166,9 @@ class Renderer:
         text = self.render_part(version, locale, "email.txt", context).strip() + "\n"
         if advertising is not None:
             subject = mark_advertising_subject(subject)
-            html, text = add_opt_out_link(html, text, advertising.opt_out_url, locale)
+        link = advertising.opt_out_url if advertising is not None else unsubscribe_url
+        if link:
+            html, text = add_opt_out_link(html, text, link, locale)
         return RenderedMessage(channel, locale, text, subject=subject, html=html)
 
 
@@ -204,7 +211,7 @@ UNSUBSCRIBE_TEXT = {
 
 
 def add_opt_out_link(html: str, text: str, url: str, locale: str) -> tuple[str, str]:
-    """Append the unsubscribe link every advertising email must carry."""
+    """Append the unsubscribe link every campaign email carries (advertising must, by law)."""
     label = UNSUBSCRIBE_TEXT.get(locale, UNSUBSCRIBE_TEXT["ko"])
     escaped = escape(url)
     footer = (
@@ -232,6 +239,7 @@ def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, An
     context["center"].setdefault("name", "")
     context["center"].setdefault("phone", "")
     context["center"].setdefault("address", "")
+    context["center"].setdefault("reply_to", "")
     context["recipient"].setdefault("name", "")
     missing = []
     for name in spec.values:

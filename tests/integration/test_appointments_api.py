@@ -206,15 +206,28 @@ def test_a_reminder_is_never_sent_after_the_appointment_started(client, headers,
     assert twilio.requests == []
 
 
+def calendar_events(mail):
+    """Every calendar attachment of a received mail, parsed with icalendar: (calendar, event)."""
+    found = []
+    for part in mail.message.iter_attachments():
+        if part.get_content_type() == "text/calendar":
+            calendar = Calendar.from_ical(part.get_content())
+            [event] = calendar.walk("VEVENT")
+            found.append((calendar, event))
+    return found
+
+
+@pytest.mark.parametrize(("locale", "summary"), [("ko", "1:1 심층상담"), ("en", "1:1 in-depth counseling")])
 def test_email_confirmation_change_and_cancellation_carry_one_calendar_event(
-    client, headers, clock, ctx, smtp
+    client, headers, clock, ctx, smtp, locale, summary
 ) -> None:
-    email_only = {"recipient": {"name": "홍길동", "email": "hong@example.com"}, "channels": ["email"]}
+    person = {"name": "홍길동", "email": "hong@example.com", "locale": locale}
+    email_only = {"recipient": person, "channels": ["email"]}
     booked = client.put("/v1/appointments/bk-13", json=booking(**email_only), headers=headers).json
     deliver(ctx, by_purpose(booked, "confirmation")[0]["id"])
     moved = client.put(
         "/v1/appointments/bk-13",
-        json=booking(**email_only, version=2, location="3층 회의실"),
+        json=booking(**email_only, version=2, location="3층 회의실", starts_at="2026-12-04T10:30:00+09:00"),
         headers=headers,
     ).json
     deliver(ctx, by_purpose(moved, "change")[0]["id"])
@@ -223,16 +236,25 @@ def test_email_confirmation_change_and_cancellation_carry_one_calendar_event(
     mails = smtp.wait_for_messages(3)
     events = []
     for mail in mails:
-        [ics] = [p for p in mail.message.iter_attachments() if p.get_content_type() == "text/calendar"]
-        calendar = Calendar.from_ical(ics.get_content())
-        [event] = calendar.walk("VEVENT")
-        events.append(
-            (str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"]), str(event["STATUS"]))
-        )
-    assert [e[0] for e in events] == ["REQUEST", "REQUEST", "CANCEL"]
-    assert len({e[1] for e in events}) == 1  # one UID: calendars update instead of duplicating
-    assert [e[2] for e in events] == sorted(e[2] for e in events)
-    assert events[-1][3] == "CANCELLED"
+        [(calendar, event)] = calendar_events(mail)
+        events.append((calendar, event))
+        # The start is the appointment's, as an aware time in the centre's zone, with its VTIMEZONE.
+        assert event["DTSTART"].params["TZID"] == "Asia/Seoul"
+        assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Asia/Seoul"]
+        assert event.decoded("DTSTART").utcoffset() is not None
+        assert str(event["ORGANIZER"]) == "mailto:noreply@seosan.example.kr"
+        assert event["ORGANIZER"].params["CN"] == "서산고용복지+센터"
+        assert str(event["ATTENDEE"]) == "mailto:hong@example.com"
+        assert event["ATTENDEE"].params["CN"] == "홍길동"
+        assert str(event["SUMMARY"]) == f"{summary} - 서산고용복지+센터"
+    starts = [event.decoded("DTSTART") for _, event in events]
+    assert starts[0] == datetime.fromisoformat("2026-12-03T14:00:00+09:00")
+    assert starts[1] == starts[2] == datetime.fromisoformat("2026-12-04T10:30:00+09:00")
+    assert [str(c["METHOD"]) for c, _ in events] == ["REQUEST", "REQUEST", "CANCEL"]
+    assert len({str(e["UID"]) for _, e in events}) == 1  # one UID: calendars update instead of duplicating
+    sequences = [int(e["SEQUENCE"]) for _, e in events]
+    assert sequences[0] < sequences[1] < sequences[2]  # so the change updates it and the cancel removes it
+    assert [str(e["STATUS"]) for _, e in events] == ["CONFIRMED", "CONFIRMED", "CANCELLED"]
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,9 @@ from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
 
+# What an opt-out of scope 'all' stops, as the person reads it (not every message).
+ALL_LABEL = "광고와 센터의 단체 안내 메시지 전체 (본인 예약 안내 제외)"
+
 PATH = "/webhooks/twilio/inbound"
 CENTRE_NUMBER = "+82416615676"  # 서산고용복지+센터's SMS sender
 
@@ -83,7 +86,7 @@ def test_the_reply_is_confirmed_by_sms_from_the_center_that_was_texted(client, c
     assert deliver(ctx, row["id"]).status == "sent"
     sent = twilio.wait_for_messages(1)[0]
     assert sent.to == PHONE
-    assert "서산고용복지+센터" in sent.body and "모든 알림" in sent.body
+    assert "서산고용복지+센터" in sent.body and ALL_LABEL in sent.body
 
 
 def test_twilio_posting_over_http_opts_the_sender_out(live_api, ctx, twilio) -> None:

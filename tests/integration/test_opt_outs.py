@@ -10,14 +10,18 @@ import pytest
 from sqlalchemy import func, select
 
 from notifier.consent.addresses import address_hash
+from notifier.consent.opt_out_links import opt_out_url
 from notifier.consent.opt_outs import opt_out_reason
-from notifier.consent.tables import opt_outs, recipients
+from notifier.consent.tables import opt_out_links, opt_outs, recipients
 from notifier.messages import repository as repo
 from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
 from notifier.templates.rendering import RenderedMessage
 from tests.integration.test_recipients_api import recipient_body
+
+# What an opt-out of scope 'all' stops, as the person reads it (not every message).
+ALL_LABEL = "광고와 센터의 단체 안내 메시지 전체 (본인 예약 안내 제외)"
 
 PROBLEM = "application/problem+json"
 PHONE = "+821012345678"
@@ -169,7 +173,7 @@ def test_the_opt_out_is_confirmed_by_sms_from_the_recipients_center(client, camp
     sent = twilio.wait_for_messages(1)[0]
     assert sent.to == PHONE
     assert "구미고용복지+센터" in sent.body and "홍길동님" in sent.body
-    assert "수신거부 범위: 모든 알림" in sent.body
+    assert f"수신거부 범위: {ALL_LABEL}" in sent.body
     assert message(ctx, confirmation)["category"] == "informational"
 
 
@@ -266,6 +270,17 @@ def test_an_erased_recipient_stays_opted_out(client, campaigns, ctx, twilio) -> 
     deliver(ctx, later)
     assert message(ctx, later)["status"] == "suppressed"
     assert twilio.requests == []
+
+
+def test_erasing_a_recipient_deletes_the_owners_unsubscribe_links_to_them(client, campaigns, ctx) -> None:
+    client.put("/v1/recipients/r-1", json=recipient_body(), headers=campaigns)
+    links = [opt_out_url(ctx, "crm", "sms", PHONE), opt_out_url(ctx, "crm", "email", "hong@example.com")]
+    opt_out_url(ctx, "gumi-admin", "sms", PHONE)  # another owner's link is theirs to keep
+    assert client.delete("/v1/recipients/r-1", headers=campaigns).status_code == 204
+    with ctx.engine.connect() as conn:
+        assert [r.owner for r in conn.execute(select(opt_out_links))] == ["gumi-admin"]
+    for link in links:
+        assert client.get(link.removeprefix(ctx.settings.public_url)).status_code == 404
 
 
 def test_opt_out_reason_tells_the_campaign_engine_what_may_be_sent(client, campaigns, ctx) -> None:

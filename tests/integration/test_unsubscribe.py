@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
@@ -9,6 +11,9 @@ from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
 from notifier.consent.tables import opt_outs
 from notifier.messages.sending import deliver
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
+
+# What an opt-out of scope 'all' stops, as the person reads it (not every message).
+ALL_LABEL = "광고와 센터의 단체 안내 메시지 전체 (본인 예약 안내 제외)"
 
 
 def path_of(ctx, url: str) -> str:
@@ -70,7 +75,7 @@ def test_the_pages_own_button_answers_with_a_confirmation_page(client, ctx, twil
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert "수신거부가 처리되었습니다" in html and "모든 알림" in html
+    assert "수신거부가 처리되었습니다" in html and ALL_LABEL in html
     assert stored_opt_out(ctx)["scope"] == "all"
 
 
@@ -90,16 +95,24 @@ def test_an_email_one_click_is_confirmed_by_email(client, ctx, smtp) -> None:
     assert "수신거부" in str(mail.message["Subject"])
 
 
+def legacy_token(ctx, payload, secret=None, salt="unsubscribe"):
+    """A link as sent before opaque tokens: the address itself, signed."""
+    return URLSafeSerializer(secret or ctx.settings.secret_key, salt=salt).dumps(payload)
+
+
 def test_forged_altered_or_garbage_tokens_are_404_and_change_nothing(client, ctx) -> None:
     pending = pending_message(ctx)
     payload = {"c": "sms", "a": PHONE, "s": "all", "o": "crm"}
-    forged = URLSafeSerializer("not-the-secret", salt="unsubscribe").dumps(payload)
-    genuine = opt_out_url(ctx, "crm", "sms", PHONE).rsplit("/", 1)[1]
+    forged = legacy_token(ctx, payload, secret="not-the-secret")
+    genuine = legacy_token(ctx, {**payload, "s": "advertising"})
     signature = genuine.rsplit(".", 1)[1]
-    altered = URLSafeSerializer(ctx.settings.secret_key, salt="unsubscribe").dumps(payload).rsplit(".", 1)[0]
-    other_salt = URLSafeSerializer(ctx.settings.secret_key, salt="other").dumps(payload)
-    wrong_shape = URLSafeSerializer(ctx.settings.secret_key, salt="unsubscribe").dumps({"a": PHONE})
-    for token in (forged, f"{altered}.{signature}", other_salt, wrong_shape, "garbage", "x" * 2000):
+    altered = legacy_token(ctx, payload).rsplit(".", 1)[0]
+    other_salt = legacy_token(ctx, payload, salt="other")
+    wrong_shape = legacy_token(ctx, {"a": PHONE})
+    opaque = opt_out_url(ctx, "crm", "sms", PHONE).rsplit("/", 1)[1]
+    guessed = opaque[:-1] + ("A" if opaque[-1] != "A" else "B")
+    tokens = (forged, f"{altered}.{signature}", other_salt, wrong_shape, guessed, "garbage", "x" * 2000)
+    for token in tokens:
         page = client.get(f"/u/{token}")
         assert page.status_code == 404 and page.mimetype == "text/html"
         assert "잘못된 링크" in page.get_data(as_text=True)
@@ -108,5 +121,26 @@ def test_forged_altered_or_garbage_tokens_are_404_and_change_nothing(client, ctx
         assert one_click.status_code == 404
     assert count(ctx) == 0
     assert message(ctx, pending)["status"] == "queued"
-    # The genuine token, whose signature the altered one borrowed, still works.
+    # A link sent before opaque tokens, whose signature the altered one borrowed, still works,
+    # and its page names the centre that wrote to that address last.
+    legacy_page = client.get(f"/u/{genuine}").get_data(as_text=True)
+    assert "서산고용복지+센터" in legacy_page and "041-661-5676" in legacy_page
     assert client.post(f"/u/{genuine}", data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert stored_opt_out(ctx)["scope"] == "advertising"
+
+
+def test_the_page_names_the_centre_that_sent_the_message(client, ctx) -> None:
+    center = {"code": "seosan", "name": "서산고용복지+센터", "phone": "+82416615676"}
+    url = opt_out_url(ctx, "crm", "sms", PHONE, center=center)
+    html = client.get(path_of(ctx, url)).get_data(as_text=True)
+    assert "서산고용복지+센터" in html and "041-661-5676" in html
+    done = client.post(path_of(ctx, url), data={"confirm": "1"}).get_data(as_text=True)
+    assert "서산고용복지+센터" in done and "041-661-5676" in done
+
+
+def test_a_link_names_neither_the_address_nor_its_encoding(ctx) -> None:
+    url = opt_out_url(ctx, "crm", "email", "hong@example.com")
+    token = url.rsplit("/u/", 1)[1]
+    assert "hong" not in url and "." not in token
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"hong" not in decoded and len(decoded) * 8 >= 128
