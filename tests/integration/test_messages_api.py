@@ -259,19 +259,3 @@ def test_cursors_with_naive_times_and_sends_too_far_ahead_are_422(client, auth) 
     assert_problem(client.get("/v1/messages", query_string={"cursor": naive}, headers=auth), 422, "/cursor")
     far = message_body(send_at="9999-12-31T23:59:59+00:00")
     assert_problem(client.post("/v1/messages", json=far, headers=auth), 422, "/send_at")
-
-
-def test_the_outbox_is_hidden_once_any_provider_is_configured(client, settings, clean_db) -> None:
-    from notifier import bootstrap, create_app
-
-    assert client.get("/outbox").status_code == 404  # this test setup has Twilio and SMTP
-    trial = bootstrap.build(settings.with_overrides(twilio=None, smtp=None), engine=clean_db)
-    assert create_app(ctx=trial).test_client().get("/outbox").status_code == 200
-
-
-def test_the_outbox_stays_hidden_when_only_one_provider_is_configured(settings, clean_db) -> None:
-    """Production with Twilio but no SMTP must not publish the sandboxed emails."""
-    from notifier import bootstrap, create_app
-
-    sms_only = bootstrap.build(settings.with_overrides(smtp=None), engine=clean_db)
-    assert create_app(ctx=sms_only).test_client().get("/outbox").status_code == 404
