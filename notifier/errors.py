@@ -104,7 +104,7 @@ class MissingTemplateValues(ValidationFailed):
         names = sorted(set(names))
         super().__init__(
             [FieldError(f"{pointer}/{n}", "required by the template") for n in names],
-            "missing template values: " + ", ".join(names),
+            "the data has no value for " + ", ".join(names),
         )
         self.names = names
 

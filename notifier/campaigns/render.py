@@ -81,7 +81,10 @@ def render_for(
         url = opt_out_url(ctx, owner, channel, address or "")
         if channel == "sms" and not opt_out_number:
             raise ValueError("an advertising SMS needs the campaign's free 080 opt-out number")
-        marking = Advertising(opt_out_line(opt_out_number or "", url), url)
+        # The free 080 number is how an SMS is refused (정보통신망법 제50조); an email carries
+        # its one-click link instead, and needs no number.
+        line = opt_out_line(opt_out_number or "", url) if channel == "sms" else ""
+        marking = Advertising(line, url)
         if channel == "email":
             headers = list_unsubscribe_headers(url)
     context = template_context(center, recipient, {k: v for k, v in data.items() if k != HEADERS_KEY})

@@ -55,8 +55,15 @@ def resolve_channel(body: MessageIn) -> tuple[str, Recipient]:
         except InvalidPhoneNumber as exc:
             raise InvalidPhoneNumber(body.to.phone or "", exc.reason, "/to/phone") from exc
     if channel == "email" and not body.to.email:
-        pointer = "/to/email" if body.channel == "email" else "/to"
-        raise ValidationFailed([FieldError(pointer, "an email address or a mobile number is required")])
+        if body.channel == "email":
+            raise ValidationFailed([FieldError("/to/email", "an email address is required for email")])
+        if phone is not None:  # auto with a landline: SMS cannot reach it, and there is no email
+            reason = (
+                f"{phone.national} is not a mobile number, so it cannot receive SMS; "
+                "give a mobile number or an email address"
+            )
+            raise InvalidPhoneNumber(body.to.phone or "", reason, "/to/phone")
+        raise ValidationFailed([FieldError("/to", "give a mobile number or an email address")])
     return channel, Recipient(
         phone=phone.e164 if phone else None,
         email=str(body.to.email) if body.to.email else None,

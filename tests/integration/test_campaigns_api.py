@@ -99,6 +99,14 @@ def test_the_report_says_what_will_be_sent_before_anything_is(client, admin, ctx
     assert count(ctx, messages) == 0
 
 
+def test_a_row_without_the_address_its_channel_needs_says_which_address(client, admin) -> None:
+    people = [{"email": "kim@example.com"}, {"phone": "010-2345-6789"}]
+    sms = create(client, admin, campaign(recipients=people))["report"]["rejected"]["items"]
+    email = create(client, admin, campaign(channel="email", recipients=people))["report"]["rejected"]["items"]
+    assert [item["reason"] for item in sms] == ["no mobile number"]
+    assert [item["reason"] for item in email] == ["no email address"]
+
+
 def test_advertising_leaves_out_the_unconsented_and_the_opted_out(client, admin, ctx) -> None:
     put_recipient(client, admin, "r1", phone="010-2345-0001", consents=CONSENTED)
     put_recipient(client, admin, "r2", phone="010-2345-0002", consents=CONSENTED)
