@@ -181,6 +181,10 @@ def _content(ctx: Context, conn: Connection, row: Mapping[str, Any]) -> dict[str
         "segments": rendered.sms.segments if rendered.sms else None,
         "kr_class": rendered.sms.kr_class.value if rendered.sms and rendered.sms.kr_class else None,
     }
+    if row["channel"] == "email":
+        # The default sender is this worker's (the server's), not that of the process that made
+        # the message: `notifier campaign start` fans out from an admin's shell and environment.
+        content["sender"] = (row["center"] or {}).get("email_sender") or ctx.settings.mail_from
     if headers:
         content["data"] = {**(row["data"] or {}), HEADERS_KEY: headers}
     return content

@@ -237,6 +237,7 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     uploaded = walk("POST", "/v1/campaigns", 201, data={**body, "file": csv_file}, headers=admin).json
     walk("GET", f"/v1/campaigns/{uploaded['id']}/rejections.csv", 200, headers=admin)
     walk("GET", f"/v1/campaigns/{campaign['id']}", 200, headers=admin)
+    walk("GET", "/v1/campaigns?limit=1", 200, headers=admin)
     walk("POST", f"/v1/campaigns/{campaign['id']}/test", 202, json={"phone": "010-3456-7890"}, headers=admin)
     walk("POST", f"/v1/campaigns/{campaign['id']}/start", 200, json={}, headers=admin)
     walk("GET", f"/v1/campaigns/{campaign['id']}/messages", 200, headers=admin)
