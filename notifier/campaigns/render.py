@@ -25,7 +25,7 @@ from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.templates import TemplateVersion
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo
-from notifier.messages.accept import Recipient, new_message_row, template_context
+from notifier.messages.accept import Recipient, center_zone, new_message_row, template_context
 from notifier.messages.claims import Rejection
 from notifier.messages.publisher import publish
 from notifier.messages.views import Message, message_model
@@ -87,7 +87,8 @@ def render_for(
         marking = Advertising(line, url)
         if channel == "email":
             headers = list_unsubscribe_headers(url)
-    context = template_context(center, recipient, {k: v for k, v in data.items() if k != HEADERS_KEY})
+    values = {k: v for k, v in data.items() if k != HEADERS_KEY}
+    context = template_context(center, recipient, values, center_zone(ctx, center))
     rendered = ctx.renderer.render(version, channel, recipient.locale, context, marking)
     return rendered, headers
 

@@ -25,6 +25,7 @@ from notifier.messages.tables import idempotency_keys
 from notifier.messages.views import message_view
 from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.templates import library as template_library
+from notifier.templates.display_filters import DEFAULT_ZONE, ZONE_KEY
 from notifier.templates.rendering import RenderedMessage
 
 
@@ -106,9 +107,25 @@ def center_identity(ctx: Context, center: CenterIn | None) -> dict[str, str]:
     return {k: str(v) for k, v in raw.items() if v is not None}
 
 
-def template_context(center: dict[str, str], recipient: Recipient, data: dict[str, Any]) -> dict[str, Any]:
+def center_zone(ctx: Context, center: dict[str, str]) -> str | None:
+    """The time zone of the registered centre a message is sent for, if it is one."""
+    from notifier.centers import service as centers
+
+    if not center.get("code"):
+        return None
+    try:
+        return centers.get(ctx, center["code"]).timezone.key
+    except ValidationFailed:  # removed since the message was made: the default zone
+        return None
+
+
+def template_context(
+    center: dict[str, str], recipient: Recipient, data: dict[str, Any], zone: str | None = None
+) -> dict[str, Any]:
+    """What a template sees: the client's values, the centre, the recipient, the display zone."""
     return {
         **data,
+        ZONE_KEY: zone or DEFAULT_ZONE,
         "center": {
             "name": center.get("name", ""),
             "phone": format_phone_kr(center["phone"]) if center.get("phone") else "",
@@ -145,7 +162,7 @@ def _accept(
     version = template_library.find(ctx, body.template)
     if version is None:
         raise ValidationFailed([FieldError("/template", f"no template named {body.template!r}")])
-    data = template_context(center, recipient, body.data)
+    data = template_context(center, recipient, body.data, center_zone(ctx, center))
     rendered = ctx.renderer.render(version, channel, recipient.locale, data)
     send_at = body.send_at or now
     if send_at - now > MAX_SCHEDULE_AHEAD:

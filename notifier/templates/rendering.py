@@ -27,6 +27,7 @@ from notifier.domain.sms import (
 )
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
+from notifier.templates.display_filters import LOCALE_KEY
 from notifier.templates.limits import (
     MAX_OUTPUT_CHARS,
     RENDER_DEADLINE_SECONDS,
@@ -146,6 +147,7 @@ class Renderer:
                 [FieldError("/channel", f"template {version.key!r} has no {channel} variant")]
             )
         context = prepare_context(version.spec, data)
+        context[LOCALE_KEY] = locale  # the display filters speak the variant's language
         center_name = str(context["center"].get("name", ""))
         if advertising is not None and not center_name:
             raise ValidationFailed([FieldError("/center", "advertising must name the centre that sends it")])
