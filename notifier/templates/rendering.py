@@ -236,6 +236,7 @@ def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, An
     context["center"].setdefault("address", "")
     context["recipient"].setdefault("name", "")
     missing = []
+    given = set()
     for name in spec.values:
         found, value = _lookup(context, name)
         if not found or value is None:
@@ -243,8 +244,14 @@ def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, An
                 _assign(context, name, "")
             else:
                 missing.append(name)
-    if missing:
-        raise MissingTemplateValues([m.replace(".", "/") for m in missing])
+        elif value != "":
+            given.add(name)
+    lacking = [group for group in spec.one_of if not given.intersection(group)]
+    if missing or lacking:
+        raise MissingTemplateValues(
+            [m.replace(".", "/") for m in missing],
+            either=[tuple(name.replace(".", "/") for name in group) for group in lacking],
+        )
     return context
 
 
