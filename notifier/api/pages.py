@@ -18,7 +18,7 @@ UNKNOWN = "unknown"  # forged, altered, damaged, or its appointment is gone
 EXPIRED = "expired"  # the appointment has ended
 CANCELLED = "cancelled"  # the appointment was cancelled and cannot be answered
 CLOSED = "closed"  # the appointment is no longer open to answers
-STALE_FORM = "stale_form"  # the form came without its CSRF token (e.g. cookies cleared): open it again
+STALE_FORM = "stale_form"  # the form came without a valid CSRF token (e.g. cookies cleared)
 REASONS = (UNKNOWN, EXPIRED, CANCELLED, CLOSED, STALE_FORM)
 
 

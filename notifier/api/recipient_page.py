@@ -22,9 +22,9 @@ from notifier.appointments.appointment import Appointment
 from notifier.appointments.notices import KIND_LABELS
 from notifier.appointments.rules import page_closed
 from notifier.centers import service as centers
-from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.centers.service import Center
 from notifier.domain.appointment_status import AppointmentStatus
+from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
 from notifier.errors import Conflict, ValidationFailed
 
@@ -130,7 +130,7 @@ def respond(token: str, answer: str) -> Response:
     appointment = _appointment(token)
     try:
         validate_csrf(request.form.get("csrf_token"))
-    except CsrfInvalid as exc:  # e.g. the page was left open for hours: ask to open it again
+    except CsrfInvalid as exc:  # e.g. cookies cleared or blocked: ask to open the page again
         again = url_for("recipient_page.show", token=token)
         raise _unavailable_page(400, STALE_FORM, appointment, again) from exc
     try:
