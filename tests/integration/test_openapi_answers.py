@@ -278,6 +278,7 @@ def fill(path: str, ids: dict[str, str], known: bool) -> str:
         "key": "job_fair" if known else "no_such_template",
         "token": "not-a-token",
         "answer": "confirm",
+        "entry_id": "1",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
