@@ -236,7 +236,7 @@ def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, An
     context["center"].setdefault("address", "")
     context["recipient"].setdefault("name", "")
     missing = []
-    given = set()
+    given: set[str] = set()
     for name in spec.values:
         found, value = _lookup(context, name)
         if not found or value is None:
