@@ -91,4 +91,9 @@ def duration(context: JinjaContext, value: Any) -> str:
     return format_duration_minutes(minutes(value), _locale(context))
 
 
-DISPLAY_FILTERS: dict[str, Callable[..., str]] = {"when": when, "date": date, "time": time, "duration": duration}
+DISPLAY_FILTERS: dict[str, Callable[..., str]] = {
+    "when": when,
+    "date": date,
+    "time": time,
+    "duration": duration,
+}

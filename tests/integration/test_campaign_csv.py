@@ -257,7 +257,16 @@ def test_a_campaign_started_from_the_command_line_is_sent_from_the_servers_addre
     path = tmp_path / "list.csv"
     path.write_text("email,name,deadline\nkim@example.com,김영희,12월 19일(금)\n", encoding="utf-8")
     runner = CliRunner(env={**env, "NOTIFIER_MAIL_FROM": "someone@admin-laptop.example"})
-    args = ["campaign", "create", "--name", "12월 안내", "--template", TEMPLATE, "--category", "informational"]
+    args = [
+        "campaign",
+        "create",
+        "--name",
+        "12월 안내",
+        "--template",
+        TEMPLATE,
+        "--category",
+        "informational",
+    ]
     created = runner.invoke(main, [*args, "--center", "seosan", "--csv", str(path), "--channel", "email"])
     assert created.exit_code == 0, created.output
     campaign_id = created.output.strip().splitlines()[-1]

@@ -22,7 +22,9 @@ NOON_UTC = datetime(2026, 12, 1, 3, 0, 5, tzinfo=UTC)  # 12:00:05 in Seoul
 
 @contextmanager
 def service(settings, engine, **overrides: Any) -> Iterator[tuple[FlaskClient, Any, dict[str, str]]]:
-    ctx = wire(bootstrap.build(settings.with_overrides(**overrides), clock=FrozenClock(NOON_UTC), engine=engine))
+    ctx = wire(
+        bootstrap.build(settings.with_overrides(**overrides), clock=FrozenClock(NOON_UTC), engine=engine)
+    )
     load_shipped_data(ctx)
     app = create_app(ctx=ctx)
     try:
