@@ -234,7 +234,7 @@ def test_the_command_line_finds_lists_and_cancels_a_campaign_made_through_the_ap
     runner = CliRunner(env=env)
     status = runner.invoke(main, ["campaign", "status", campaign_id])
     assert status.exit_code == 0, status.output
-    assert status.output.startswith("draft ")
+    assert status.output.strip().startswith("draft ")
     listed = runner.invoke(main, ["campaign", "list"])
     assert listed.exit_code == 0, listed.output
     assert f"{campaign_id}  draft" in listed.output and "12월 안내" in listed.output
