@@ -139,6 +139,12 @@ class Settings:
         return self.twilio is None and self.solapi is None and self.smtp is None
 
     @property
+    def outbox_channels(self) -> tuple[str, ...]:
+        """The channels whose messages stay in the outbox: no SMS provider, or no SMTP server."""
+        sms = () if self.twilio is not None or self.solapi is not None else ("sms",)
+        return sms + (() if self.smtp is not None else ("email",))
+
+    @property
     def broker_is_embedded(self) -> bool:
         return self.broker_url.startswith("sqla+")
 

@@ -100,13 +100,20 @@ class InvalidPhoneNumber(ValidationFailed):
 class MissingTemplateValues(ValidationFailed):
     title = "Missing template values"
 
-    def __init__(self, names: list[str], pointer: str = "/data") -> None:
+    def __init__(
+        self, names: list[str], pointer: str = "/data", either: list[tuple[str, ...]] | None = None
+    ) -> None:
+        """``names`` lacks each one; ``either`` lacks every value of each group (one would do)."""
         names = sorted(set(names))
-        super().__init__(
-            [FieldError(f"{pointer}/{n}", "required by the template") for n in names],
-            "missing template values: " + ", ".join(names),
-        )
-        self.names = names
+        groups = sorted(set(either or []))
+        errors = [FieldError(f"{pointer}/{n}", "required by the template") for n in names]
+        errors += [
+            FieldError(f"{pointer}/{group[0]}", f"required by the template (or {' or '.join(group[1:])})")
+            for group in groups
+        ]
+        wanted = [*names, *(" or ".join(group) for group in groups)]
+        super().__init__(errors, "the data has no value for " + ", ".join(wanted))
+        self.names = [*names, *(group[0] for group in groups)]
 
 
 class TemplateRejected(ValidationFailed):

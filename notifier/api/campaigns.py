@@ -20,7 +20,7 @@ from notifier.api.problems import parse_json, validation_errors
 from notifier.campaigns import service as campaigns
 from notifier.campaigns.render import CampaignTestSend, send_test
 from notifier.campaigns.service import CampaignIn, SendTestIn, StartIn
-from notifier.campaigns.views import Campaign
+from notifier.campaigns.views import Campaign, CampaignList
 from notifier.domain.message_status import Status
 from notifier.errors import FieldError, UnsupportedMediaType, ValidationFailed
 from notifier.messages.views import MessageList
@@ -52,6 +52,11 @@ CampaignUpload = create_model(
     __config__=ConfigDict(extra="forbid"),
     **_UPLOAD_FIELDS,
 )
+
+
+class CampaignsQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=500)
 
 
 class MessagesQuery(Strict):
@@ -107,6 +112,19 @@ def create() -> tuple[dict[str, Any], int]:
         raise UnsupportedMediaType("send JSON, or multipart/form-data with a CSV file")
     spec, _ = parse_json(CampaignIn)
     return campaigns.create_campaign(ctx, g.owner, spec), 201
+
+
+@bp.get("")
+@doc(
+    query=CampaignsQuery,
+    resp=Answers(HTTP_200=(CampaignList, "One page"), **problems(401, 403, 422)),
+    security=SECURITY,
+)
+@requires("campaigns")
+def index() -> dict[str, Any]:
+    """The key owner's campaigns, newest first, a page at a time"""
+    query = _validate(CampaignsQuery, request.args.to_dict())
+    return campaigns.list_campaigns(context(), g.owner, limit=query.limit, cursor=query.cursor)
 
 
 @bp.get("/<campaign_id>")

@@ -46,6 +46,12 @@ class TemplateIn(BaseModel):
     optional: list[ValueName] = Field(default_factory=list, max_length=200)
     sample: dict[str, Any] = Field(default_factory=dict, description="data previews and checks render with")
     sample_en: dict[str, Any] | None = Field(default=None, description="sample for the 'en' variant")
+    one_of: list[Annotated[list[ValueName], Field(min_length=2, max_length=10)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="groups of optional values of which the data must give at least one, "
+        "e.g. [['appointment.when', 'appointment.starts_at']]",
+    )
     sources: dict[LocaleName, dict[PartName, str]] = Field(
         min_length=1, max_length=20, description="locale -> part file name -> Jinja source; 'ko' is required"
     )
@@ -62,6 +68,7 @@ class TemplateIn(BaseModel):
             optional=frozenset(self.optional),
             sample=self.sample,
             sample_en=self.sample_en,
+            one_of=tuple(tuple(group) for group in self.one_of),
         )
 
 

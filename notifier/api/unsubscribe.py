@@ -14,16 +14,18 @@ itself does.
 GET never opts out: link scanners and mail previews fetch links. It shows a small Korean
 page whose 수신거부 button POSTs back. Any POST opts out: a mail client's one-click POST
 (body ``List-Unsubscribe=One-Click``) gets a plain-text 200, the page's form an HTML page.
-A bad token is a 404 page and changes nothing.
+A bad token is a 404 page (``link_problem.html``: the link is not valid, call the centre) and
+changes nothing.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 from pydantic import BaseModel, Field
 
 from notifier.api.context import context
 from notifier.api.openapi import PUBLIC, Answers, doc, text
+from notifier.api.pages import UNKNOWN, html_page, link_problem
 from notifier.consent import opt_outs
 from notifier.consent.opt_out_links import read_opt_out_token
 
@@ -42,14 +44,6 @@ class UnsubscribeForm(BaseModel):
     confirm: str | None = Field(default=None, description="sent by the page's button")
 
 
-def _page(template: str, status: int = 200, **values: object) -> Response:
-    response = Response(render_template(template, **values), status=status, mimetype="text/html")
-    # The page carries the token: keep it out of caches and of Referer headers.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @bp.get("/<token>")
 @doc(
     resp=Answers(
@@ -61,9 +55,9 @@ def show(token: str) -> Response:
     """Unsubscribe page (HTML, Korean); changes nothing"""
     wanted = read_opt_out_token(context(), token)
     if wanted is None:
-        return _page("unsubscribe.html", 404, wanted=None)
+        return link_problem(404, UNKNOWN)
     labels = opt_outs.SCOPE_LABELS["ko"]
-    return _page("unsubscribe.html", wanted=wanted, scope_label=labels[wanted.scope], action=request.path)
+    return html_page("unsubscribe.html", wanted=wanted, scope_label=labels[wanted.scope], action=request.path)
 
 
 @bp.post("/<token>")
@@ -87,7 +81,7 @@ def unsubscribe(token: str) -> Response:
     if wanted is None:
         if one_click:
             return Response("unknown unsubscribe link\n", status=404, mimetype="text/plain")
-        return _page("unsubscribe.html", 404, wanted=None)
+        return link_problem(404, UNKNOWN)
     opt_outs.record_opt_out(
         context(),
         channel=wanted.channel,
@@ -99,4 +93,4 @@ def unsubscribe(token: str) -> Response:
     if one_click:
         return Response("unsubscribed\n", mimetype="text/plain")
     labels = opt_outs.SCOPE_LABELS["ko"]
-    return _page("unsubscribed.html", wanted=wanted, scope_label=labels[wanted.scope])
+    return html_page("unsubscribed.html", wanted=wanted, scope_label=labels[wanted.scope])

@@ -157,7 +157,7 @@ def build_rows(
         if version is None:
             raise LookupError(f"template {TEMPLATES[notice.purpose]} is missing; run notifier db upgrade")
         data = template_data(ctx, appointment, center, recipient.locale, notice)
-        context = template_context(center.identity(), recipient, data)
+        context = template_context(center.identity(), recipient, data, center.timezone.key)
         rendered = ctx.renderer.render(version, notice.channel, recipient.locale, context)
         row = new_message_row(
             ctx,

@@ -29,7 +29,7 @@ from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.templates import TemplateVersion
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo
-from notifier.messages.accept import Recipient, new_message_row, template_context
+from notifier.messages.accept import Recipient, center_zone, new_message_row, template_context
 from notifier.messages.claims import Rejection
 from notifier.messages.publisher import publish
 from notifier.messages.views import Message, message_model
@@ -101,8 +101,12 @@ def render_for(
     if category == ADVERTISING:
         if channel == "sms" and not opt_out_number:
             raise ValueError("an advertising SMS needs the campaign's free 080 opt-out number")
-        marking = Advertising(opt_out_line(opt_out_number or "", url), url)
-    context = template_context(center, recipient, {k: v for k, v in data.items() if k != HEADERS_KEY})
+        # The free 080 number is how an SMS is refused (정보통신망법 제50조); an email carries
+        # its one-click link instead, and needs no number.
+        line = opt_out_line(opt_out_number or "", url) if channel == "sms" else ""
+        marking = Advertising(line, url)
+    values = {k: v for k, v in data.items() if k != HEADERS_KEY}
+    context = template_context(center, recipient, values, center_zone(ctx, center))
     rendered = ctx.renderer.render(version, channel, recipient.locale, context, marking, unsubscribe)
     return rendered, headers
 
@@ -197,6 +201,10 @@ def _content(ctx: Context, conn: Connection, row: Mapping[str, Any]) -> dict[str
         "segments": rendered.sms.segments if rendered.sms else None,
         "kr_class": rendered.sms.kr_class.value if rendered.sms and rendered.sms.kr_class else None,
     }
+    if row["channel"] == "email":
+        # The default sender is this worker's (the server's), not that of the process that made
+        # the message: `notifier campaign start` fans out from an admin's shell and environment.
+        content["sender"] = (row["center"] or {}).get("email_sender") or ctx.settings.mail_from
     if headers:
         content["data"] = {**(row["data"] or {}), HEADERS_KEY: headers}
     return content

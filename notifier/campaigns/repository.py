@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from notifier.campaigns.tables import campaign_recipients, campaign_rejections, campaigns
@@ -84,6 +84,25 @@ def find(conn: Connection, campaign_id: str, *, lock: bool = False) -> RowMappin
     """The campaign's row; with ``lock``, held until the transaction ends."""
     query = select(campaigns).where(campaigns.c.id == campaign_id)
     return conn.execute(query.with_for_update() if lock else query).mappings().first()
+
+
+def page(
+    conn: Connection, owner: str | None, *, limit: int, after: tuple[datetime, str] | None
+) -> list[RowMapping]:
+    """Campaigns of ``owner`` (of everyone when None), newest first, keyset-paged on (created_at, id)."""
+    query = select(campaigns)
+    if owner is not None:
+        query = query.where(campaigns.c.owner == owner)
+    if after is not None:
+        created, last_id = after
+        query = query.where(
+            or_(
+                campaigns.c.created_at < created,
+                and_(campaigns.c.created_at == created, campaigns.c.id < last_id),
+            )
+        )
+    query = query.order_by(campaigns.c.created_at.desc(), campaigns.c.id.desc()).limit(limit)
+    return list(conn.execute(query).mappings())
 
 
 def transition(

@@ -196,18 +196,33 @@ def create_campaign(
 # ---- reading ---------------------------------------------------------------------------
 
 
-def _own(conn: Connection, owner: str, campaign_id: str, *, lock: bool = False) -> RowMapping:
+# ``owner`` None: any owner's campaign (the admin's command line); the API always names one.
+
+
+def _own(conn: Connection, owner: str | None, campaign_id: str, *, lock: bool = False) -> RowMapping:
     row = campaign_repo.find(conn, campaign_id, lock=lock)
-    if row is None or row["owner"] != owner:
+    if row is None or (owner is not None and row["owner"] != owner):
         raise NotFound(f"no campaign {campaign_id}")
     return row
 
 
-def get_campaign(ctx: Context, owner: str, campaign_id: str) -> dict[str, Any]:
+def get_campaign(ctx: Context, owner: str | None, campaign_id: str) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         row = _own(conn, owner, campaign_id)
         counts = campaign_repo.message_counts(conn, campaign_id)
     return campaign_view(row, counts)
+
+
+def list_campaigns(ctx: Context, owner: str | None, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    """Campaigns newest first, a page of ``limit`` and the cursor of the next page."""
+    after = decode_cursor(cursor) if cursor else None
+    with ctx.engine.connect() as conn:
+        rows = campaign_repo.page(conn, owner, limit=limit + 1, after=after)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [campaign_view(row, campaign_repo.message_counts(conn, row["id"])) for row in rows]
+    next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else None
+    return {"items": items, "next_cursor": next_cursor}  # as views.CampaignList
 
 
 def list_campaign_messages(
@@ -257,7 +272,9 @@ def _cell(value: str) -> str:
 # ---- acting ----------------------------------------------------------------------------
 
 
-def start_campaign(ctx: Context, owner: str, campaign_id: str, at: datetime | None = None) -> dict[str, Any]:
+def start_campaign(
+    ctx: Context, owner: str | None, campaign_id: str, at: datetime | None = None
+) -> dict[str, Any]:
     """Start now, or at ``at``; only a draft with usable recipients can start."""
     now = ctx.clock()
     later = at is not None and at > now
@@ -283,7 +300,7 @@ def start_campaign(ctx: Context, owner: str, campaign_id: str, at: datetime | No
     return get_campaign(ctx, owner, campaign_id)
 
 
-def cancel_campaign(ctx: Context, owner: str, campaign_id: str) -> dict[str, Any]:
+def cancel_campaign(ctx: Context, owner: str | None, campaign_id: str) -> dict[str, Any]:
     """Cancel everything not yet handed to a worker; what was sent stays sent."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:

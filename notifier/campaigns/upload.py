@@ -100,7 +100,7 @@ def resolve(row: ListRow, channel: str) -> Usable | str:
     if address is None:
         if problems:
             return "; ".join(problems)
-        need = {"sms": "a mobile number", "email": "an email address"}.get(channel)
+        need = {"sms": "mobile number", "email": "email address"}.get(channel)
         return f"no {need or 'mobile number or email address'}"
     return Usable(row.row_no, channel, address, phone, email, row.name, row.locale, row.data)
 

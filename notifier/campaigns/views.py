@@ -68,6 +68,11 @@ class Campaign(ResponseModel):
     report: CampaignReport
 
 
+class CampaignList(ResponseModel):
+    items: list[Campaign]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
+
+
 def campaign_view(row: RowMapping, counts: dict[str, int]) -> dict[str, Any]:
     """The public JSON shape of a campaign."""
     final = sum(n for status, n in counts.items() if status not in campaign_repo.UNFINISHED)

@@ -1,4 +1,8 @@
-"""Campaigns for admins: ``notifier campaign create|start|status ...``."""
+"""Campaigns for admins: ``notifier campaign create|list|start|status|cancel ...``.
+
+An admin tool: a campaign is found by its id whoever owns it (made here or through the API);
+``--owner`` narrows the search to one owner.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from notifier.cli.common import command_context
 
 @click.group()
 def campaign() -> None:
-    """Campaigns: check a recipient list, start it, watch it (as owner ``admin-cli`` by default)."""
+    """Campaigns: check a recipient list, start it, watch it, cancel it (any owner's by id)."""
 
 
 @contextmanager
@@ -90,8 +94,8 @@ def campaign_create(
 @campaign.command("start")
 @click.argument("campaign_id")
 @click.option("--at", default=None, help="ISO time with a UTC offset, e.g. 2026-12-01T10:00:00+09:00")
-@click.option("--owner", default="admin-cli", show_default=True)
-def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
+@click.option("--owner", default=None, help="only a campaign of this owner (default: any owner)")
+def campaign_start(campaign_id: str, at: str | None, owner: str | None) -> None:
     """Start a draft now, or at --at."""
     from datetime import datetime
 
@@ -116,8 +120,8 @@ def campaign_start(campaign_id: str, at: str | None, owner: str) -> None:
 @campaign.command("status")
 @click.argument("campaign_id")
 @click.option("--watch", is_flag=True, help="redraw the progress line until the campaign ends")
-@click.option("--owner", default="admin-cli", show_default=True)
-def campaign_status(campaign_id: str, watch: bool, owner: str) -> None:
+@click.option("--owner", default=None, help="only a campaign of this owner (default: any owner)")
+def campaign_status(campaign_id: str, watch: bool, owner: str | None) -> None:
     """Show a campaign's progress (counts by message status)."""
     from notifier.campaigns import service as campaigns
     from notifier.campaigns import views as campaign_views
@@ -137,3 +141,44 @@ def campaign_status(campaign_id: str, watch: bool, owner: str) -> None:
             if ended:
                 break
             time.sleep(1.0)
+
+
+@campaign.command("list")
+@click.option("--owner", default=None, help="only this owner's campaigns (default: everyone's)")
+@click.option("--limit", type=click.IntRange(1, 100), default=20, show_default=True)
+@click.option("--cursor", default=None, help="the cursor the previous page printed last")
+def campaign_list(owner: str | None, limit: int, cursor: str | None) -> None:
+    """List campaigns, newest first: id, status, progress, creation time (UTC) and name."""
+    from notifier.campaigns import service as campaigns
+    from notifier.errors import NotifierError
+
+    with command_context() as ctx:
+        try:
+            page = campaigns.list_campaigns(ctx, owner, limit=limit, cursor=cursor)
+        except NotifierError as exc:
+            raise problem_exit(exc) from exc
+    if not page["items"]:
+        click.echo("no campaigns")
+    for view in page["items"]:
+        done, total = view["progress"]["done"], view["progress"]["total"]
+        created = (view.get("created_at") or "")[:16]
+        click.echo(f"{view['id']}  {view['status']:<9} {done:,}/{total:,}  {created}  {view['name']}")
+    if page["next_cursor"]:
+        click.echo(f"more: --cursor {page['next_cursor']}")
+
+
+@campaign.command("cancel")
+@click.argument("campaign_id")
+@click.option("--owner", default=None, help="only a campaign of this owner (default: any owner)")
+def campaign_cancel(campaign_id: str, owner: str | None) -> None:
+    """Cancel a campaign: messages not yet handed to a worker are cancelled; sent ones stay sent."""
+    from notifier.campaigns import service as campaigns
+    from notifier.campaigns import views as campaign_views
+    from notifier.errors import NotifierError
+
+    with campaign_context() as ctx:
+        try:
+            view = campaigns.cancel_campaign(ctx, owner, campaign_id)
+        except NotifierError as exc:
+            raise problem_exit(exc) from exc
+    click.echo(campaign_views.progress_line(view))

@@ -25,6 +25,9 @@ class TemplateSpec:
     optional: frozenset[str] = frozenset()
     sample: Mapping[str, Any] = field(default_factory=dict)
     sample_en: Mapping[str, Any] | None = None
+    # Groups of optional values of which the data must give at least one, e.g. a preformatted
+    # ``appointment.when`` or an ISO ``appointment.starts_at`` shown with ``| when``.
+    one_of: tuple[tuple[str, ...], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +38,7 @@ class TemplateSpec:
             "optional": sorted(self.optional),
             "sample": dict(self.sample),
             "sample_en": dict(self.sample_en) if self.sample_en is not None else None,
+            "one_of": [list(group) for group in self.one_of],
         }
 
     @classmethod
@@ -47,6 +51,7 @@ class TemplateSpec:
             optional=frozenset(raw.get("optional") or ()),
             sample=dict(raw.get("sample") or {}),
             sample_en=dict(raw["sample_en"]) if raw.get("sample_en") else None,
+            one_of=tuple(tuple(str(name) for name in group) for group in raw.get("one_of") or ()),
         )
 
     def sample_for(self, locale: str) -> Mapping[str, Any]:

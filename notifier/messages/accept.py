@@ -25,6 +25,7 @@ from notifier.messages.tables import idempotency_keys
 from notifier.messages.views import message_view
 from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.templates import library as template_library
+from notifier.templates.display_filters import DEFAULT_ZONE, ZONE_KEY
 from notifier.templates.rendering import RenderedMessage
 
 
@@ -55,8 +56,15 @@ def resolve_channel(body: MessageIn) -> tuple[str, Recipient]:
         except InvalidPhoneNumber as exc:
             raise InvalidPhoneNumber(body.to.phone or "", exc.reason, "/to/phone") from exc
     if channel == "email" and not body.to.email:
-        pointer = "/to/email" if body.channel == "email" else "/to"
-        raise ValidationFailed([FieldError(pointer, "an email address or a mobile number is required")])
+        if body.channel == "email":
+            raise ValidationFailed([FieldError("/to/email", "an email address is required for email")])
+        if phone is not None:  # auto with a landline: SMS cannot reach it, and there is no email
+            reason = (
+                f"{phone.national} is not a mobile number, so it cannot receive SMS; "
+                "give a mobile number or an email address"
+            )
+            raise InvalidPhoneNumber(body.to.phone or "", reason, "/to/phone")
+        raise ValidationFailed([FieldError("/to", "give a mobile number or an email address")])
     return channel, Recipient(
         phone=phone.e164 if phone else None,
         email=str(body.to.email) if body.to.email else None,
@@ -99,10 +107,25 @@ def center_identity(ctx: Context, center: CenterIn | None) -> dict[str, str]:
     return {k: str(v) for k, v in raw.items() if v is not None}
 
 
-def template_context(center: dict[str, str], recipient: Recipient, data: dict[str, Any]) -> dict[str, Any]:
-    """The values a template sees: the client's data, the centre's identity and the recipient's name."""
+def center_zone(ctx: Context, center: dict[str, str]) -> str | None:
+    """The time zone of the registered centre a message is sent for, if it is one."""
+    from notifier.centers import service as centers
+
+    if not center.get("code"):
+        return None
+    try:
+        return centers.get(ctx, center["code"]).timezone.key
+    except ValidationFailed:  # removed since the message was made: the default zone
+        return None
+
+
+def template_context(
+    center: dict[str, str], recipient: Recipient, data: dict[str, Any], zone: str | None = None
+) -> dict[str, Any]:
+    """What a template sees: the client's values, the centre, the recipient, the display zone."""
     return {
         **data,
+        ZONE_KEY: zone or DEFAULT_ZONE,
         "center": {
             "name": center.get("name", ""),
             "phone": format_phone_kr(center["phone"]) if center.get("phone") else "",
@@ -140,7 +163,7 @@ def _accept(
     version = template_library.find(ctx, body.template)
     if version is None:
         raise ValidationFailed([FieldError("/template", f"no template named {body.template!r}")])
-    data = template_context(center, recipient, body.data)
+    data = template_context(center, recipient, body.data, center_zone(ctx, center))
     rendered = ctx.renderer.render(version, channel, recipient.locale, data)
     send_at = body.send_at or now
     if send_at - now > MAX_SCHEDULE_AHEAD:

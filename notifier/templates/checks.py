@@ -74,6 +74,12 @@ def check_spec(spec: TemplateSpec) -> list[FieldError]:
     for i, name in enumerate(sorted(spec.optional)):
         if name not in spec.values:
             errors.append(FieldError(f"/optional/{i}", f"{name!r} is not declared in values"))
+    for i, group in enumerate(spec.one_of):
+        for j, name in enumerate(group):
+            if name not in spec.optional:
+                errors.append(FieldError(f"/one_of/{i}/{j}", f"{name!r} must be declared optional"))
+        if len(set(group)) < 2:
+            errors.append(FieldError(f"/one_of/{i}", "name two or more different values"))
     samples = [("sample", spec.sample)]
     if spec.sample_en is not None:
         samples.append(("sample_en", spec.sample_en))
@@ -83,6 +89,10 @@ def check_spec(spec: TemplateSpec) -> list[FieldError]:
             if lookup(sample, name) is None:
                 where = pointer(field, *name.split("."))
                 errors.append(FieldError(where, f"the sample lacks the required value {name!r}"))
+        for i, group in enumerate(spec.one_of):
+            if all(lookup(sample, name) is None for name in group):
+                names = " or ".join(repr(name) for name in group)
+                errors.append(FieldError(f"/{field}", f"the sample lacks {names} (one of /one_of/{i})"))
     return errors
 
 

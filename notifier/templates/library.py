@@ -287,6 +287,7 @@ class Template(ResponseModel):
     optional: list[str]
     sample: dict[str, Any]
     sample_en: dict[str, Any] | None
+    one_of: list[list[str]] = Field(description="groups of optional values the data must give one of")
     sources: dict[str, dict[str, str]] = Field(description="locale -> part file name -> Jinja source")
     created_at: Timestamp
     created_by: str = Field(description="owner of the key that saved it")

@@ -27,6 +27,7 @@ from notifier.domain.sms import (
 )
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
+from notifier.templates.display_filters import LOCALE_KEY
 from notifier.templates.limits import (
     MAX_OUTPUT_CHARS,
     RENDER_DEADLINE_SECONDS,
@@ -151,6 +152,7 @@ class Renderer:
                 [FieldError("/channel", f"template {version.key!r} has no {channel} variant")]
             )
         context = prepare_context(version.spec, data)
+        context[LOCALE_KEY] = locale  # the display filters speak the variant's language
         center_name = str(context["center"].get("name", ""))
         if advertising is not None and not center_name:
             raise ValidationFailed([FieldError("/center", "advertising must name the centre that sends it")])
@@ -242,6 +244,7 @@ def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, An
     context["center"].setdefault("reply_to", "")
     context["recipient"].setdefault("name", "")
     missing = []
+    given: set[str] = set()
     for name in spec.values:
         found, value = _lookup(context, name)
         if not found or value is None:
@@ -249,8 +252,14 @@ def prepare_context(spec: TemplateSpec, data: Mapping[str, Any]) -> dict[str, An
                 _assign(context, name, "")
             else:
                 missing.append(name)
-    if missing:
-        raise MissingTemplateValues([m.replace(".", "/") for m in missing])
+        elif value != "":
+            given.add(name)
+    lacking = [group for group in spec.one_of if not given.intersection(group)]
+    if missing or lacking:
+        raise MissingTemplateValues(
+            [m.replace(".", "/") for m in missing],
+            either=[tuple(name.replace(".", "/") for name in group) for group in lacking],
+        )
     return context
 
 

@@ -21,7 +21,9 @@ predicates that enforce it) and a test that tries to break it:
 - a render that runs past ``RENDER_DEADLINE_SECONDS`` is stopped;
 - recursion (macros calling themselves) ends in a clear error, not a crashed worker, and a
   ``MemoryError`` is a refused template, not a server error;
-- the only globals are ``range``, ``dict`` and ``loop`` helpers Jinja itself needs.
+- the only globals are ``range``, ``dict`` and ``loop`` helpers Jinja itself needs; besides
+  Jinja's own filters there are the display filters of ``templates.display_filters`` (``when``,
+  ``date``, ``time``, ``duration``), which read bounded input and make short strings.
 
 Values are escaped in HTML parts and never in SMS or plain text.
 """
@@ -42,6 +44,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedFormatter
 from jinja2.visitor import NodeTransformer
 from markupsafe import EscapeFormatter, Markup
 
+from notifier.templates.display_filters import DISPLAY_FILTERS
 from notifier.templates.limits import (
     FILTER_CHECKS,
     MAX_BINOP_LENGTH,
@@ -160,6 +163,7 @@ class MessageSandbox(ImmutableSandboxedEnvironment):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.filters.update(DISPLAY_FILTERS)
         for name, func in list(self.filters.items()):
             self.filters[name] = _bounded_filter(func, FILTER_CHECKS.get(name))
         self.filters.update({"_bounded": bounded_loop, "_concat": _bounded_concat, "_checked": checked})

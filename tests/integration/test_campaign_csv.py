@@ -221,3 +221,59 @@ def test_a_list_longer_than_the_limit_is_refused_whole(client, admin, ctx, monke
     assert response.status_code == 422
     assert response.json["errors"] == [{"pointer": "/file", "detail": "the list has more than 3 rows"}]
     assert count(ctx, campaigns) == 0
+
+
+def test_the_command_line_finds_lists_and_cancels_a_campaign_made_through_the_api(
+    client, admin, ctx, env
+) -> None:
+    from click.testing import CliRunner
+
+    from notifier.cli import main
+
+    campaign_id = upload(client, admin, LIST.encode()).json["id"]  # owner seosan-admin
+    runner = CliRunner(env=env)
+    status = runner.invoke(main, ["campaign", "status", campaign_id])
+    assert status.exit_code == 0, status.output
+    assert status.output.strip().startswith("draft ")
+    listed = runner.invoke(main, ["campaign", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert f"{campaign_id}  draft" in listed.output and "12월 안내" in listed.output
+    assert campaign_id not in runner.invoke(main, ["campaign", "list", "--owner", "someone-else"]).output
+    cancelled = runner.invoke(main, ["campaign", "cancel", campaign_id])
+    assert cancelled.exit_code == 0, cancelled.output
+    assert cancelled.output.startswith("cancelled ")
+    assert client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json["status"] == "cancelled"
+    again = runner.invoke(main, ["campaign", "cancel", campaign_id])
+    assert again.exit_code != 0 and "already cancelled" in again.output
+
+
+def test_a_campaign_started_from_the_command_line_is_sent_from_the_servers_address(
+    ctx, env, tmp_path, smtp
+) -> None:
+    from click.testing import CliRunner
+
+    from notifier.cli import main
+
+    path = tmp_path / "list.csv"
+    path.write_text("email,name,deadline\nkim@example.com,김영희,12월 19일(금)\n", encoding="utf-8")
+    runner = CliRunner(env={**env, "NOTIFIER_MAIL_FROM": "someone@admin-laptop.example"})
+    args = [
+        "campaign",
+        "create",
+        "--name",
+        "12월 안내",
+        "--template",
+        TEMPLATE,
+        "--category",
+        "informational",
+    ]
+    created = runner.invoke(main, [*args, "--center", "seosan", "--csv", str(path), "--channel", "email"])
+    assert created.exit_code == 0, created.output
+    campaign_id = created.output.strip().splitlines()[-1]
+    assert runner.invoke(main, ["campaign", "start", campaign_id]).exit_code == 0
+    with ctx.engine.connect() as conn:
+        ids = [r.id for r in conn.execute(select(messages.c.id).where(messages.c.campaign_id == campaign_id))]
+    assert deliver_many(ctx, ids) == 1  # the worker, with the server's environment
+    [mail] = smtp.wait_for_messages(1)
+    assert mail.message["From"].addresses[0].addr_spec == env["NOTIFIER_MAIL_FROM"]
+    assert mail.mail_from == env["NOTIFIER_MAIL_FROM"]

@@ -179,3 +179,20 @@ def test_an_informational_campaign_is_not_held_at_night(client, admin, ctx) -> N
     campaign_id = create(client, admin, campaign())["id"]
     client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin)
     assert [m["status"] for m in campaign_messages(ctx, campaign_id)] == ["queued"]
+
+
+def test_an_advertising_email_needs_no_080_number_and_carries_its_unsubscribe_link(
+    client, admin, ctx, smtp
+) -> None:
+    ctx.clock = FrozenClock(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # 11:00 in Seoul
+    consents = {"email_advertising": {"given_at": "2026-01-05T10:00:00+09:00"}}
+    put_recipient(client, admin, "e1", email="kim@example.com", consents=consents)
+    body = campaign(category="advertising", channel="email", recipients=[{"email": "kim@example.com"}])
+    created = create(client, admin, {**body, "data": {"deadline": "12월 19일(금)"}})
+    assert created["report"]["rejected"]["count"] == 0, created["report"]["rejected"]
+    assert created["report"]["usable"] == 1
+    assert client.post(f"/v1/campaigns/{created['id']}/start", headers=admin).status_code == 200
+    assert send_all(ctx, created["id"]) == 1
+    [mail] = smtp.wait_for_messages(1)
+    assert mail.message["List-Unsubscribe"].startswith(f"<{ctx.settings.public_url}/u/")
+    assert "무료수신거부" not in mail.message.get_body(("plain",)).get_content()

@@ -99,6 +99,29 @@ def test_the_report_says_what_will_be_sent_before_anything_is(client, admin, ctx
     assert count(ctx, messages) == 0
 
 
+def test_a_row_without_the_address_its_channel_needs_says_which_address(client, admin) -> None:
+    people = [{"email": "kim@example.com"}, {"phone": "010-2345-6789"}]
+    sms = create(client, admin, campaign(recipients=people))["report"]["rejected"]["items"]
+    email = create(client, admin, campaign(channel="email", recipients=people))["report"]["rejected"]["items"]
+    assert [item["reason"] for item in sms] == ["no mobile number"]
+    assert [item["reason"] for item in email] == ["no email address"]
+
+
+def test_campaigns_are_listed_newest_first_a_page_at_a_time_and_only_the_owners(
+    client, admin, make_key
+) -> None:
+    first = create(client, admin, campaign(name="첫째"))["id"]
+    second = create(client, admin, campaign(name="둘째"))["id"]
+    other = {"Authorization": f"Bearer {make_key('campaigns', name='other', owner='gumi-admin')}"}
+    create(client, other, campaign(name="다른 센터"))
+    page = client.get("/v1/campaigns?limit=1", headers=admin).json
+    assert [item["id"] for item in page["items"]] == [second]
+    rest = client.get("/v1/campaigns", query_string={"cursor": page["next_cursor"]}, headers=admin).json
+    assert [item["id"] for item in rest["items"]] == [first]
+    assert rest["next_cursor"] is None
+    assert rest["items"][0]["status"] == "draft" and rest["items"][0]["name"] == "첫째"
+
+
 def test_advertising_leaves_out_the_unconsented_and_the_opted_out(client, admin, ctx) -> None:
     put_recipient(client, admin, "r1", phone="010-2345-0001", consents=CONSENTED)
     put_recipient(client, admin, "r2", phone="010-2345-0002", consents=CONSENTED)

@@ -68,12 +68,27 @@ def test_landline_for_sms_is_a_clear_422(client, auth, ctx) -> None:
     assert count(ctx) == 0
 
 
+def test_auto_to_a_landline_without_email_says_the_number_is_not_a_mobile(client, auth, ctx) -> None:
+    landline = message_body(channel="auto", to={"phone": "044-202-7369"})
+    body = assert_problem(client.post("/v1/messages", json=landline, headers=auth), 422, "/to/phone")
+    assert "044-202-7369 is not a mobile number" in body["detail"]
+    assert "email address" in body["detail"]
+    nobody = message_body(channel="auto", to={"name": "홍길동"})
+    assert_problem(client.post("/v1/messages", json=nobody, headers=auth), 422, "/to")
+    email_only = message_body(channel="email", to={"phone": "010-1234-5678"})
+    body = assert_problem(client.post("/v1/messages", json=email_only, headers=auth), 422, "/to/email")
+    assert body["detail"] == "/to/email: an email address is required for email"
+    assert count(ctx) == 0
+
+
 def test_missing_template_values_are_listed_and_nothing_is_half_rendered(client, auth, ctx) -> None:
     response = client.post(
         "/v1/messages", json=message_body(data={"appointment": {"kind": "other"}}), headers=auth
     )
     body = assert_problem(response, 422, "/data/appointment/when", "/data/appointment/location")
     assert "appointment.when" in body["detail"] or "appointment/when" in body["detail"]
+    assert body["title"] == "Missing template values"
+    assert "missing template values" not in body["detail"].lower()  # not said twice
     assert count(ctx) == 0
 
 
@@ -259,19 +274,3 @@ def test_cursors_with_naive_times_and_sends_too_far_ahead_are_422(client, auth) 
     assert_problem(client.get("/v1/messages", query_string={"cursor": naive}, headers=auth), 422, "/cursor")
     far = message_body(send_at="9999-12-31T23:59:59+00:00")
     assert_problem(client.post("/v1/messages", json=far, headers=auth), 422, "/send_at")
-
-
-def test_the_outbox_is_hidden_once_any_provider_is_configured(client, settings, clean_db) -> None:
-    from notifier import bootstrap, create_app
-
-    assert client.get("/outbox").status_code == 404  # this test setup has Twilio and SMTP
-    trial = bootstrap.build(settings.with_overrides(twilio=None, smtp=None), engine=clean_db)
-    assert create_app(ctx=trial).test_client().get("/outbox").status_code == 200
-
-
-def test_the_outbox_stays_hidden_when_only_one_provider_is_configured(settings, clean_db) -> None:
-    """Production with Twilio but no SMTP must not publish the sandboxed emails."""
-    from notifier import bootstrap, create_app
-
-    sms_only = bootstrap.build(settings.with_overrides(smtp=None), engine=clean_db)
-    assert create_app(ctx=sms_only).test_client().get("/outbox").status_code == 404

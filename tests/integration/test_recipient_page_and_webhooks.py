@@ -134,6 +134,56 @@ def test_links_stop_working_after_the_appointment_and_cannot_be_forged(client, h
     assert client.get(path).status_code == 410
 
 
+def test_an_altered_link_answers_a_korean_page_not_json(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p6a", json=booking(), headers=headers).json
+    for path in (page_path(appointment)[:-3] + "abc", "/a/not-a-token"):
+        answer = client.get(path)
+        html = answer.get_data(as_text=True)
+        assert (answer.status_code, answer.mimetype) == (404, "text/html")
+        assert "잘못된 링크입니다" in html and '<html lang="ko">' in html
+        assert "센터 번호로 전화해 주세요" in html
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_an_expired_link_says_so_with_the_centres_phone(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p6b", json=booking(), headers=headers).json
+    clock.now = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # after 14:00-14:50 in Seoul
+    for answer in (client.get(page_path(appointment)), client.post(page_path(appointment) + "/confirm")):
+        html = answer.get_data(as_text=True)
+        assert (answer.status_code, answer.mimetype) == (410, "text/html")
+        assert "기간이 지난 링크입니다" in html
+        assert "서산고용복지+센터 041-661-5676" in html and 'href="tel:+82416615676"' in html
+
+
+def test_an_english_speakers_expired_link_is_explained_in_english(client, headers, clock) -> None:
+    recipient = {"name": "Jane Doe", "phone": "010-1234-5678", "locale": "en"}
+    appointment = client.put("/v1/appointments/p6c", json=booking(recipient=recipient), headers=headers).json
+    clock.now = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+    answer = client.get(page_path(appointment))
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 410 and '<html lang="en">' in html
+    assert "This link has expired" in html and "Call the center 041-661-5676" in html
+
+
+def test_answering_a_cancelled_appointment_says_it_was_cancelled(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p6d", json=booking(), headers=headers).json
+    token = csrf(client.get(page_path(appointment)).get_data(as_text=True))
+    client.delete("/v1/appointments/p6d", headers=headers)
+    answer = client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+    html = answer.get_data(as_text=True)
+    assert (answer.status_code, answer.mimetype) == (409, "text/html")
+    assert "취소된 예약입니다" in html and "041-661-5676" in html
+
+
+def test_a_form_without_its_csrf_token_asks_to_open_the_page_again(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/p6e", json=booking(), headers=headers).json
+    answer = client.post(page_path(appointment) + "/confirm", data={})
+    html = answer.get_data(as_text=True)
+    assert (answer.status_code, answer.mimetype) == (400, "text/html")
+    assert "응답이 전달되지 않았습니다" in html and f'href="{page_path(appointment)}"' in html
+    assert client.get("/v1/appointments/p6e", headers=headers).json["attendance"] is None
+
+
 def test_a_cancelled_appointments_page_offers_no_buttons(client, headers, clock) -> None:
     appointment = client.put("/v1/appointments/p7", json=booking(), headers=headers).json
     client.delete("/v1/appointments/p7", headers=headers)

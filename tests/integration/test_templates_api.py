@@ -124,9 +124,20 @@ def test_a_template_reads_with_its_spec_sources_and_author(client, editor, spec)
     assert (body["key"], body["version"], body["created_by"]) == ("appointment_reminder", 1, "shipped")
     assert body["purpose"] == "reminder"
     assert "appointment.when" in body["values"]
-    assert set(body["optional"]) == {"appointment.counselor", "appointment.link"}
+    assert set(body["optional"]) == {
+        "appointment.counselor",
+        "appointment.link",
+        "appointment.when",
+        "appointment.starts_at",
+        "appointment.duration",
+        "appointment.duration_minutes",
+    }
+    assert body["one_of"] == [
+        ["appointment.when", "appointment.starts_at"],
+        ["appointment.duration", "appointment.duration_minutes"],
+    ]
     assert set(body["sources"]) == {"ko", "en"}
-    assert "{{ appointment.when }}" in body["sources"]["ko"]["sms.txt"]
+    assert "{{ appointment.when or (appointment.starts_at | when) }}" in body["sources"]["ko"]["sms.txt"]
 
 
 def test_unknown_templates_and_versions_are_404(client, editor) -> None:

@@ -106,6 +106,8 @@ def test_missing_values_are_named_and_the_exit_code_is_1(notifier) -> None:
     assert result.exit_code == 1
     assert "appointment/when" in result.output
     assert "/data/appointment/location: required by the template" in result.output
+    assert "Missing template values: the data has no value for appointment/kind, " in result.output
+    assert result.output.lower().count("missing template values") == 1
 
 
 def test_unknown_templates_and_bad_options_are_refused(notifier) -> None:

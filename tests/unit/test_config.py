@@ -153,3 +153,12 @@ def test_recovery_cannot_be_set_to_act_while_a_provider_call_may_still_run() -> 
                 "NOTIFIER_SMTP_URL": "smtp://mail.example.org?timeout=30",
             }
         )
+
+
+def test_the_outbox_keeps_each_channel_that_has_no_provider() -> None:
+    smtp = {"NOTIFIER_SMTP_URL": "smtp://mail.example.org"}
+    solapi = {"SOLAPI_API_KEY": "k", "SOLAPI_API_SECRET": "s"}
+    assert Settings.from_env(BASE).outbox_channels == ("sms", "email")
+    assert Settings.from_env({**BASE, **smtp}).outbox_channels == ("sms",)
+    assert Settings.from_env({**BASE, **solapi}).outbox_channels == ("email",)
+    assert Settings.from_env({**BASE, **smtp, **solapi}).outbox_channels == ()

@@ -240,3 +240,30 @@ def test_rendering_does_not_change_the_callers_data() -> None:
     data = {"a": {"b": 1}}
     prepare_context(spec, data)
     assert data == {"a": {"b": 1}}
+
+
+def test_display_filters_show_iso_times_and_minutes_in_korean_by_default() -> None:
+    source = "{{ t | when }} / {{ t | date }} / {{ t | time }} / {{ m | duration }}"
+    shown = render(source, {"t": "2026-12-03T05:30:00+00:00", "m": "75"})
+    assert shown == "12월 3일(목) 오후 2시 30분 / 12월 3일(목) / 오후 2시 30분 / 1시간 15분"
+
+
+def test_display_filters_use_the_zone_and_locale_the_renderer_gives() -> None:
+    data = {"t": "2026-12-03T05:00:00Z", "m": 60, "_zone": "America/New_York", "_locale": "en"}
+    assert render("{{ t | when }}, {{ m | duration }}", data) == "Thu 3 Dec, 12:00 AM, 1 hour"
+
+
+@pytest.mark.parametrize(
+    ("source", "data"),
+    [
+        ("{{ t | when }}", {"t": "2026-12-03T14:00:00"}),  # no offset: the zone would be a guess
+        ("{{ t | when }}", {"t": "next thursday"}),
+        ("{{ t | when }}", {"t": "2" * 100_000}),
+        ("{{ m | duration }}", {"m": -5}),
+        ("{{ m | duration }}", {"m": "²"}),
+        ("{{ m | duration }}", {"m": 10**100}),
+    ],
+)
+def test_display_filters_refuse_values_they_cannot_show(source, data) -> None:
+    with pytest.raises(TemplateRejected):
+        render(source, data)

@@ -279,3 +279,21 @@ def test_every_shipped_template_passes_the_checks_an_edit_must_pass(version) -> 
     for locale, parts in version.sources.items():
         for part, source in parts.items():
             assert check_part(ENV, version.spec, locale, part, source, LAYOUTS) == []
+
+
+def test_one_of_groups_name_optional_values_and_the_sample_gives_one_of_each() -> None:
+    values = {**SPEC.values, "fair.starts_at": "ISO start"}
+    good = replace(
+        SPEC,
+        values=values,
+        optional=frozenset({"fair.note", "fair.when", "fair.starts_at"}),
+        one_of=(("fair.when", "fair.starts_at"),),
+    )
+    assert check_spec(good) == []
+    not_optional = replace(good, optional=frozenset({"fair.note", "fair.starts_at"}))
+    assert [e.pointer for e in check_spec(not_optional)] == ["/one_of/0/0"]
+    alone = replace(good, one_of=(("fair.when", "fair.when"),))
+    assert [e.pointer for e in check_spec(alone)] == ["/one_of/0"]
+    lacking = replace(good, sample={"fair": {"place": "센터 대강당"}})
+    [error] = check_spec(lacking)
+    assert error.pointer == "/sample" and "'fair.when' or 'fair.starts_at'" in error.detail
