@@ -81,7 +81,8 @@ def problem(
 
 
 def pointer(loc: tuple[int | str, ...]) -> str:
-    return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in loc)
+    # pydantic names a bad key of a mapping as a "[key]" step after the key itself: the key is the pointer
+    return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in loc if part != "[key]")
 
 
 def validation_errors(exc: ValidationError) -> list[FieldError]:

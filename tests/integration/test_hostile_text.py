@@ -203,3 +203,11 @@ def test_a_csv_header_with_a_nul_refuses_the_file(client, ctx, headers) -> None:
     before = snapshot(ctx)
     refused(upload(client, headers, b"phone,na\x00me\n010-2345-6789,hong\n"), "/file")
     assert snapshot(ctx) == before
+
+
+def test_a_bad_key_of_a_mapping_is_named_by_the_key_itself(client, ctx, headers) -> None:
+    body = fair_template()
+    body["sources"]["Korean"] = body["sources"]["ko"]
+    answer = client.put("/v1/templates/job_fair", json=body, headers=headers)
+    refused(answer, "/sources/Korean")
+    assert not any("[key]" in e["pointer"] for e in answer.json["errors"])
