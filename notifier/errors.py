@@ -8,6 +8,8 @@
     │   ├── MalformedRequest        400: not JSON, not a JSON object
     │   ├── UnsupportedMediaType    415
     │   ├── PayloadTooLarge         413
+    │   ├── UriTooLong              414: the path and query string (notifier.api.limits)
+    │   ├── HeadersTooLarge         431: the headers together (notifier.api.limits)
     │   └── ValidationFailed        422: carries FieldError entries (JSON pointers)
     │       ├── InvalidPhoneNumber
     │       ├── MissingTemplateValues
@@ -77,6 +79,16 @@ class UnsupportedMediaType(InputError):
 class PayloadTooLarge(InputError):
     status = 413
     title = "Payload too large"
+
+
+class UriTooLong(InputError):
+    status = 414
+    title = "URI too long"
+
+
+class HeadersTooLarge(InputError):
+    status = 431
+    title = "Request header fields too large"
 
 
 class ValidationFailed(InputError):

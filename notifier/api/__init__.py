@@ -11,6 +11,7 @@ from notifier.api import (
     campaigns,
     centers,
     health,
+    limits,
     messages,
     openapi,
     outbox,
@@ -27,6 +28,7 @@ from notifier.api import (
 
 def register_api(app: Flask) -> None:
     problems.register(app)
+    limits.register(app)  # first: sizes, paths and query strings before anything else reads them
     request_log.register(app)
     for module in (
         health,

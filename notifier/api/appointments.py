@@ -12,8 +12,9 @@ from notifier.api.context import context
 from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json, validation_errors
 from notifier.appointments import service as appointments
+from notifier.appointments.notices import MAX_EXTERNAL_ID
 from notifier.appointments.views import Appointment, AppointmentList
-from notifier.errors import ValidationFailed
+from notifier.errors import FieldError, ValidationFailed
 from notifier.schemas import AppointmentIn, AppointmentQuery
 
 bp = Blueprint("appointments", __name__, url_prefix="/v1")
@@ -38,8 +39,11 @@ def put(external_id: str) -> tuple[dict[str, Any], int]:
     than or equal to the stored one is a 409 and changes nothing. A change cancels every
     pending message of the old time and schedules new ones.
     """
-    if len(external_id) > 200:
-        raise ValidationFailed([], "external_id is longer than 200 characters")
+    if len(external_id) > MAX_EXTERNAL_ID:  # the messages' reference must hold it, after its prefix
+        raise ValidationFailed(
+            [FieldError("/external_id", f"longer than {MAX_EXTERNAL_ID} characters")],
+            f"external_id is longer than {MAX_EXTERNAL_ID} characters",
+        )
     body, raw = parse_json(AppointmentIn)
     status, result = appointments.put_appointment(context(), g.owner, external_id, body, raw)
     return result, status

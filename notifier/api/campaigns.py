@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, ValidationError, create_model
 
 from notifier.api.auth import requires
 from notifier.api.context import context
+from notifier.api.limits import refuse_unstorable
 from notifier.api.openapi import Answers, doc, problems, scope, text
 from notifier.api.problems import parse_json, validation_errors
 from notifier.campaigns import service as campaigns
@@ -75,11 +76,13 @@ def _validate(model: type[Any], raw: dict[str, Any]) -> Any:
 def _multipart() -> tuple[CampaignIn, Any]:
     """The form fields as a CampaignIn, and the uploaded CSV file."""
     raw: dict[str, Any] = dict(request.form.items())
+    refuse_unstorable(raw)
     if "data" in raw:
         try:
             raw["data"] = json.loads(raw["data"])
         except ValueError as exc:
             raise ValidationFailed([FieldError("/data", f"not JSON: {exc}")]) from exc
+        refuse_unstorable(raw["data"], "/data")
     upload = request.files.get("file")
     spec = _validate(CampaignIn, raw)
     if upload is None or not upload.filename:

@@ -9,6 +9,7 @@ from flask import Flask, Response, json, request
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from notifier.api.limits import body_within_limit, refuse_unstorable
 from notifier.errors import (
     FieldError,
     MalformedRequest,
@@ -55,6 +56,7 @@ def problem(
     detail: str,
     errors: list[FieldError] | None = None,
     checks: dict[str, str] | None = None,
+    headers: list[tuple[str, str]] | None = None,
 ) -> Response:
     fields: dict[str, Any] = {
         "type": f"https://notifier.dev/problems/{title.lower().replace(' ', '-')}",
@@ -68,14 +70,19 @@ def problem(
     if checks is not None:
         fields["checks"] = checks
     body = Problem(**fields).dump()
-    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    # "replace": a path or key with a lone surrogate is named, not a reason for a 500
+    text = json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
+    response = Response(text, status=status, mimetype=PROBLEM_JSON)
+    for name, value in headers or ():
+        response.headers[name] = value
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="notifier"'
     return response
 
 
 def pointer(loc: tuple[int | str, ...]) -> str:
-    return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in loc)
+    # pydantic names a bad key of a mapping as a "[key]" step after the key itself: the key is the pointer
+    return "".join(f"/{str(part).replace('~', '~0').replace('/', '~1')}" for part in loc if part != "[key]")
 
 
 def validation_errors(exc: ValidationError) -> list[FieldError]:
@@ -100,7 +107,7 @@ def parse_json(model: type[M]) -> tuple[M, Any]:
     if not request.is_json:
         raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
     try:
-        raw = json.loads(request.get_data(cache=True))
+        raw = json.loads(body_within_limit(request.get_data(cache=True)))
     except RequestEntityTooLarge:
         raise
     except (ValueError, UnicodeDecodeError) as exc:
@@ -111,6 +118,7 @@ def parse_json(model: type[M]) -> tuple[M, Any]:
         raise MalformedRequest(TOO_DEEP)
     if not isinstance(raw, dict):
         raise MalformedRequest("the body must be a JSON object")
+    refuse_unstorable(raw)  # NUL, lone surrogates, NaN and infinities: before any model sees them
     try:
         return model.model_validate(raw), raw
     except ValidationError as exc:
@@ -130,7 +138,8 @@ def register(app: Flask) -> None:
         if isinstance(exc, RequestEntityTooLarge):
             return problem(413, PayloadTooLarge.title, "the request body is larger than this API accepts")
         status = exc.code or 500
-        return problem(status, exc.name, exc.description or exc.name)
+        allow = [(name, value) for name, value in exc.get_headers() if name == "Allow"]  # 405
+        return problem(status, exc.name, exc.description or exc.name, headers=allow)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

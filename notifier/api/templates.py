@@ -1,6 +1,7 @@
 """GET/PUT /v1/templates/{key}, GET /v1/templates, versions, and POST .../preview.
 
-Every route needs the ``templates`` scope (``admin`` keys pass too). A PUT adds a version;
+Every route needs the ``templates`` scope (``admin`` keys pass too); changing a shipped template
+(one of ``templates/``, shared by every client) needs ``admin``. A PUT adds a version;
 it never changes one, so messages already accepted keep what they were rendered with.
 """
 
@@ -19,7 +20,7 @@ from notifier.domain.templates import PURPOSES, TemplateSpec
 from notifier.errors import FieldError, ValidationFailed
 from notifier.templates import library as template_library
 from notifier.templates.checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
-from notifier.templates.library import Preview, Template, TemplateList, TemplateVersions
+from notifier.templates.library import Author, Preview, Template, TemplateList, TemplateVersions
 
 bp = Blueprint("templates", __name__, url_prefix="/v1/templates")
 SECURITY = scope("templates")
@@ -144,13 +145,15 @@ def versions(key: str) -> dict[str, Any]:
 def save(key: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Save a new version (or the first version of a new key)
 
-    The version is checked before it is stored: every part compiles, uses only declared values
-    and (SMS) characters cp949 can encode, and every locale and channel renders with the sample
-    data. A refused version stores nothing; `errors` name the part (`/sources/ko/sms.txt`) and
-    the line.
+    Changing a shipped template (shared by every client) needs the `admin` scope; every version
+    records the name of the key that saved it (`saved_by`). The version is checked before it is
+    stored: every part compiles, uses only declared values and (SMS) characters cp949 can encode,
+    and every locale and channel renders with the sample data. A refused version stores nothing;
+    `errors` name the part (`/sources/ko/sms.txt`) and the line.
     """
     body, _ = parse_json(TemplateIn)
-    created, view = template_library.save_template(context(), key, body.spec(), body.source_texts(), g.owner)
+    author = Author(g.owner, g.key_name, admin="admin" in g.scopes)
+    created, view = template_library.save_template(context(), key, body.spec(), body.source_texts(), author)
     location = url_for("templates.show", key=key, version=view["version"])
     return view, 201 if created else 200, {"Location": location}
 

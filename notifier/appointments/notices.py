@@ -17,6 +17,7 @@ from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
 from notifier.domain.quiet_hours import in_quiet_hours, next_allowed_at
 from notifier.messages.accept import Recipient, new_message_row, template_context
+from notifier.messages.tables import REFERENCE_LENGTH
 from notifier.templates import repository as template_repo
 
 KIND_LABELS = {
@@ -34,6 +35,10 @@ TEMPLATES = {
     "cancellation": "appointment_cancellation",
 }
 PAGE_SALT = "appointment-page"
+# Every message of an appointment carries the reference "appointment:{external_id}", so the
+# longest external id is what the message's reference column leaves after the prefix.
+REFERENCE_PREFIX = "appointment:"
+MAX_EXTERNAL_ID = REFERENCE_LENGTH - len(REFERENCE_PREFIX)
 
 
 def page_token(ctx: Context, appointment_id: str) -> str:
@@ -171,7 +176,7 @@ def build_rows(
             data=data,
             now=now,
             send_at=notice.send_at,
-            reference=f"appointment:{appointment.external_id}",
+            reference=f"{REFERENCE_PREFIX}{appointment.external_id}",
             purpose=notice.purpose,
             expires_at=appointment.starts_at,
             appointment_id=appointment.id,

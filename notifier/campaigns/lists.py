@@ -5,6 +5,11 @@ A CSV file is UTF-8 (with or without a BOM) or CP949 as Korean Excel saves it: t
 decoded incrementally, so memory does not grow with it. The header row names the columns:
 ``phone``, ``email``, ``name``, ``locale``, and any template values (``appointment.when``
 fills nested values). Row numbers are the spreadsheet's (the header is row 1).
+
+Every physical line of the file is accounted for: a row that is not valid CSV (a quote never
+closed swallows every line after it; text after a closing quote) or that holds a NUL character
+is a rejected row, its reason naming the lines it spans, and the reading goes on. A file with
+a header row and no rows is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import IO, Any
 from sqlalchemy import Connection
 
 from notifier.consent import repository as consent_repo
+from notifier.domain.storable import shown, unstorable
 from notifier.errors import FieldError, ValidationFailed
 
 MAX_ROWS = 1_000_000
@@ -39,6 +45,7 @@ class ListRow:
     locale: str
     data: dict[str, Any]
     raw: str
+    refused: str = ""  # why the row cannot be used whatever its values, e.g. it is not CSV
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -81,12 +88,14 @@ def csv_rows(stream: IO[bytes]) -> Iterator[ListRow]:
     sample = stream.read(SAMPLE_BYTES)
     encoding = detect_encoding(sample)
     text = io.TextIOWrapper(io.BufferedReader(_Replayed(sample, stream)), encoding=encoding, newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(text, strict=True)  # strict: a quote never closed is an error, not a row
     row_no = 1
     try:
         header = next(reader, None)
         if not header:
             raise _file_error("the file is empty; the first row must name the columns (phone, email, name)")
+        if any(unstorable(h) for h in header):
+            raise _file_error("the header row contains a NUL character")
         names = [h.strip().lstrip("\ufeff") for h in header]
         lowered = [n.lower() if n.lower() in KNOWN_COLUMNS else n for n in names]
         if "phone" not in lowered and "email" not in lowered:
@@ -94,27 +103,65 @@ def csv_rows(stream: IO[bytes]) -> Iterator[ListRow]:
         duplicated = sorted({n for n in lowered if lowered.count(n) > 1})
         if duplicated or "" in lowered:
             raise _file_error(f"every column needs a distinct name in the header row: {duplicated or ['']}")
-        for fields in reader:
+        rows = 0
+        while True:
+            first_line = reader.line_num + 1
+            try:
+                fields = next(reader, None)
+            except csv.Error as exc:
+                row_no += 1
+                rows += 1
+                yield _not_csv(row_no, first_line, reader.line_num, exc)
+                continue
+            if fields is None:
+                break
             row_no += 1
             if not fields or all(not f.strip() for f in fields):
                 continue
+            rows += 1
             if row_no - 1 > MAX_ROWS:
                 raise _file_error(f"the list has more than {MAX_ROWS:,} rows")
-            yield _from_fields(row_no, lowered, fields)
+            yield _from_fields(row_no, lowered, fields, (first_line, reader.line_num))
+        if rows == 0:
+            raise _file_error("the file has a header row but no rows")
     except UnicodeDecodeError as exc:
-        shown = "UTF-8" if encoding == "utf-8-sig" else "CP949"
+        shown_name = "UTF-8" if encoding == "utf-8-sig" else "CP949"
         raise _file_error(
-            f"row {row_no + 1}: the file is not valid {shown} ({exc.reason}); "
+            f"row {row_no + 1}: the file is not valid {shown_name} ({exc.reason}); "
             "save it as UTF-8 or CP949 throughout"
         ) from exc
-    except csv.Error as exc:
-        raise _file_error(f"row {row_no + 1}: not a CSV file ({exc})") from exc
 
 
-def _from_fields(row_no: int, names: list[str], fields: list[str]) -> ListRow:
-    raw = ",".join(fields)[:MAX_RAW_CHARS]
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if last <= first else f"lines {first}-{last}"
+
+
+def _not_csv(row_no: int, first: int, last: int, error: csv.Error) -> ListRow:
+    """A row the CSV reader could not read, spanning the physical lines ``first`` to ``last``."""
+    reason = str(error)
+    if "unexpected end of data" in reason:
+        reason = f"a quote opened on line {first} is never closed, so every line after it was read into it"
+    return ListRow(
+        row_no=row_no,
+        phone=None,
+        email=None,
+        name="",
+        locale="ko",
+        data={},
+        raw="",
+        refused=f"{_lines(first, last)}: not valid CSV: {reason}",
+    )
+
+
+def _from_fields(row_no: int, names: list[str], fields: list[str], lines: tuple[int, int]) -> ListRow:
+    raw = shown(",".join(fields)[:MAX_RAW_CHARS])
+    refused = ""
     if len(fields) > len(names):
-        values = {"_too_many": f"the row has {len(fields)} fields but the header names {len(names)}"}
+        refused = f"the row has {len(fields)} fields but the header names {len(names)}"
+    elif any(unstorable(field) for field in fields):
+        refused = f"{_lines(*lines)}: contains a NUL character"
+    if refused:
+        values: dict[str, str] = {}
     else:
         values = {name: value.strip() for name, value in zip(names, fields, strict=False) if value.strip()}
     data: dict[str, Any] = {}
@@ -129,6 +176,7 @@ def _from_fields(row_no: int, names: list[str], fields: list[str]) -> ListRow:
         locale=values.get("locale", "ko"),
         data=data,
         raw=raw,
+        refused=refused,
     )
 
 

@@ -73,8 +73,8 @@ class Usable:
 
 def resolve(row: ListRow, channel: str) -> Usable | str:
     """Pick the channel and normalise the address of one row; a string says why it cannot be used."""
-    if "_too_many" in row.data:
-        return str(row.data["_too_many"])
+    if row.refused:
+        return row.refused
     if len(row.name) > MAX_NAME:
         return f"name: longer than {MAX_NAME} characters"
     if not LOCALE.fullmatch(row.locale):

@@ -12,6 +12,12 @@ fails a check moves from ``queued`` to the check's status instead.
 Campaign messages are stored unrendered; a ``render`` hook renders them in the same
 transaction and the claiming statement stores their content, so a retry sends the same text.
 
+Content the database cannot store (a NUL that came in through a stored campaign's values,
+say) is a permanent failure, not a crash to retry: a rendered message holding it fails with
+``unstorable``, and if the claiming statement is refused anyway (``DataError``), the batch is
+claimed again one message at a time and the message the database refuses alone fails, so a
+worker never moves a message between ``queued`` and a crash forever.
+
 The messages won come back as ``model.Message``. The claim checks and the render hook, which
 other features register, still read each row as a mapping (``context.Row``).
 """
@@ -25,9 +31,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import DataError
 
 from notifier.context import Context, RenderHook
 from notifier.domain.message_status import Status
+from notifier.domain.storable import json_problems, shown
 from notifier.messages.batches import transition_each
 from notifier.messages.model import Message
 from notifier.messages.tables import messages
@@ -48,10 +56,39 @@ def claim(ctx: Context, message_id: str) -> Message | None:
     return claimed[0] if claimed else None
 
 
+UNSTORABLE = "unstorable"
+
+
 def claim_many(ctx: Context, message_ids: Sequence[str], render: RenderHook | None = None) -> list[Message]:
     """Claim the queued messages among ``message_ids``; return those this caller won, in order."""
     if not message_ids:
         return []
+    try:
+        return _claim_batch(ctx, message_ids, render)
+    except DataError as exc:
+        if len(message_ids) == 1:  # this message's own content is what the database refuses
+            _fail_unstorable(ctx, message_ids[0], str(exc.orig))
+            return []
+    return [won for message_id in message_ids for won in claim_many(ctx, [message_id], render)]
+
+
+def _fail_unstorable(ctx: Context, message_id: str, reason: str) -> None:
+    detail = f"{UNSTORABLE}: the database refuses its content: {shown(reason)[:500]}"
+    with ctx.engine.begin() as conn:
+        _reject(conn, {message_id: _unstorable(detail)}, ctx.clock())
+
+
+def _unstorable(detail: str) -> Rejection:
+    return Rejection(Status.FAILED, detail, {"error_code": UNSTORABLE, "error_reason": detail[:1000]})
+
+
+def _unstorable_content(content: Mapping[str, Any]) -> Rejection | None:
+    """A failure if the rendered content holds what the database cannot store (e.g. a NUL)."""
+    where = ", ".join(f"{p.pointer} {p.detail}" for p in json_problems(dict(content)))
+    return _unstorable(f"{UNSTORABLE}: the rendered message: {where}") if where else None
+
+
+def _claim_batch(ctx: Context, message_ids: Sequence[str], render: RenderHook | None) -> list[Message]:
     now = ctx.clock()
     with ctx.engine.begin() as conn:
         query = select(messages).where(
@@ -65,8 +102,11 @@ def claim_many(ctx: Context, message_ids: Sequence[str], render: RenderHook | No
         unrendered = [row for row in ready if row["body"] is None]
         if render is not None and unrendered:
             for message_id, outcome in render(ctx, conn, unrendered).items():
+                unstorable = _unstorable_content(outcome) if not isinstance(outcome, Rejection) else None
                 if isinstance(outcome, Rejection):
                     rejected[message_id] = outcome
+                elif unstorable is not None:
+                    rejected[message_id] = unstorable
                 else:
                     content[message_id] = outcome
         _reject(conn, rejected, now)

@@ -17,6 +17,8 @@ from sqlalchemy import (
 from notifier.storage.metadata import metadata
 from notifier.storage.types import UTCDateTime
 
+REFERENCE_LENGTH = 200  # appointments derive their longest external id from it
+
 messages = Table(
     "messages",
     metadata,
@@ -42,7 +44,7 @@ messages = Table(
     Column("segments", Integer),
     Column("kr_class", String(3)),
     Column("status", String(20), nullable=False),
-    Column("reference", String(200)),
+    Column("reference", String(REFERENCE_LENGTH)),
     Column("send_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime()),
     Column("enqueued_at", UTCDateTime()),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -23,6 +24,7 @@ from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import (
     Conflict,
     FieldError,
+    Forbidden,
     MissingTemplateValues,
     NotFound,
     TemplateRejected,
@@ -85,7 +87,7 @@ def get_template(ctx: Context, key: str, version: int | None = None) -> dict[str
     if found is None:
         raise _not_found(key, version)
     row = next(h for h in history if h["version"] == found.version)
-    return version_view(found, row["created_at"], row["created_by"])
+    return version_view(found, row["created_at"], row["created_by"], row["saved_by"])
 
 
 def template_versions(ctx: Context, key: str) -> dict[str, Any]:
@@ -99,7 +101,12 @@ def template_versions(ctx: Context, key: str) -> dict[str, Any]:
         key=key,
         current_version=current.version,
         items=[
-            TemplateVersionEntry(version=h["version"], created_at=h["created_at"], created_by=h["created_by"])
+            TemplateVersionEntry(
+                version=h["version"],
+                created_at=h["created_at"],
+                created_by=h["created_by"],
+                saved_by=h["saved_by"],
+            )
             for h in history
         ],
     ).dump()
@@ -114,13 +121,30 @@ def _not_found(key: str, version: int | None) -> NotFound:
 # ---- saving ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Author:
+    """Who saves a version: the key's owner and name, and whether it holds the ``admin`` scope."""
+
+    owner: str
+    key_name: str
+    admin: bool = False
+
+
 def save_template(
-    ctx: Context, key: str, spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]], author: str
+    ctx: Context, key: str, spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]], author: Author
 ) -> tuple[bool, dict[str, Any]]:
-    """Check a candidate and store it as the next version of ``key``; True when ``key`` is new."""
+    """Check a candidate and store it as the next version of ``key``; True when ``key`` is new.
+
+    The shipped templates are shared by every client: only an ``admin`` key may change one.
+    """
     key_errors = check_key(key)
     if key_errors:
         raise ValidationFailed(key_errors)
+    if not author.admin:  # before the checks: a refused edit of a shipped template says why first
+        with ctx.engine.connect() as conn:
+            shipped = repo.is_shipped(conn, key)
+        if shipped:
+            raise Forbidden(f"{key!r} is shipped and shared by every client; changing it needs 'admin'")
     plain = {locale: dict(parts) for locale, parts in sources.items()}
     errors = check_candidate(ctx, TemplateVersion(key=key, version=0, spec=spec, sources=plain))
     if errors:
@@ -129,11 +153,11 @@ def save_template(
     try:
         with ctx.engine.begin() as conn:
             created = not repo.versions(conn, key)
-            stored = repo.add_version(conn, key, spec, plain, author, now)
+            stored = repo.add_version(conn, key, spec, plain, author.owner, now, author.key_name)
     except IntegrityError as exc:  # a concurrent save took the same version number
         raise Conflict(f"template {key!r} was changed at the same time; send the edit again") from exc
     ctx.lookups.forget(lambda cached: cached == ("template", key))
-    return created, version_view(stored, now, author)
+    return created, version_view(stored, now, author.owner, author.key_name)
 
 
 def check_candidate(ctx: Context, candidate: TemplateVersion) -> list[FieldError]:
@@ -291,12 +315,14 @@ class Template(ResponseModel):
     sources: dict[str, dict[str, str]] = Field(description="locale -> part file name -> Jinja source")
     created_at: Timestamp
     created_by: str = Field(description="owner of the key that saved it")
+    saved_by: str | None = Field(description="name of the key that saved it (unknown before 0007)")
 
 
 class TemplateVersionEntry(ResponseModel):
     version: int
     created_at: Timestamp
     created_by: str
+    saved_by: str | None = Field(description="name of the key that saved it (unknown before 0007)")
 
 
 class TemplateVersions(ResponseModel):
@@ -351,7 +377,9 @@ def summary_model(version: TemplateVersion) -> TemplateSummary:
     )
 
 
-def version_view(version: TemplateVersion, created_at: datetime, created_by: str) -> dict[str, Any]:
+def version_view(
+    version: TemplateVersion, created_at: datetime, created_by: str, saved_by: str | None
+) -> dict[str, Any]:
     """The public JSON shape of one template version."""
     return Template(
         key=version.key,
@@ -360,4 +388,5 @@ def version_view(version: TemplateVersion, created_at: datetime, created_by: str
         sources={locale: dict(parts) for locale, parts in version.sources.items()},
         created_at=created_at,
         created_by=created_by,
+        saved_by=saved_by,
     ).dump()

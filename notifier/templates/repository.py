@@ -11,6 +11,8 @@ from sqlalchemy import Connection, func, select, update
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.templates.tables import template_versions, templates
 
+SHIPPED = "shipped"  # the author of a template's first version when it comes from templates/
+
 
 def _version(row: Any) -> TemplateVersion:
     return TemplateVersion(
@@ -41,7 +43,12 @@ def get(conn: Connection, key: str, version: int | None = None) -> TemplateVersi
 
 def versions(conn: Connection, key: str) -> list[Any]:
     query = (
-        select(template_versions.c.version, template_versions.c.created_at, template_versions.c.created_by)
+        select(
+            template_versions.c.version,
+            template_versions.c.created_at,
+            template_versions.c.created_by,
+            template_versions.c.saved_by,
+        )
         .where(template_versions.c.key == key)
         .order_by(template_versions.c.version)
     )
@@ -68,6 +75,7 @@ def add_version(
     sources: dict[str, dict[str, str]],
     author: str,
     now: datetime,
+    saved_by: str | None = None,
 ) -> TemplateVersion:
     """Store a new version of ``key`` and make it current."""
     latest = conn.execute(
@@ -80,7 +88,13 @@ def add_version(
         )
     conn.execute(
         template_versions.insert().values(
-            key=key, version=number, spec=spec.as_dict(), sources=sources, created_at=now, created_by=author
+            key=key,
+            version=number,
+            spec=spec.as_dict(),
+            sources=sources,
+            created_at=now,
+            created_by=author,
+            saved_by=saved_by,
         )
     )
     if latest is not None:
@@ -90,12 +104,21 @@ def add_version(
     return TemplateVersion(key=key, version=number, spec=spec, sources=sources)
 
 
+def is_shipped(conn: Connection, key: str) -> bool:
+    """Whether ``key`` is one of the templates the service ships (its first version came from disk)."""
+    query = select(template_versions.c.created_by).where(
+        template_versions.c.key == key, template_versions.c.version == 1
+    )
+    return conn.execute(query).scalar() == SHIPPED
+
+
 def sync_shipped(conn: Connection, shipped: Iterable[TemplateVersion], now: datetime) -> list[str]:
     """Store each shipped template as version 1 unless the key already exists."""
     existing = set(conn.execute(select(templates.c.key)).scalars())
     added = []
     for version in shipped:
         if version.key not in existing:
-            add_version(conn, version.key, version.spec, dict(version.sources), "shipped", now)  # type: ignore[arg-type]
+            sources = dict(version.sources)
+            add_version(conn, version.key, version.spec, sources, SHIPPED, now)  # type: ignore[arg-type]
             added.append(version.key)
     return added

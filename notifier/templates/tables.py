@@ -31,5 +31,6 @@ template_versions = Table(
     Column("spec", JSON, nullable=False),
     Column("sources", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
-    Column("created_by", String(100), nullable=False),
+    Column("created_by", String(100), nullable=False),  # the owner of the key that saved it
+    Column("saved_by", String(100)),  # the key's name; None before migration 0007
 )

@@ -99,6 +99,27 @@ def test_header_names_are_forgiving_about_case_and_space_and_rows_keep_their_num
     assert response.json["report"]["usable"] == 1
 
 
+def test_a_quote_never_closed_is_a_rejected_row_naming_the_lines_it_swallowed(client, admin, ctx) -> None:
+    content = b'phone,name\n010-1111-2233,"abc\n010-1111-2234,def\n'
+    response = upload(client, admin, content)
+    assert response.status_code == 201, response.json
+    report = response.json["report"]
+    assert (report["rows"], report["usable"], report["rejected"]["count"]) == (1, 0, 1)
+    [rejected] = report["rejected"]["items"]
+    assert rejected["row"] == 2
+    assert rejected["reason"].startswith("lines 2-3: not valid CSV: a quote opened on line 2 is never closed")
+    assert count(ctx, campaign_recipients) == 0
+
+
+def test_every_line_after_a_malformed_row_is_still_read(client, admin) -> None:
+    content = b'phone,name\n010-2345-6789,"kim"lee\n010-2345-6790,park\n'
+    report = upload(client, admin, content).json["report"]
+    assert (report["rows"], report["usable"], report["rejected"]["count"]) == (2, 1, 1)
+    [rejected] = report["rejected"]["items"]
+    assert rejected["row"] == 2
+    assert rejected["reason"].startswith("line 2: not valid CSV")
+
+
 @pytest.mark.parametrize(
     ("content", "fields", "pointer"),
     [
@@ -106,6 +127,8 @@ def test_header_names_are_forgiving_about_case_and_space_and_rows_keep_their_num
         (b"", {}, "/file"),
         (b"name,city\n\xed\x99\x8d,Seosan\n", {}, "/file"),
         (b"phone,phone\n010-2345-6789,010-2345-6780\n", {}, "/file"),
+        (b"phone,name\n", {}, "/file"),  # a header and no rows is no campaign
+        (b"phone,name\n\n\n", {}, "/file"),
         (LIST.encode(), {"data": "{not json"}, "/data"),
         (LIST.encode(), {"colour": "blue"}, "/colour"),
         (LIST.encode(), {"category": "promotion"}, "/category"),

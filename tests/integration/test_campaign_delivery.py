@@ -10,6 +10,7 @@ from sqlalchemy import update
 from notifier.campaigns.fanout import fan_out_batch
 from notifier.campaigns.tables import campaigns
 from notifier.messages import scheduler
+from notifier.messages.claims import claim_many
 from notifier.messages.sending import deliver, deliver_many
 from notifier.messages.tables import messages
 from tests.integration.test_campaigns_api import (
@@ -124,6 +125,42 @@ def test_a_campaign_message_that_cannot_be_rendered_fails_alone(client, admin, c
     failed = {m["id"]: m for m in campaign_messages(ctx, campaign_id)}[broken["id"]]
     assert (failed["status"], failed["error_code"]) == ("failed", "render_error")
     assert [m.to for m in twilio.messages] == ["+821023450002"]
+
+
+def test_a_message_the_database_cannot_store_fails_for_good_and_the_campaign_finishes(
+    client, admin, ctx, twilio
+) -> None:
+    people = [{"phone": "010-2345-0001"}, {"phone": "010-2345-0002"}]
+    campaign_id = create(client, admin, campaign(recipients=people, data={"deadline": "12월 19일"}))["id"]
+    client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin)
+    [broken, fine] = sorted(campaign_messages(ctx, campaign_id), key=lambda m: m["to_phone"])
+    with ctx.engine.begin() as conn:  # stored before the door refused NUL: its body cannot be stored
+        conn.execute(
+            update(messages).where(messages.c.id == broken["id"]).values(data={"deadline": "12월\x0019일"})
+        )
+    assert deliver_many(ctx, [broken["id"], fine["id"]]) == 1
+    failed = {m["id"]: m for m in campaign_messages(ctx, campaign_id)}[broken["id"]]
+    assert (failed["status"], failed["error_code"]) == ("failed", "unstorable")
+    assert "NUL" in failed["error_reason"]
+    assert deliver_many(ctx, [broken["id"]]) == 0  # nothing left to try: no loop
+    done = client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json
+    assert (done["status"], done["counts"]) == ("finished", {"failed": 1, "sent": 1})
+    assert [m.to for m in twilio.messages] == ["+821023450002"]
+
+
+def test_content_the_database_refuses_in_the_claim_fails_that_message_alone(client, admin, ctx) -> None:
+    people = [{"phone": "010-2345-0001"}, {"phone": "010-2345-0002"}]
+    campaign_id = create(client, admin, campaign(recipients=people))["id"]
+    client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin)
+    [broken, fine] = sorted(campaign_messages(ctx, campaign_id), key=lambda m: m["to_phone"])
+
+    def render(ctx, conn, rows):  # a renderer whose output one column cannot hold
+        return {r["id"]: {"body": "x", "segments": "many" if r["id"] == broken["id"] else 1} for r in rows}
+
+    claimed = claim_many(ctx, [broken["id"], fine["id"]], render=render)
+    assert [m.id for m in claimed] == [fine["id"]]
+    failed = {m["id"]: m for m in campaign_messages(ctx, campaign_id)}[broken["id"]]
+    assert (failed["status"], failed["error_code"]) == ("failed", "unstorable")
 
 
 NIGHT_CONSENTED = {**CONSENTED, "night_advertising": {"given_at": "2026-01-05T10:00:00+09:00"}}

@@ -77,3 +77,16 @@ def test_iso_times_with_an_offset_are_still_accepted(client, pinned, headers) ->
             "/v1/appointments/iso-ok", json=booking(starts_at=when, version=None), headers=headers
         )
         assert answer.status_code in (200, 201), answer.json
+
+
+def test_an_appointment_id_longer_than_its_messages_reference_can_hold_is_refused(
+    client, ctx, pinned, headers
+) -> None:
+    before = rows(ctx)
+    for length in (189, 200, 201):
+        answer = client.put(f"/v1/appointments/{'a' * length}", json=booking(), headers=headers)
+        refused(answer, "/external_id")
+    assert rows(ctx) == before
+    longest = client.put(f"/v1/appointments/{'a' * 188}", json=booking(), headers=headers)
+    assert longest.status_code == 201, longest.json
+    assert rows(ctx)[0] > before[0]  # its messages carry the whole reference

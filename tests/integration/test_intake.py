@@ -186,7 +186,9 @@ def test_a_template_saved_in_this_process_is_used_by_the_next_message(client, au
     sources = {locale: dict(parts) for locale, parts in current.sources.items()}
     part = next(name for name in sources["ko"] if name.startswith("sms"))
     sources["ko"][part] = sources["ko"][part].replace("{{ center.name }}", "[{{ center.name }}]", 1)
-    template_library.save_template(ctx, current.key, current.spec, sources, "test")
+    template_library.save_template(
+        ctx, current.key, current.spec, sources, template_library.Author("test", "test", admin=True)
+    )
     second = client.post("/v1/messages", json=message_body(), headers=auth).json
     assert second["template"]["version"] == first["template"]["version"] + 1
 

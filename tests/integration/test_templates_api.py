@@ -61,13 +61,20 @@ def with_part(body: dict[str, Any], part: str, source: str, locale: str = "ko") 
 
 def as_edit(stored: dict[str, Any]) -> dict[str, Any]:
     """Turn a GET response into a PUT body."""
-    meta = ("key", "version", "created_at", "created_by")
+    meta = ("key", "version", "created_at", "created_by", "saved_by")
     return copy.deepcopy({k: v for k, v in stored.items() if k not in meta})
 
 
 @pytest.fixture
 def editor(make_key) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_key('templates', name='template-desk', owner='seosan-admin')}"}
+
+
+@pytest.fixture
+def admin_editor(make_key) -> dict[str, str]:
+    """A key that may change the shipped templates too."""
+    key = make_key("templates", "admin", name="template-admin", owner="seosan-admin")
+    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture
@@ -194,11 +201,11 @@ def test_a_new_key_is_created_at_version_1(client, editor, spec) -> None:
     assert "job_fair" in [i["key"] for i in client.get("/v1/templates", headers=editor).json["items"]]
 
 
-def test_an_edit_adds_a_version_and_the_old_one_stays_readable(client, editor, spec) -> None:
+def test_an_edit_adds_a_version_and_the_old_one_stays_readable(client, editor, admin_editor, spec) -> None:
     shipped = client.get("/v1/templates/appointment_reminder", headers=editor).json
     edit = as_edit(shipped)
     edit["sources"]["ko"]["sms.txt"] = shipped["sources"]["ko"]["sms.txt"].replace("다가와", "내일로 다가와")
-    response = client.put("/v1/templates/appointment_reminder", json=edit, headers=editor)
+    response = client.put("/v1/templates/appointment_reminder", json=edit, headers=admin_editor)
     assert response.status_code == 200, response.json
     assert response.json["version"] == 2
     current = client.get("/v1/templates/appointment_reminder", headers=editor).json
@@ -208,8 +215,25 @@ def test_an_edit_adds_a_version_and_the_old_one_stays_readable(client, editor, s
     history = client.get("/v1/templates/appointment_reminder/versions", headers=editor).json
     conforms(spec, "TemplateVersions", history)
     assert history["current_version"] == 2
-    authors = [(i["version"], i["created_by"]) for i in history["items"]]
-    assert authors == [(1, "shipped"), (2, "seosan-admin")]
+    authors = [(i["version"], i["created_by"], i["saved_by"]) for i in history["items"]]
+    assert authors == [(1, "shipped", None), (2, "seosan-admin", "template-admin")]
+
+
+def test_changing_a_shipped_template_needs_the_admin_scope(client, editor) -> None:
+    edit = as_edit(client.get("/v1/templates/appointment_reminder", headers=editor).json)
+    edit["sources"]["ko"]["sms.txt"] = "[바뀜] " + edit["sources"]["ko"]["sms.txt"]
+    refused = client.put("/v1/templates/appointment_reminder", json=edit, headers=editor)
+    assert refusal(refused, 403) == {}
+    assert "admin" in refused.json["detail"]
+    assert versions_of(client, editor, "appointment_reminder") == [1]
+
+
+def test_a_client_template_records_the_key_that_saved_each_version(client, editor) -> None:
+    assert client.put("/v1/templates/job_fair", json=fair_template(), headers=editor).status_code == 201
+    second = client.put("/v1/templates/job_fair", json=fair_template(), headers=editor)
+    assert (second.status_code, second.json["saved_by"]) == (200, "template-desk")
+    history = client.get("/v1/templates/job_fair/versions", headers=editor).json["items"]
+    assert [(i["version"], i["saved_by"]) for i in history] == [(1, "template-desk"), (2, "template-desk")]
 
 
 def test_the_saved_sample_is_exactly_what_was_sent(client, editor) -> None:
@@ -219,14 +243,19 @@ def test_the_saved_sample_is_exactly_what_was_sent(client, editor) -> None:
     assert saved["sources"] == body["sources"]
 
 
-def test_a_message_accepted_before_an_edit_keeps_its_body_and_version(client, auth, editor, ctx) -> None:
+def test_a_message_accepted_before_an_edit_keeps_its_body_and_version(
+    client, auth, editor, admin_editor, ctx
+) -> None:
     accepted = client.post("/v1/messages", json=message_body(), headers=auth)
     assert accepted.status_code == 202, accepted.json
     with ctx.engine.connect() as conn:
         body_before = message_repo.get(conn, accepted.json["id"])["body"]
     edit = as_edit(client.get("/v1/templates/appointment_confirmation", headers=editor).json)
     edit["sources"]["ko"]["sms.txt"] = "[새 양식] " + edit["sources"]["ko"]["sms.txt"]
-    assert client.put("/v1/templates/appointment_confirmation", json=edit, headers=editor).status_code == 200
+    assert (
+        client.put("/v1/templates/appointment_confirmation", json=edit, headers=admin_editor).status_code
+        == 200
+    )
 
     shown = client.get(f"/v1/messages/{accepted.json['id']}", headers=auth).json
     assert shown["template"] == {"key": "appointment_confirmation", "version": 1}
@@ -334,10 +363,10 @@ def test_an_sms_too_long_with_the_sample_is_refused(client, editor) -> None:
     assert "bytes" in detail
 
 
-def test_a_refused_edit_leaves_the_versions_unchanged(client, editor) -> None:
+def test_a_refused_edit_leaves_the_versions_unchanged(client, editor, admin_editor) -> None:
     edit = as_edit(client.get("/v1/templates/appointment_reminder", headers=editor).json)
     edit["sources"]["ko"]["sms.txt"] += "\n{{ appointment.room_number }}"
-    response = client.put("/v1/templates/appointment_reminder", json=edit, headers=editor)
+    response = client.put("/v1/templates/appointment_reminder", json=edit, headers=admin_editor)
     assert "/sources/ko/sms.txt" in refusal(response)
     assert versions_of(client, editor, "appointment_reminder") == [1]
     assert client.get("/v1/templates/appointment_reminder", headers=editor).json["version"] == 1
@@ -434,10 +463,10 @@ def test_an_advertising_preview_needs_the_center_name(client, editor) -> None:
     assert list(refusal(response)) == ["/data/center/name"]
 
 
-def test_a_preview_of_an_older_version(client, editor) -> None:
+def test_a_preview_of_an_older_version(client, editor, admin_editor) -> None:
     edit = as_edit(client.get("/v1/templates/appointment_reminder", headers=editor).json)
     edit["sources"]["ko"]["sms.txt"] = "[v2] " + edit["sources"]["ko"]["sms.txt"]
-    client.put("/v1/templates/appointment_reminder", json=edit, headers=editor)
+    client.put("/v1/templates/appointment_reminder", json=edit, headers=admin_editor)
     assert preview(client, editor, channel="sms").json["body"].startswith("[v2] ")
     old = preview(client, editor, query="?version=1", channel="sms").json
     assert old["version"] == 1

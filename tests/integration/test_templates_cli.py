@@ -93,7 +93,13 @@ def test_an_older_version_can_be_previewed(notifier, ctx) -> None:
     spec = TemplateSpec.from_dict(current)
     sources = {locale: dict(parts) for locale, parts in current["sources"].items()}
     sources["ko"]["sms.txt"] = "[v2] " + sources["ko"]["sms.txt"]
-    template_library.save_template(ctx, "appointment_reminder", spec, sources, "cli-test")
+    template_library.save_template(
+        ctx,
+        "appointment_reminder",
+        spec,
+        sources,
+        template_library.Author("cli-test", "cli-test", admin=True),
+    )
     newest = json.loads(notifier("templates", "preview", "appointment_reminder").output)
     assert (newest["version"], newest["body"][:5]) == (2, "[v2] ")
     older = json.loads(notifier("templates", "preview", "appointment_reminder", "--version", "1").output)
