@@ -96,7 +96,7 @@ def wire(ctx: Context) -> Context:
     webhooks.register(ctx)
     opt_outs.register(ctx)
     campaigns.register(ctx)
-    if ctx.redis is not None:  # the rate limit of the bulk lane, shared by every worker
+    if ctx.redis is not None:  # the per-sender rate limit of every lane, shared by every worker
         ctx.throttle = RedisThrottle(ctx.redis, ctx.settings.broker_key_prefix, partial(_buckets_of, ctx))
     return ctx
 

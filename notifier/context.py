@@ -35,6 +35,9 @@ Verdict = tuple[Status, str]
 # A claim check: given queued rows, the verdict (new status, why) for each one that may not be
 # sent now, keyed by message id. It runs in the claim's transaction, on ``conn``.
 ClaimCheck = Callable[[Connection, Sequence[Row], datetime], Mapping[str, Verdict]]
+# A check the send loop runs again on claimed rows right before the provider call (an opt-out
+# answered while the message waited for its send slot); its verdicts are final statuses.
+SendCheck = ClaimCheck
 # Renders, during their claim, messages stored without content (campaign messages): for each,
 # the columns to store or why it is not sent.
 RenderHook = Callable[["Context", Connection, Sequence[Row]], Mapping[str, "Mapping[str, Any] | Rejection"]]
@@ -67,6 +70,7 @@ class Context:
     redis: Redis | None = None
     # Hooks features add in ``bootstrap.wire`` (what can stop a send, what the scheduler runs):
     claim_checks: list[ClaimCheck] = field(default_factory=list)
+    send_checks: list[SendCheck] = field(default_factory=list)
     tick_hooks: list[Callable[[Context], dict[str, int]]] = field(default_factory=list)
     render_unrendered: RenderHook | None = None
     batch_sent_hooks: list[BatchSentHook] = field(default_factory=list)

@@ -101,7 +101,11 @@ def claim_check(
 
 
 def register(ctx: Context) -> None:
-    """Add the opt-out claim check to ``ctx`` (called once, from ``bootstrap``)."""
+    """Add the opt-out check to ``ctx``, at the claim and again right before the provider call.
+
+    Called once, from ``bootstrap``. A claimed message may wait seconds for its send slot; an
+    opt-out answered meanwhile must still stop it, so the send loop looks again.
+    """
 
     def check(
         conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
@@ -109,6 +113,7 @@ def register(ctx: Context) -> None:
         return claim_check(ctx, conn, rows, now)
 
     ctx.claim_checks.append(check)
+    ctx.send_checks.append(check)
 
 
 # ---- recording ---------------------------------------------------------------------------

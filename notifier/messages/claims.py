@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,8 @@ from notifier.domain.message_status import Status
 from notifier.messages.batches import transition_each
 from notifier.messages.model import Message
 from notifier.messages.tables import messages
+
+MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,25 @@ def claim_many(ctx: Context, message_ids: Sequence[str], render: RenderHook | No
     claimed = [_as_claimed(row, content.get(row["id"]), now) for row in rows if row["id"] in won]
     claimed.sort(key=lambda message: position[message.id])
     return claimed
+
+
+def last_look(ctx: Context, claimed: Sequence[Message]) -> dict[str, Rejection]:
+    """Run the send checks on claimed messages about to go out; return those that may not.
+
+    One short transaction, one query per check for all of ``claimed``, closed before the
+    provider call. The caller records the verdicts (``outcomes.stopped``).
+    """
+    if not ctx.send_checks or not claimed:
+        return {}
+    rows = [{name: getattr(message, name) for name in MESSAGE_FIELDS} for message in claimed]
+    rejected: dict[str, Rejection] = {}
+    now = ctx.clock()
+    with ctx.engine.connect() as conn:
+        for check in ctx.send_checks:
+            remaining = [row for row in rows if row["id"] not in rejected]
+            for message_id, (status, detail) in check(conn, remaining, now).items():
+                rejected[message_id] = Rejection(status, detail)
+    return rejected
 
 
 def _as_claimed(row: dict[str, Any], content: Mapping[str, Any] | None, now: datetime) -> Message:
