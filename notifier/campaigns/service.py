@@ -310,8 +310,8 @@ def sender_buckets(ctx: Context, row: Any) -> list[rate_limit.Bucket]:
 
 
 def register(ctx: Context) -> None:
-    """Add the campaign tick hook and the advertising night-hold claim check."""
+    """Add the campaign tick hook and the claim check that holds campaign messages (quiet hours, night)."""
     ctx.tick_hooks.append(campaign_fanout.campaign_tick)
-    ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.night_claim_check(ctx, conn, rows, now))
+    ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.hold_claim_check(ctx, conn, rows, now))
     ctx.render_unrendered = render_claimed
     ctx.batch_sent_hooks.append(campaign_fanout.finish_done)

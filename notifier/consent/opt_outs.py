@@ -212,6 +212,8 @@ def _confirm(ctx: Context, opt_out: OptOutRecord, address: str, origin: recipien
                     "locale": origin.locale,
                 },
                 "center": origin.center,
+                # The answer to what the person just did: it goes at once, even in quiet hours.
+                "urgent": True,
                 "data": {
                     "opt_out": {
                         "scope_label": labels[opt_out.scope],

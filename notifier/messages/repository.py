@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, Executable, Text, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,11 @@ from notifier.messages.tables import idempotency_keys, message_events, messages
 
 
 def insert_one(
-    engine: Engine, row: Mapping[str, Any], now: datetime, record: Mapping[str, Any] | None = None
+    engine: Engine,
+    row: Mapping[str, Any],
+    now: datetime,
+    record: Mapping[str, Any] | None = None,
+    detail: str | None = None,
 ) -> bool:
     """Insert one new message, its first history entry and its idempotency record, or none.
 
@@ -29,9 +33,9 @@ def insert_one(
     """
     if engine.dialect.name != "postgresql":
         with engine.begin() as conn:
-            return insert_accepted(conn, [(row, now, record)])[0]
+            return insert_accepted(conn, [(row, now, record)], [detail])[0]
     values = {**row, "created_at": now, "updated_at": now}
-    params = {**values, **{f"idempotency_{k}": v for k, v in (record or {}).items()}}
+    params = {**values, **{f"idempotency_{k}": v for k, v in (record or {}).items()}, "event_detail": detail}
     statement = _insert_one_statement(tuple(sorted(values)), record is not None)
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -64,7 +68,8 @@ def _insert_one_statement(columns: tuple[str, ...], with_record: bool) -> Execut
         .cte("new_message")
     )
     statement = message_events.insert().from_select(
-        ["message_id", "status", "at"], select(new.c.id, new.c.status, new.c.created_at)
+        ["message_id", "status", "at", "detail"],
+        select(new.c.id, new.c.status, new.c.created_at, bindparam("event_detail", type_=Text())),
     )
     if with_record:
         record = idempotency_keys.insert().values(
@@ -75,11 +80,14 @@ def _insert_one_statement(columns: tuple[str, ...], with_record: bool) -> Execut
 
 
 def insert_accepted(
-    conn: Connection, items: Sequence[tuple[Mapping[str, Any], datetime, Mapping[str, Any] | None]]
+    conn: Connection,
+    items: Sequence[tuple[Mapping[str, Any], datetime, Mapping[str, Any] | None]],
+    details: Sequence[str | None] | None = None,
 ) -> list[bool]:
     """Insert new messages, their first history entries and their idempotency records.
 
-    ``items`` are (message row, time, idempotency record or None). A message whose record's
+    ``items`` are (message row, time, idempotency record or None); ``details``, if given, the
+    first history entry's detail of each. A message whose record's
     (owner, key) is already stored, or comes earlier in ``items``, is not inserted: the answer
     per item says whether it was. Three statements whatever the number of items.
     """
@@ -93,14 +101,18 @@ def insert_accepted(
             stored = key in claimed and key not in seen
             seen.add(key)
         outcomes.append(stored)
-    kept = [item for item, stored in zip(items, outcomes, strict=True) if stored]
+    detail_of = list(details) if details is not None else [None] * len(items)
+    kept = [(*item, d) for item, d, stored in zip(items, detail_of, outcomes, strict=True) if stored]
     if kept:
         conn.execute(
-            messages.insert(), [{**row, "created_at": now, "updated_at": now} for row, now, _ in kept]
+            messages.insert(), [{**row, "created_at": now, "updated_at": now} for row, now, _, _ in kept]
         )
         conn.execute(
             message_events.insert(),
-            [{"message_id": row["id"], "status": row["status"], "at": now} for row, now, _ in kept],
+            [
+                {"message_id": row["id"], "status": row["status"], "at": now, "detail": d}
+                for row, now, _, d in kept
+            ],
         )
     return outcomes
 

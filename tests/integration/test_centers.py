@@ -13,6 +13,12 @@ from notifier.errors import ValidationFailed
 from tests.factories import message_body
 
 
+@pytest.fixture
+def env(env):
+    """The quiet hours the service ships with (the suite's default is none)."""
+    return {**env, "NOTIFIER_QUIET_HOURS": "21:00-08:00"}
+
+
 def test_the_seed_holds_only_the_contacts_in_the_public_announcement(client, auth) -> None:
     listed = {c["code"]: c for c in client.get("/v1/centers", headers=auth).json["items"]}
     assert set(listed) == {"gumi", "seosan", "moel-tf"}
