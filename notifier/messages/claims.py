@@ -84,7 +84,7 @@ def claim_many(ctx: Context, message_ids: Sequence[str], render: RenderHook | No
     return claimed
 
 
-def last_look(ctx: Context, claimed: Sequence[Message]) -> dict[str, Rejection]:
+def last_look(ctx: Context, claimed: Sequence[Message], now: datetime) -> dict[str, Rejection]:
     """Run the send checks on claimed messages about to go out; return those that may not.
 
     One short transaction, one query per check for all of ``claimed``, closed before the
@@ -94,7 +94,6 @@ def last_look(ctx: Context, claimed: Sequence[Message]) -> dict[str, Rejection]:
         return {}
     rows = [{name: getattr(message, name) for name in MESSAGE_FIELDS} for message in claimed]
     rejected: dict[str, Rejection] = {}
-    now = ctx.clock()
     with ctx.engine.connect() as conn:
         for check in ctx.send_checks:
             remaining = [row for row in rows if row["id"] not in rejected]

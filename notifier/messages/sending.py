@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
+from datetime import datetime
 from email.message import EmailMessage
 
 from notifier.channels.base import Accepted, EmailBatch, SmsRequest
@@ -97,10 +98,11 @@ def _deliver_batch(
                 continue
             if throttle is not None:
                 throttle.wait_until(slot)
-            if message.claimed_at is None or ctx.clock() - message.claimed_at >= fresh_for:
+            now = ctx.clock()
+            if message.claimed_at is None or now - message.claimed_at >= fresh_for:
                 results[message.id] = outcomes.not_sent(message)
                 continue
-            refusal = looks.refusal(message, [m for m in claimed if m.id not in results])
+            refusal = looks.refusal(message, [m for m in claimed if m.id not in results], now)
             if refusal is not None:
                 results[message.id] = outcomes.stopped(message, refusal.status, refusal.detail)
                 continue
@@ -139,14 +141,14 @@ class LastLook:
         self.cleared: set[str] = set()
         self.refused: dict[str, Rejection] = {}
 
-    def refusal(self, message: Message, upcoming: Sequence[Message]) -> Rejection | None:
-        """Why ``message`` may not be handed over now (None: it may); ``upcoming`` share the look."""
-        now = time.monotonic()
-        if message.id not in self.cleared or now - self.looked_at > LAST_LOOK_SECONDS:
+    def refusal(self, message: Message, upcoming: Sequence[Message], now: datetime) -> Rejection | None:
+        """Why ``message`` may not be handed over ``now`` (None: it may); ``upcoming`` share the look."""
+        moment = time.monotonic()
+        if message.id not in self.cleared or moment - self.looked_at > LAST_LOOK_SECONDS:
             due = [message, *(later for later in upcoming if later.id != message.id)]
-            self.refused.update(last_look(self.ctx, due))
+            self.refused.update(last_look(self.ctx, due, now))
             self.cleared = {later.id for later in due}
-            self.looked_at = now  # before the query: its answer is at least this fresh
+            self.looked_at = moment  # before the query: its answer is at least this fresh
         return self.refused.get(message.id)
 
 
