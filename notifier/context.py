@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from notifier.channels.base import EmailSender, SmsSender
     from notifier.config import Settings
+    from notifier.domain.erasure import Person
     from notifier.messages.claims import Rejection
     from notifier.messages.intake import IntakeWriter
     from notifier.messages.throttle import RedisThrottle
@@ -43,6 +44,9 @@ SendCheck = ClaimCheck
 RenderHook = Callable[["Context", Connection, Sequence[Row]], Mapping[str, "Mapping[str, Any] | Rejection"]]
 # Told which campaigns a sent batch belonged to (the last batch of a campaign finishes it).
 BatchSentHook = Callable[["Context", Collection[str]], object]
+# Removes a person from a feature's tables (campaign lists, appointments, webhook payloads) in
+# the erasure's transaction; returns how many rows it changed.
+EraseHook = Callable[[Connection, "Person", datetime], int]
 # Publishes committed message ids on a lane (the broker); losing a call is safe.
 Publish = Callable[[str, list[str]], None]
 
@@ -74,6 +78,7 @@ class Context:
     tick_hooks: list[Callable[[Context], dict[str, int]]] = field(default_factory=list)
     render_unrendered: RenderHook | None = None
     batch_sent_hooks: list[BatchSentHook] = field(default_factory=list)
+    erase_hooks: list[EraseHook] = field(default_factory=list)
     throttle: RedisThrottle | None = None  # the shared per-sender rate limit, with Redis
     wired: bool = False
     # Per-process state some features keep:

@@ -315,3 +315,4 @@ def register(ctx: Context) -> None:
     ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.hold_claim_check(ctx, conn, rows, now))
     ctx.render_unrendered = render_claimed
     ctx.batch_sent_hooks.append(campaign_fanout.finish_done)
+    ctx.erase_hooks.append(campaign_repo.erase_person)

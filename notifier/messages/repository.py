@@ -7,11 +7,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, Text, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, Executable, Text, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from notifier.domain.erasure import ERASED, Person, scrub
 from notifier.domain.message_status import Status, sources_of
 from notifier.messages.tables import idempotency_keys, message_events, messages
 
@@ -257,28 +258,26 @@ def ids_where(conn: Connection, condition: Any, limit: int) -> list[str]:
     return [row[0] for row in conn.execute(query)]
 
 
-ERASED = "[erased]"
-
-
-def erase_recipient(conn: Connection, owner: str, phone: str | None, email: str | None, now: datetime) -> int:
+def erase_recipient(conn: Connection, person: Person, now: datetime) -> int:
     """Remove a person's data from the owner's messages; what was not sent yet is cancelled.
 
     Statuses, times and template versions stay (they say nothing about the person), so counts
-    and delivery statistics still add up.
+    and delivery statistics still add up. History details and the stored answers to
+    idempotent requests that name the person are erased too.
     """
     from notifier.channels.outbox import outbox
 
     addressed = [
         c
         for c in (
-            messages.c.to_phone == phone if phone else None,
-            messages.c.to_email == email if email else None,
+            messages.c.to_phone == person.phone if person.phone else None,
+            func.lower(messages.c.to_email) == person.email if person.email else None,
         )
         if c is not None
     ]
     if not addressed:
         return 0
-    theirs = and_(messages.c.owner == owner, or_(*addressed))
+    theirs = and_(messages.c.owner == person.owner, or_(*addressed))
     transition_many(conn, theirs, Status.CANCELLED, now, detail="the recipient's data was erased")
     ids = [row[0] for row in conn.execute(select(messages.c.id).where(theirs))]
     if not ids:
@@ -295,8 +294,24 @@ def erase_recipient(conn: Connection, owner: str, phone: str | None, email: str 
             html=None,
             data={},
             attachments=None,
+            error_reason=None,
             updated_at=now,
         )
     )
+    events = select(message_events.c.id, message_events.c.detail).where(
+        message_events.c.message_id.in_(ids), message_events.c.detail.is_not(None)
+    )
+    for event_id, detail in conn.execute(events).all():
+        if person.is_named_in(detail):
+            conn.execute(update(message_events).where(message_events.c.id == event_id).values(detail=ERASED))
+    answers = select(idempotency_keys.c.key, idempotency_keys.c.response).where(
+        idempotency_keys.c.owner == person.owner, idempotency_keys.c.response["id"].as_string().in_(ids)
+    )
+    for key, response in conn.execute(answers).all():
+        conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.owner == person.owner, idempotency_keys.c.key == key)
+            .values(response=scrub(response, person))
+        )
     conn.execute(outbox.delete().where(outbox.c.message_id.in_(ids)))
     return len(ids)
