@@ -7,14 +7,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from notifier.campaigns.fanout import QUIET_HOLD
+from notifier.campaigns.fanout import NIGHT_HOLD, QUIET_HOLD
 from notifier.centers.tables import centers
 from notifier.messages import repository as repo
 from notifier.messages.accept import URGENT
 from notifier.messages.scheduler import dispatch_due
 from notifier.messages.sending import deliver, deliver_many
 from tests.factories import message_body
-from tests.integration.test_campaigns_api import campaign, campaign_messages, create
+from tests.integration.test_campaigns_api import (
+    CONSENTED,
+    OPT_OUT,
+    campaign,
+    campaign_messages,
+    create,
+    put_recipient,
+)
 from tests.integration.test_delivery import FrozenClock
 
 NIGHT = datetime(2026, 12, 1, 17, 25, tzinfo=UTC)  # 02:25 in Korea
@@ -110,3 +117,22 @@ def test_a_campaign_message_claimed_in_quiet_hours_goes_back_to_wait_for_their_e
     assert (held["status"], held["send_at"]) == ("scheduled", MORNING)
     assert history(ctx, held["id"])[-1]["detail"] == QUIET_HOLD
     assert twilio.requests == []
+
+
+def test_an_advertising_campaign_keeps_the_legal_night_beyond_a_centres_shorter_quiet_hours(
+    client, admin, ctx
+) -> None:
+    with ctx.engine.begin() as conn:
+        conn.execute(update(centers).where(centers.c.code == "seosan").values(quiet_hours="23:00-06:00"))
+    ctx.clock = FrozenClock(datetime(2026, 12, 1, 20, 30, tzinfo=UTC))  # 05:30 in Korea
+    put_recipient(client, admin, "r1", phone="010-2345-0001", consents=CONSENTED)
+    informational = create(client, admin, campaign(recipients=[{"phone": "010-2345-0001"}]))["id"]
+    body = campaign(category="advertising", opt_out_number=OPT_OUT, recipients=[{"phone": "010-2345-0001"}])
+    advertising = create(client, admin, body)["id"]
+    for campaign_id in (informational, advertising):
+        assert client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin).status_code == 200
+    [announcement] = campaign_messages(ctx, informational)
+    [advert] = campaign_messages(ctx, advertising)
+    assert announcement["send_at"] == datetime(2026, 12, 1, 21, 0, tzinfo=UTC)  # 06:00: its centre's end
+    assert advert["send_at"] == MORNING  # 08:00: the legal night's end
+    assert history(ctx, advert["id"])[0]["detail"] == NIGHT_HOLD
