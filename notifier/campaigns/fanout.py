@@ -18,6 +18,7 @@ created and, should its moment fall into the night, when a worker claims it.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -43,6 +44,8 @@ from notifier.messages.batches import insert_new
 from notifier.messages.publisher import publish
 from notifier.templates.rendering import RenderedMessage
 
+log = logging.getLogger("notifier.retention")
+
 KOREA = ZoneInfo("Asia/Seoul")
 # The legal night window for advertising SMS, not a centre's (configurable) courtesy hours.
 NIGHT = QuietHours(clock_time(21, 0), clock_time(8, 0))
@@ -56,6 +59,11 @@ TICK_BUDGET_SECONDS = 1.0
 CANCEL_BATCH = 5000
 NIGHT_HOLD = "held: advertising SMS at night without night-time consent; sent at 08:00 Korea time"
 QUIET_HOLD = "held: the centre's quiet hours; sent when they end"
+# List rows of ended campaigns scrubbed per scheduler tick once the retention has passed.
+RETENTION_BATCH = 2000
+RETENTION_PASS_EVERY_SECONDS = 600.0
+# A scheduler stopped for longer than this leaves older campaigns' lists as they were.
+RETENTION_WINDOW = timedelta(days=30)
 
 
 def night_held(conn: Connection, addresses: Iterable[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
@@ -220,6 +228,27 @@ def finish_done(ctx: Context, campaign_ids: Collection[str] | None = None) -> in
     with ctx.engine.begin() as conn:
         finished = campaign_repo.finish_done(conn, now, campaign_ids)
     return len(finished)
+
+
+def scrub_ended_lists(ctx: Context) -> dict[str, int]:
+    """The retention tick hook: empty the lists of campaigns ended ``NOTIFIER_RETENTION_DAYS`` ago.
+
+    Bounded per tick (``RETENTION_BATCH`` rows in one transaction); progress is logged. Only
+    campaigns that ended within ``RETENTION_WINDOW`` before the cutoff are looked at, so the
+    lists scrubbed long ago are not scanned again; a pass that found less than a full batch
+    waits ``RETENTION_PASS_EVERY_SECONDS``.
+    """
+    memo = ctx.memo.setdefault("campaign_retention", {})
+    if time.monotonic() < memo.get("next_pass", 0.0):
+        return {}
+    cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
+    with ctx.engine.begin() as conn:
+        scrubbed = campaign_repo.scrub_ended_lists(conn, cutoff - RETENTION_WINDOW, cutoff, RETENTION_BATCH)
+    if scrubbed < RETENTION_BATCH:
+        memo["next_pass"] = time.monotonic() + RETENTION_PASS_EVERY_SECONDS
+    if scrubbed:
+        log.info("retention: scrubbed ended campaigns' lists", extra={"rows": scrubbed})
+    return {"campaign_rows_scrubbed": scrubbed} if scrubbed else {}
 
 
 def campaign_tick(ctx: Context) -> dict[str, int]:

@@ -366,3 +366,40 @@ def erase_person(conn: Connection, person: Person, now: datetime) -> int:
             conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(report=scrubbed))
             changed += 1
     return changed
+
+
+def scrub_ended_lists(conn: Connection, ended_after: datetime, ended_before: datetime, limit: int) -> int:
+    """Empty the personal columns of up to ``limit`` list rows of campaigns that ended in that window.
+
+    A campaign's list is needed to fan it out; once it finished or was cancelled, only its
+    counts matter (``excluded`` stays, so the report still adds up). Returns the rows changed.
+    """
+    cr = campaign_recipients
+    ended_at = func.coalesce(campaigns.c.finished_at, campaigns.c.cancelled_at)
+    ended = select(campaigns.c.id).where(
+        campaigns.c.status.in_([CampaignStatus.FINISHED.value, CampaignStatus.CANCELLED.value]),
+        ended_at >= ended_after,
+        ended_at < ended_before,
+    )
+    found = conn.execute(
+        select(cr.c.campaign_id, cr.c.row_no)
+        .where(
+            cr.c.campaign_id.in_(ended.scalar_subquery()),
+            or_(cr.c.phone.is_not(None), cr.c.email.is_not(None)),
+        )
+        .limit(limit)
+    ).all()
+    for campaign_id, row_nos in _by_campaign(found).items():
+        conn.execute(
+            update(cr)
+            .where(cr.c.campaign_id == campaign_id, cr.c.row_no.in_(row_nos))
+            .values(address=func.concat(ERASED, ":", cr.c.row_no), phone=None, email=None, name="", data={})
+        )
+    return len(found)
+
+
+def _by_campaign(rows: Iterable[Any]) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = {}
+    for campaign_id, row_no in rows:
+        grouped.setdefault(campaign_id, []).append(row_no)
+    return grouped

@@ -316,3 +316,4 @@ def register(ctx: Context) -> None:
     ctx.render_unrendered = render_claimed
     ctx.batch_sent_hooks.append(campaign_fanout.finish_done)
     ctx.erase_hooks.append(campaign_repo.erase_person)
+    ctx.tick_hooks.append(campaign_fanout.scrub_ended_lists)

@@ -6,7 +6,8 @@ weeks, and no longer (개인정보 보호법 제21조; GOV.UK Notify keeps them 
 status, times, template, counts and history, and loses its addresses, name, subject, body,
 template data and attachments (and the sandbox outbox its copy). Stored answers to idempotent
 requests, which repeat the address, are deleted after the same time: a retry a month later is
-a new request.
+a new request. The lists of campaigns that ended that long ago are emptied by the campaigns
+feature's own tick hook (``campaigns.fanout.scrub_ended_lists``).
 
 It runs as a scheduler tick hook, bounded per tick (``BATCHES_PER_TICK`` batches of
 ``BATCH`` messages, each its own transaction); a pass that found less than a full batch waits

@@ -7,11 +7,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from notifier.campaigns import fanout
+from notifier.campaigns.tables import campaign_recipients
 from notifier.messages import repository as repo
 from notifier.messages import retention
 from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
 from tests.factories import KOREAN_MORNING, message_body
+from tests.integration.test_campaigns_api import campaign, create, send_all
 from tests.integration.test_delivery import FrozenClock
 
 
@@ -67,3 +70,29 @@ def test_the_retention_is_read_from_the_environment(settings) -> None:
 
     assert settings.retention_days == 30
     assert Settings.from_env({"NOTIFIER_SECRET_KEY": "x", "NOTIFIER_RETENTION_DAYS": "7"}).retention_days == 7
+
+
+def test_an_ended_campaigns_list_loses_its_people_after_the_retention_and_keeps_its_counts(
+    client, make_key, ctx, twilio
+) -> None:
+    admin = {"Authorization": f"Bearer {make_key('campaigns', name='admin', owner='seosan-admin')}"}
+    ctx.clock = FrozenClock(KOREAN_MORNING)
+    people = [{"phone": f"010-4567-{i:04d}", "name": f"사람{i}"} for i in range(3)]
+    campaign_id = create(client, admin, campaign(recipients=people))["id"]
+    assert client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin).status_code == 200
+    assert send_all(ctx, campaign_id) == 3
+    before = client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json
+    assert before["status"] == "finished"
+    assert fanout.scrub_ended_lists(ctx) == {}  # ended just now: kept
+    ctx.memo.clear()
+    ctx.clock = FrozenClock(KOREAN_MORNING + timedelta(days=ctx.settings.retention_days, minutes=1))
+
+    assert fanout.scrub_ended_lists(ctx) == {"campaign_rows_scrubbed": 3}
+
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(campaign_recipients).where(campaign_recipients.c.campaign_id == campaign_id)
+        )
+        assert {(r.phone, r.email, r.name) for r in rows} == {(None, None, "")}
+    after = client.get(f"/v1/campaigns/{campaign_id}", headers=admin).json
+    assert (after["counts"], after["progress"]) == (before["counts"], before["progress"])
