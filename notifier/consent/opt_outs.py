@@ -7,6 +7,12 @@ transaction that stores it, and a claim check (``register``) suppresses anything
 about to send a moment later. What an opt-out covers is written once, in ``consent.coverage``;
 addresses are stored only as hashes (``consent.addresses``).
 
+A message already claimed when the opt-out commits is stopped by the worker's last look
+before the provider call (``messages.sending.LastLook``), which is at most
+``LAST_LOOK_SECONDS`` old when a message is handed over. So when such a message exists, the
+answer waits ``SETTLE_SECONDS`` (longer than that) after the commit: no message to the person
+is handed to a provider after the opt-out's answer.
+
 Every new opt-out is confirmed to the person on the channel it covers (template
 ``opt_out_confirmation``, informational, never suppressed). The confirmation is sent for the
 first center found of: the owner's stored recipient with that address; the ``center`` code of
@@ -22,6 +28,7 @@ replies (``consent.replies``); advertising consent is checked in ``consent.adver
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -48,11 +55,16 @@ from notifier.context import Context
 from notifier.domain.display import format_datetime
 from notifier.domain.message_status import Status
 from notifier.domain.phones import mask_email, mask_phone
+from notifier.messages.sending import LAST_LOOK_SECONDS
 from notifier.responses import ResponseModel, Timestamp
 from notifier.schemas import MessageIn
 from notifier.webhooks import service as webhooks
 
 log = logging.getLogger("notifier.opt_outs")
+
+# How long the answer waits when a covered message is being sent: longer than the send loop's
+# last look may be old when it hands a message over, plus a margin for the call to start.
+SETTLE_SECONDS = LAST_LOOK_SECONDS + 0.1
 
 SCOPE_LABELS = {
     "ko": {"advertising": "광고성 정보", "all": "모든 알림"},
@@ -158,6 +170,7 @@ def record_opt_out(
             suppressed = consent_repo.suppress_covered_messages(
                 conn, channel, normalised, opt_out.scope, now, reason_text(opt_out.scope, opt_out.source)
             )
+            in_flight = consent_repo.covered_in_flight(conn, channel, normalised, opt_out.scope)
             if in_force is None:
                 emit_opted_out(
                     conn,
@@ -176,6 +189,8 @@ def record_opt_out(
             )
     except IntegrityError:  # the same opt-out arrived twice at once; the other one is in force
         return record_opt_out(ctx, channel=channel, address=address, scope=scope, source=source, owner=owner)
+    if in_flight:  # committed: every worker's next last look sees it; let the older looks run out
+        time.sleep(SETTLE_SECONDS)
     masked = mask_phone(normalised) if channel == "sms" else mask_email(normalised)
     log.info("opt-out", extra={"address": masked, "scope": opt_out.scope, "suppressed": len(suppressed)})
     confirmation = _confirm(ctx, opt_out, normalised, origin) if origin else None

@@ -196,6 +196,14 @@ def suppress_covered_messages(
     )
 
 
+def covered_in_flight(conn: Connection, channel: str, normalised: str, scope: str) -> int:
+    """How many claimed (``sending``) messages to this address an opt-out of ``scope`` covers."""
+    condition = and_(
+        messages.c.status == Status.SENDING.value, _to_address(channel, normalised), _covered_clause(scope)
+    )
+    return int(conn.execute(select(func.count()).select_from(messages).where(condition)).scalar_one())
+
+
 def latest_message_to(conn: Connection, channel: str, address: str, owner: str | None) -> RowMapping | None:
     """The latest message to this normalised address (of ``owner``, if given)."""
     column = messages.c.to_phone if channel == "sms" else func.lower(messages.c.to_email)

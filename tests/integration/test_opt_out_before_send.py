@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
-from notifier.messages.sending import deliver_many
+from notifier.consent.opt_outs import SETTLE_SECONDS
+from notifier.messages.claims import claim
+from notifier.messages.sending import LAST_LOOK_SECONDS, deliver_many
 from notifier.messages.throttle import Bucket, RedisThrottle
 from tests.conftest import REDIS_URL, wait_for
 from tests.factories import KOREAN_MORNING, RunningClock
@@ -39,3 +42,16 @@ def test_an_opt_out_answered_while_the_batch_waits_for_its_slots_reaches_no_prov
     assert message(ctx, theirs)["status"] == "suppressed"
     assert last_detail(ctx, theirs).startswith("recipient opted out (all")
     client_redis.close()
+
+
+def test_while_a_covered_message_is_being_sent_the_answer_waits_out_the_last_look(
+    client, campaigns, ctx
+) -> None:
+    ctx.clock = RunningClock(KOREAN_MORNING)
+    claimed = pending_message(ctx, phone=PHONE, category="informational")
+    assert claim(ctx, claimed) is not None  # a worker holds it and may hand it over any moment
+    asked = time.monotonic()
+    assert opt_out(client, campaigns, phone=PHONE, scope="all", source="api").status_code == 201
+    # Any later provider call follows a look that sees the opt-out.
+    assert time.monotonic() - asked >= SETTLE_SECONDS > LAST_LOOK_SECONDS
+    assert message(ctx, claimed)["status"] == "sending"  # left to its worker's last look
