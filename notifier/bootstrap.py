@@ -20,6 +20,7 @@ from notifier.channels.outbox import OutboxSender
 from notifier.config import Settings
 from notifier.consent import opt_outs
 from notifier.context import TEMPLATES_DIR, Clock, Context, utc_now
+from notifier.messages import retention
 from notifier.messages.model import Message
 from notifier.messages.throttle import Bucket, RedisThrottle
 from notifier.storage.db import make_engine
@@ -96,7 +97,8 @@ def wire(ctx: Context) -> Context:
     webhooks.register(ctx)
     opt_outs.register(ctx)
     campaigns.register(ctx)
-    if ctx.redis is not None:  # the rate limit of the bulk lane, shared by every worker
+    ctx.tick_hooks.append(retention.scrub_old_messages)
+    if ctx.redis is not None:  # the per-sender rate limit of every lane, shared by every worker
         ctx.throttle = RedisThrottle(ctx.redis, ctx.settings.broker_key_prefix, partial(_buckets_of, ctx))
     return ctx
 

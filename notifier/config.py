@@ -120,6 +120,7 @@ class Settings:
     requeue_after: timedelta = timedelta(minutes=2)
     scheduler_interval: float = 2.0
     message_validity: timedelta = timedelta(hours=24)
+    retention_days: int = 30  # finished messages lose content and addresses after this
     max_body_bytes: int = 1024 * 1024
     # Campaign CSV uploads only (POST /v1/campaigns as multipart); read as a stream, not into memory.
     max_upload_bytes: int = 200 * 1024 * 1024
@@ -198,6 +199,7 @@ class Settings:
             reminder_offsets=_offsets(env.get("NOTIFIER_REMINDER_OFFSETS", "24h,2h")),
             quiet_hours=_quiet(env.get("NOTIFIER_QUIET_HOURS", "21:00-08:00")),
             max_attempts=_int(env, "NOTIFIER_MAX_ATTEMPTS", 5, minimum=1),
+            retention_days=_int(env, "NOTIFIER_RETENTION_DAYS", 30, minimum=1),
             stuck_after=stuck_after,
             requeue_after=timedelta(seconds=_int(env, "NOTIFIER_REQUEUE_AFTER_SECONDS", 120, minimum=1)),
             scheduler_interval=_float(env, "NOTIFIER_SCHEDULER_INTERVAL", 2.0, maximum=10.0),

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from notifier.channels.base import EmailSender, SmsSender
     from notifier.config import Settings
+    from notifier.domain.erasure import Person
     from notifier.messages.claims import Rejection
     from notifier.messages.intake import IntakeWriter
     from notifier.messages.throttle import RedisThrottle
@@ -35,11 +36,17 @@ Verdict = tuple[Status, str]
 # A claim check: given queued rows, the verdict (new status, why) for each one that may not be
 # sent now, keyed by message id. It runs in the claim's transaction, on ``conn``.
 ClaimCheck = Callable[[Connection, Sequence[Row], datetime], Mapping[str, Verdict]]
+# A check the send loop runs again on claimed rows right before the provider call (an opt-out
+# answered while the message waited for its send slot); its verdicts are final statuses.
+SendCheck = ClaimCheck
 # Renders, during their claim, messages stored without content (campaign messages): for each,
 # the columns to store or why it is not sent.
 RenderHook = Callable[["Context", Connection, Sequence[Row]], Mapping[str, "Mapping[str, Any] | Rejection"]]
 # Told which campaigns a sent batch belonged to (the last batch of a campaign finishes it).
 BatchSentHook = Callable[["Context", Collection[str]], object]
+# Removes a person from a feature's tables (campaign lists, appointments, webhook payloads) in
+# the erasure's transaction; returns how many rows it changed.
+EraseHook = Callable[[Connection, "Person", datetime], int]
 # Publishes committed message ids on a lane (the broker); losing a call is safe.
 Publish = Callable[[str, list[str]], None]
 
@@ -67,9 +74,11 @@ class Context:
     redis: Redis | None = None
     # Hooks features add in ``bootstrap.wire`` (what can stop a send, what the scheduler runs):
     claim_checks: list[ClaimCheck] = field(default_factory=list)
+    send_checks: list[SendCheck] = field(default_factory=list)
     tick_hooks: list[Callable[[Context], dict[str, int]]] = field(default_factory=list)
     render_unrendered: RenderHook | None = None
     batch_sent_hooks: list[BatchSentHook] = field(default_factory=list)
+    erase_hooks: list[EraseHook] = field(default_factory=list)
     throttle: RedisThrottle | None = None  # the shared per-sender rate limit, with Redis
     wired: bool = False
     # Per-process state some features keep:

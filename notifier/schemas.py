@@ -87,6 +87,11 @@ class MessageIn(Strict):
     center: CenterIn | None = None
     send_at: IsoTime | None = None
     reference: str | None = Field(default=None, max_length=200)
+    urgent: bool = Field(
+        default=False,
+        description="send even in the centre's quiet hours (otherwise held until they end); "
+        "recorded in the message's history",
+    )
 
     @field_validator("data")
     @classmethod

@@ -142,6 +142,9 @@ def env(
         "NOTIFIER_RETRY_BASE_SECONDS": "0.2",
         "NOTIFIER_LOG_LEVEL": "INFO",
         "NOTIFIER_WEBHOOK_ALLOW_PRIVATE": "true",  # the fake receivers listen on 127.0.0.1
+        # No quiet hours, so a test does not depend on the time of day it runs at; the tests of
+        # quiet hours set them (an ``env`` fixture in their module) and pin the clock.
+        "NOTIFIER_QUIET_HOURS": "00:00-00:00",
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 CENTER = {"name": "서산고용복지+센터", "phone": "041-661-5676", "sms_sender": "041-661-5676"}
@@ -35,3 +37,18 @@ def message_body(**changes: Any) -> dict[str, Any]:
 
 def email_body(**changes: Any) -> dict[str, Any]:
     return message_body(to={"email": "hong@example.com", "name": "홍길동"}, channel="email", **changes)
+
+
+class RunningClock:
+    """A clock set to ``start`` that runs on with real time: for tests that wait on send slots."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        self.started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.started)
+
+
+# 11:00 in Korea: outside quiet hours and the advertising night rule.
+KOREAN_MORNING = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

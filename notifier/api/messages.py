@@ -49,6 +49,8 @@ def create() -> tuple[dict[str, Any], int]:
     """Send one message
 
     Render a template and queue the message (or schedule it with `send_at`).
+    A message due in its centre's quiet hours waits until they end (the answer's `send_at`
+    says when) unless it is marked `urgent`.
     With `Idempotency-Key`, a repeat returns the first answer and creates nothing.
     """
     body, raw = parse_json(MessageIn)

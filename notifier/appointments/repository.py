@@ -12,12 +12,13 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, select, update
+from sqlalchemy import Connection, Select, Text, and_, cast, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from notifier.appointments.appointment import SHOWN_FIELDS, Appointment
 from notifier.appointments.tables import appointments
 from notifier.domain.appointment_status import OPEN, AppointmentStatus, check_move, sources_of
+from notifier.domain.erasure import Person, scrub
 from notifier.domain.message_status import PENDING, Status
 from notifier.errors import InvalidTransition
 from notifier.messages import repository as message_repo
@@ -157,3 +158,35 @@ def listing_query(
     if end:
         query = query.where(appointments.c.starts_at < end)
     return query.order_by(appointments.c.starts_at, appointments.c.id).limit(limit)
+
+
+def erase_person(conn: Connection, person: Person, now: datetime) -> int:
+    """Blank the person's contact details on the owner's appointments; return how many changed.
+
+    The appointment itself stays (times, centre, status: the centre's own record), but nobody
+    can be reached or named through it any more. Its pending notices were cancelled with the
+    person's messages.
+    """
+    recipient = appointments.c.recipient
+    # The booking's contacts are stored as the client wrote them (any spelling of the phone):
+    # narrow down in SQL, decide on each row.
+    fragments = [f for f in (person.phone and person.phone[-4:], person.email) if f]
+    theirs = [recipient["external_id"].as_string() == person.external_id]
+    theirs += [func.lower(cast(recipient, Text)).contains(f) for f in fragments]
+    query = select(appointments.c.id, recipient).where(appointments.c.owner == person.owner, or_(*theirs))
+    changed = 0
+    for row in conn.execute(query).mappings():
+        given = row["recipient"]
+        named = given.get("external_id") == person.external_id or any(
+            person.is_named_in(str(given.get(key) or "")) for key in ("phone", "email")
+        )
+        if not named:
+            continue
+        blank = {**given, "name": "", "phone": None, "email": None}
+        conn.execute(
+            update(appointments)
+            .where(appointments.c.id == row["id"])
+            .values(recipient=scrub(blank, person), updated_at=now)
+        )
+        changed += 1
+    return changed

@@ -245,3 +245,4 @@ def list_appointments(
 
 def register(ctx: Context) -> None:
     ctx.claim_checks.append(functools.partial(claim_check.check, ctx))
+    ctx.erase_hooks.append(repository.erase_person)

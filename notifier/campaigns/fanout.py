@@ -8,13 +8,17 @@ under a row lock on the campaign, and the partial unique indexes on ``messages``
 second message to the same address, so a crash or a second scheduler can never create one
 twice. It runs in the scheduler's tick (``campaign_tick``), a bounded amount of work per tick.
 
-Advertising SMS (정보통신망법 제50조): never between 21:00 and 08:00 Korea time without the
-recipient's separate night-time consent. Such a message is held (``scheduled`` for 08:00),
-both when it is created and, should its moment fall into the night, when a worker claims it.
+Every campaign message keeps the quiet hours of the campaign's centre (its registered
+centre's, else ``NOTIFIER_QUIET_HOURS``): one created or claimed in them is held (``scheduled``
+for their end). Advertising SMS (정보통신망법 제50조) also keep the legal night on top: never
+between 21:00 and 08:00 Korea time without the recipient's separate night-time consent. Such a
+message is held (``scheduled`` for 08:00, or the end of quiet hours if later), both when it is
+created and, should its moment fall into the night, when a worker claims it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -28,6 +32,7 @@ from sqlalchemy.engine import RowMapping
 from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns.render import ADVERTISING, template_version
 from notifier.campaigns.repository import CampaignRecipient
+from notifier.centers import service as centers
 from notifier.config import BULK_QUEUE
 from notifier.consent.advertising_consent import night_consent_holders
 from notifier.context import Context
@@ -38,6 +43,8 @@ from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.batches import insert_new
 from notifier.messages.publisher import publish
 from notifier.templates.rendering import RenderedMessage
+
+log = logging.getLogger("notifier.retention")
 
 KOREA = ZoneInfo("Asia/Seoul")
 # The legal night window for advertising SMS, not a centre's (configurable) courtesy hours.
@@ -51,6 +58,12 @@ FANOUT_WINDOW = 5000
 TICK_BUDGET_SECONDS = 1.0
 CANCEL_BATCH = 5000
 NIGHT_HOLD = "held: advertising SMS at night without night-time consent; sent at 08:00 Korea time"
+QUIET_HOLD = "held: the centre's quiet hours; sent when they end"
+# List rows of ended campaigns scrubbed per scheduler tick once the retention has passed.
+RETENTION_BATCH = 2000
+RETENTION_PASS_EVERY_SECONDS = 600.0
+# A scheduler stopped for longer than this leaves older campaigns' lists as they were.
+RETENTION_WINDOW = timedelta(days=30)
 
 
 def night_held(conn: Connection, addresses: Iterable[tuple[str, str]], now: datetime) -> set[tuple[str, str]]:
@@ -62,17 +75,33 @@ def night_held(conn: Connection, addresses: Iterable[tuple[str, str]], now: date
     return wanted - night_consent_holders(conn, wanted, now)
 
 
-def night_claim_check(
+def hold_claim_check(
     ctx: Context, conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
 ) -> dict[str, tuple[Status, str]]:
-    """At claim time: move each advertising SMS that would go out at night back to 08:00."""
+    """At claim time: move each campaign message in quiet hours to their end, and each advertising
+    SMS that would go out at night to 08:00 (or later, if quiet hours last longer)."""
+    until: dict[str, datetime] = {}
+    verdicts: dict[str, tuple[Status, str]] = {}
+    for row in rows:
+        if row["campaign_id"] is None:
+            continue
+        zone, quiet = centers.quiet_hours_of(ctx, row["center"] or {})
+        if in_quiet_hours(now, zone, quiet):
+            until[row["id"]] = next_allowed_at(now, zone, quiet)
+            verdicts[row["id"]] = (Status.SCHEDULED, QUIET_HOLD)
     advertising = [r for r in rows if r["category"] == ADVERTISING and r["channel"] == "sms"]
     held_addresses = night_held(conn, [(r["owner"], r["to_phone"]) for r in advertising], now)
-    held = [r["id"] for r in advertising if (r["owner"], r["to_phone"]) in held_addresses]
-    if not held:
-        return {}
-    campaign_repo.hold_queued_messages(conn, held, next_allowed_at(now, KOREA, NIGHT))
-    return {message_id: (Status.SCHEDULED, NIGHT_HOLD) for message_id in held}
+    morning = next_allowed_at(now, KOREA, NIGHT)
+    for row in advertising:
+        if (row["owner"], row["to_phone"]) in held_addresses:
+            until[row["id"]] = max(until.get(row["id"], morning), morning)
+            verdicts[row["id"]] = (Status.SCHEDULED, NIGHT_HOLD)
+    by_time: dict[datetime, list[str]] = {}
+    for message_id, moment in until.items():
+        by_time.setdefault(moment, []).append(message_id)
+    for moment, ids in by_time.items():
+        campaign_repo.hold_queued_messages(conn, ids, moment)
+    return verdicts
 
 
 def _message(
@@ -114,12 +143,17 @@ def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
         owner = campaign["owner"]
         advertising_sms = [p for p in people if campaign["category"] == ADVERTISING and p.channel == "sms"]
         held = night_held(conn, [(owner, p.phone or "") for p in advertising_sms], now)
-        morning = next_allowed_at(now, KOREA, NIGHT)
-        rows = [
-            _message(ctx, campaign, person, now, morning if (owner, person.phone) in held else now)
-            for person in people
-        ]
-        details = {row["id"]: NIGHT_HOLD for row in rows if row["status"] == Status.SCHEDULED.value}
+        zone, quiet = centers.quiet_hours_of(ctx, campaign["center"] or {})
+        quiet_end = next_allowed_at(now, zone, quiet)
+        morning = max(quiet_end, next_allowed_at(now, KOREA, NIGHT))
+        rows: list[dict[str, Any]] = []
+        details: dict[str, str | None] = {}
+        for person in people:
+            at_night = (owner, person.phone) in held
+            row = _message(ctx, campaign, person, now, morning if at_night else quiet_end)
+            rows.append(row)
+            if row["status"] == Status.SCHEDULED.value:
+                details[row["id"]] = NIGHT_HOLD if at_night else QUIET_HOLD
         # The partial unique indexes refuse a second message to an address of the campaign.
         created = insert_new(conn, rows, now, details)
         last = len(people) < FANOUT_BATCH  # nobody after these: the fan-out is complete
@@ -194,6 +228,27 @@ def finish_done(ctx: Context, campaign_ids: Collection[str] | None = None) -> in
     with ctx.engine.begin() as conn:
         finished = campaign_repo.finish_done(conn, now, campaign_ids)
     return len(finished)
+
+
+def scrub_ended_lists(ctx: Context) -> dict[str, int]:
+    """The retention tick hook: empty the lists of campaigns ended ``NOTIFIER_RETENTION_DAYS`` ago.
+
+    Bounded per tick (``RETENTION_BATCH`` rows in one transaction); progress is logged. Only
+    campaigns that ended within ``RETENTION_WINDOW`` before the cutoff are looked at, so the
+    lists scrubbed long ago are not scanned again; a pass that found less than a full batch
+    waits ``RETENTION_PASS_EVERY_SECONDS``.
+    """
+    memo = ctx.memo.setdefault("campaign_retention", {})
+    if time.monotonic() < memo.get("next_pass", 0.0):
+        return {}
+    cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
+    with ctx.engine.begin() as conn:
+        scrubbed = campaign_repo.scrub_ended_lists(conn, cutoff - RETENTION_WINDOW, cutoff, RETENTION_BATCH)
+    if scrubbed < RETENTION_BATCH:
+        memo["next_pass"] = time.monotonic() + RETENTION_PASS_EVERY_SECONDS
+    if scrubbed:
+        log.info("retention: scrubbed ended campaigns' lists", extra={"rows": scrubbed})
+    return {"campaign_rows_scrubbed": scrubbed} if scrubbed else {}
 
 
 def campaign_tick(ctx: Context) -> dict[str, int]:

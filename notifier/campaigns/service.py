@@ -327,8 +327,10 @@ def sender_buckets(ctx: Context, row: Any) -> list[rate_limit.Bucket]:
 
 
 def register(ctx: Context) -> None:
-    """Add the campaign tick hook and the advertising night-hold claim check."""
+    """Add the campaign tick hook and the claim check that holds campaign messages (quiet hours, night)."""
     ctx.tick_hooks.append(campaign_fanout.campaign_tick)
-    ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.night_claim_check(ctx, conn, rows, now))
+    ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.hold_claim_check(ctx, conn, rows, now))
     ctx.render_unrendered = render_claimed
     ctx.batch_sent_hooks.append(campaign_fanout.finish_done)
+    ctx.erase_hooks.append(campaign_repo.erase_person)
+    ctx.tick_hooks.append(campaign_fanout.scrub_ended_lists)

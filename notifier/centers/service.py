@@ -192,6 +192,22 @@ def get(ctx: Context, code: str, pointer: str = "/center/code") -> Center:
     return center
 
 
+def quiet_hours_of(ctx: Context, identity: Mapping[str, Any]) -> tuple[ZoneInfo, QuietHours]:
+    """The zone and quiet hours a message from this sender identity keeps.
+
+    Its registered centre's (``code``), else the service's (``NOTIFIER_TIMEZONE``,
+    ``NOTIFIER_QUIET_HOURS``).
+    """
+    code = identity.get("code")
+    if code:
+        try:
+            center = get(ctx, str(code))
+        except ValidationFailed:  # a centre removed since: the service's hours still hold
+            return ctx.settings.timezone, ctx.settings.quiet_hours
+        return center.timezone, center.quiet_hours
+    return ctx.settings.timezone, ctx.settings.quiet_hours
+
+
 def listing(ctx: Context) -> list[Center]:
     with ctx.engine.connect() as conn:
         return [_center(ctx, r) for r in center_repo.every(conn)]

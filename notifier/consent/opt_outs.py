@@ -7,6 +7,12 @@ transaction that stores it, and a claim check (``register``) suppresses anything
 about to send a moment later. What an opt-out covers is written once, in ``consent.coverage``;
 addresses are stored only as hashes (``consent.addresses``).
 
+A message already claimed when the opt-out commits is stopped by the worker's last look
+before the provider call (``messages.sending.LastLook``), which is at most
+``LAST_LOOK_SECONDS`` old when a message is handed over. So when such a message exists, the
+answer waits ``SETTLE_SECONDS`` (longer than that) after the commit: no message to the person
+is handed to a provider after the opt-out's answer.
+
 Every new opt-out is confirmed to the person on the channel it covers (template
 ``opt_out_confirmation``, informational, never suppressed). The confirmation is sent for the
 first center found of: the owner's stored recipient with that address; the ``center`` code of
@@ -22,6 +28,7 @@ replies (``consent.replies``); advertising consent is checked in ``consent.adver
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -48,11 +55,17 @@ from notifier.context import Context
 from notifier.domain.display import format_datetime
 from notifier.domain.message_status import Status
 from notifier.domain.phones import mask_email, mask_phone
+from notifier.messages.sending import LAST_LOOK_SECONDS
 from notifier.responses import ResponseModel, Timestamp
 from notifier.schemas import MessageIn
 from notifier.webhooks import service as webhooks
 
 log = logging.getLogger("notifier.opt_outs")
+
+# How long the answer waits when a covered message is being sent: longer than the send loop's
+# last look may be old when it hands a message over, plus a margin for the call to start.
+SETTLE_SECONDS = LAST_LOOK_SECONDS + 0.1
+
 
 # What each scope stops, in the words a person reads (``consent.coverage`` decides it): ``all``
 # stops advertising and every campaign message, never a message about the person's own
@@ -110,7 +123,11 @@ def claim_check(
 
 
 def register(ctx: Context) -> None:
-    """Add the opt-out claim check to ``ctx`` (called once, from ``bootstrap``)."""
+    """Add the opt-out check to ``ctx``, at the claim and again right before the provider call.
+
+    Called once, from ``bootstrap``. A claimed message may wait seconds for its send slot; an
+    opt-out answered meanwhile must still stop it, so the send loop looks again.
+    """
 
     def check(
         conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime
@@ -118,6 +135,7 @@ def register(ctx: Context) -> None:
         return claim_check(ctx, conn, rows, now)
 
     ctx.claim_checks.append(check)
+    ctx.send_checks.append(check)
 
 
 # ---- recording ---------------------------------------------------------------------------
@@ -162,6 +180,7 @@ def record_opt_out(
             suppressed = consent_repo.suppress_covered_messages(
                 conn, channel, normalised, opt_out.scope, now, reason_text(opt_out.scope, opt_out.source)
             )
+            in_flight = consent_repo.covered_in_flight(conn, channel, normalised, opt_out.scope)
             if in_force is None:
                 emit_opted_out(
                     conn,
@@ -180,6 +199,8 @@ def record_opt_out(
             )
     except IntegrityError:  # the same opt-out arrived twice at once; the other one is in force
         return record_opt_out(ctx, channel=channel, address=address, scope=scope, source=source, owner=owner)
+    if in_flight:  # committed: every worker's next last look sees it; let the older looks run out
+        time.sleep(SETTLE_SECONDS)
     masked = mask_phone(normalised) if channel == "sms" else mask_email(normalised)
     log.info("opt-out", extra={"address": masked, "scope": opt_out.scope, "suppressed": len(suppressed)})
     confirmation = _confirm(ctx, opt_out, normalised, origin) if origin else None
@@ -216,6 +237,8 @@ def _confirm(ctx: Context, opt_out: OptOutRecord, address: str, origin: recipien
                     "locale": origin.locale,
                 },
                 "center": origin.center,
+                # The answer to what the person just did: it goes at once, even in quiet hours.
+                "urgent": True,
                 "data": {
                     "opt_out": {
                         "scope_label": labels[opt_out.scope],

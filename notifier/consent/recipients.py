@@ -12,6 +12,7 @@ are not recipient data: they are stored apart, as hashes, and keep blocking afte
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,11 +31,14 @@ from notifier.consent import repository as consent_repo
 from notifier.consent.tables import CONSENT_KINDS
 from notifier.context import Context
 from notifier.domain.consent import Consent, consent_is_valid
+from notifier.domain.erasure import Person
 from notifier.domain.phones import parse_phone, require_mobile
 from notifier.errors import FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as message_repo
 from notifier.responses import ResponseModel, Timestamp
 from notifier.schemas import CenterIn
+
+log = logging.getLogger("notifier.recipients")
 
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}")
 CONSENT_COLUMNS = tuple(
@@ -191,17 +195,33 @@ def get_recipient(ctx: Context, owner: str, external_id: str) -> dict[str, Any]:
 
 
 def erase_recipient(ctx: Context, owner: str, external_id: str) -> None:
-    """Erase a recipient's personal data; erasing an erased recipient again changes nothing."""
+    """Erase a recipient's personal data everywhere; erasing an erased recipient changes nothing.
+
+    One transaction: the recipient becomes a tombstone, the owner's messages to them lose their
+    addresses and content (pending ones are cancelled), and every feature's erase hook removes
+    them from its tables (campaign lists, appointments, webhook payloads). Their opt-outs stay:
+    stored only as keyed hashes, they name nobody and keep blocking.
+    """
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        found = consent_repo.find_recipient(conn, owner, external_id)
+        found = consent_repo.find_recipient(conn, owner, external_id, lock=True)
         if found is None:
             raise NotFound(f"no recipient {external_id}")
         if found["erased_at"] is None:
+            person = Person(
+                owner=owner,
+                external_id=external_id,
+                phone=found["phone"],
+                email=found["email"].lower() if found["email"] else None,
+                name=found["name"],
+            )
             blank = dict.fromkeys(PERSONAL_COLUMNS)
             consent_repo.update_recipient(conn, owner, external_id, **blank, erased_at=now, updated_at=now)
-            message_repo.erase_recipient(conn, owner, found["phone"], found["email"], now)
-            consent_repo.delete_opt_out_links(conn, owner, (found["phone"], found["email"]))
+            changed = message_repo.erase_recipient(conn, person, now)
+            changed += consent_repo.delete_opt_out_links(conn, owner, (found["phone"], found["email"]))
+            for hook in ctx.erase_hooks:
+                changed += hook(conn, person, now)
+            log.info("recipient erased", extra={"owner": owner, "rows_changed": changed})
 
 
 def _live(conn: Connection, owner: str, external_id: str) -> RowMapping:

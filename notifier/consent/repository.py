@@ -17,7 +17,7 @@ from sqlalchemy.engine import RowMapping
 
 from notifier.consent.coverage import ADVERTISING, CONFIRMATION_TEMPLATE, OWN_CASE_PURPOSES
 from notifier.consent.tables import opt_out_links, opt_outs, recipients
-from notifier.domain.message_status import Status
+from notifier.domain.message_status import PENDING, Status
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
 
@@ -186,9 +186,23 @@ def _to_address(channel: str, normalised: str) -> ColumnElement[bool]:
 def suppress_covered_messages(
     conn: Connection, channel: str, normalised: str, scope: str, now: datetime, detail: str
 ) -> list[str]:
-    """Suppress the pending messages to this address that an opt-out of ``scope`` covers."""
+    """Suppress the pending messages to this address that an opt-out of ``scope`` covers.
+
+    A claimed (``sending``) message is left to its worker, which looks again right before
+    the provider call (``messages.sending``); moving it here could overwrite a send under way.
+    """
     condition = and_(_to_address(channel, normalised), _covered_clause(scope))
-    return message_repo.transition_many(conn, condition, Status.SUPPRESSED, now, detail=detail)
+    return message_repo.transition_many(
+        conn, condition, Status.SUPPRESSED, now, detail=detail, only_from=PENDING
+    )
+
+
+def covered_in_flight(conn: Connection, channel: str, normalised: str, scope: str) -> int:
+    """How many claimed (``sending``) messages to this address an opt-out of ``scope`` covers."""
+    condition = and_(
+        messages.c.status == Status.SENDING.value, _to_address(channel, normalised), _covered_clause(scope)
+    )
+    return int(conn.execute(select(func.count()).select_from(messages).where(condition)).scalar_one())
 
 
 def latest_message_to(conn: Connection, channel: str, address: str, owner: str | None) -> RowMapping | None:

@@ -40,9 +40,11 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.QUEUED: frozenset(
         {Status.SENDING, Status.CANCELLED, Status.EXPIRED, Status.SUPPRESSED, Status.SCHEDULED, Status.FAILED}
     ),
-    # A provider callback may arrive before the worker records ``sent``.
+    # A provider callback may arrive before the worker records ``sent``. SENDING -> SUPPRESSED:
+    # the last look right before the provider call (an opt-out answered while the message
+    # waited for its send slot); only the worker holding the claim makes it, never an opt-out.
     Status.SENDING: frozenset(
-        {Status.SENT, Status.DELIVERED, Status.FAILED, Status.QUEUED, Status.SCHEDULED}
+        {Status.SENT, Status.DELIVERED, Status.FAILED, Status.QUEUED, Status.SCHEDULED, Status.SUPPRESSED}
     ),
     Status.SENT: frozenset({Status.DELIVERED, Status.FAILED}),
     Status.DELIVERED: frozenset(),

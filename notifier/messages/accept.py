@@ -15,6 +15,7 @@ from notifier.config import TRANSACTIONAL_QUEUE
 from notifier.context import Context
 from notifier.domain.message_status import Status
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
+from notifier.domain.quiet_hours import next_allowed_at
 from notifier.errors import (
     FieldError,
     InvalidPhoneNumber,
@@ -27,6 +28,8 @@ from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.templates import library as template_library
 from notifier.templates.display_filters import DEFAULT_ZONE, ZONE_KEY
 from notifier.templates.rendering import RenderedMessage
+
+URGENT = "urgent: goes even in quiet hours, as the client asked"
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def _accept(
     send_at = body.send_at or now
     if send_at - now > MAX_SCHEDULE_AHEAD:
         raise ValidationFailed([FieldError("/send_at", "must be within a year from now")])
+    send_at, detail = _after_quiet_hours(ctx, center, send_at, urgent=body.urgent)
     row = new_message_row(
         ctx,
         owner=owner,
@@ -193,13 +197,35 @@ def _accept(
             "response": response,
             "created_at": now,
         }
-    if not intake.writer(ctx).store(row, now, record):
+    if not intake.writer(ctx).store(row, now, record, detail):
         with ctx.engine.connect() as conn:  # a twin with the same key was stored first
             replay = _idempotent_replay(conn, owner, idempotency_key or "", digest)
         if replay is None:
             raise RuntimeError("an idempotency record vanished after a conflict")
         return replay
     return 202, response
+
+
+def _after_quiet_hours(
+    ctx: Context, center: dict[str, str], send_at: datetime, *, urgent: bool
+) -> tuple[datetime, str | None]:
+    """When a message due at ``send_at`` goes, and what its first history entry says about it.
+
+    Nobody is woken by an automatic message: one due in the quiet hours of its centre (the
+    registered centre's, else ``NOTIFIER_QUIET_HOURS``) waits until they end, unless the
+    client marked it urgent.
+    """
+    from notifier.centers import service as centers
+
+    if urgent:
+        return send_at, URGENT
+    zone, quiet = centers.quiet_hours_of(ctx, center)
+    later = next_allowed_at(send_at, zone, quiet)
+    if later == send_at:
+        return send_at, None
+    local = later.astimezone(zone)
+    hours = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
+    return later, f"held for quiet hours ({hours} {zone.key}) until {local:%Y-%m-%d %H:%M}"
 
 
 def _idempotent_replay(

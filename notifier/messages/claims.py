@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,8 @@ from notifier.domain.storable import json_problems, shown
 from notifier.messages.batches import transition_each
 from notifier.messages.model import Message
 from notifier.messages.tables import messages
+
+MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,24 @@ def _claim_batch(ctx: Context, message_ids: Sequence[str], render: RenderHook | 
     claimed = [_as_claimed(row, content.get(row["id"]), now) for row in rows if row["id"] in won]
     claimed.sort(key=lambda message: position[message.id])
     return claimed
+
+
+def last_look(ctx: Context, claimed: Sequence[Message], now: datetime) -> dict[str, Rejection]:
+    """Run the send checks on claimed messages about to go out; return those that may not.
+
+    One short transaction, one query per check for all of ``claimed``, closed before the
+    provider call. The caller records the verdicts (``outcomes.stopped``).
+    """
+    if not ctx.send_checks or not claimed:
+        return {}
+    rows = [{name: getattr(message, name) for name in MESSAGE_FIELDS} for message in claimed]
+    rejected: dict[str, Rejection] = {}
+    with ctx.engine.connect() as conn:
+        for check in ctx.send_checks:
+            remaining = [row for row in rows if row["id"] not in rejected]
+            for message_id, (status, detail) in check(conn, remaining, now).items():
+                rejected[message_id] = Rejection(status, detail)
+    return rejected
 
 
 def _as_claimed(row: dict[str, Any], content: Mapping[str, Any] | None, now: datetime) -> Message:

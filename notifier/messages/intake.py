@@ -52,6 +52,7 @@ class Entry:
     row: Mapping[str, Any]
     now: datetime
     idempotency: Mapping[str, Any] | None = None
+    detail: str | None = None  # the first history entry's (e.g. held for quiet hours)
     wake: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # set when this request is to write the waiting batch
     stored: bool | None = None  # False: another request with the same key was stored first
@@ -97,9 +98,15 @@ class IntakeWriter:
                     self._coming -= 1
                     self._arrived.notify_all()
 
-    def store(self, row: Mapping[str, Any], now: datetime, idempotency: Mapping[str, Any] | None) -> bool:
+    def store(
+        self,
+        row: Mapping[str, Any],
+        now: datetime,
+        idempotency: Mapping[str, Any] | None,
+        detail: str | None = None,
+    ) -> bool:
         """Store one message (and its idempotency record); False if that key was stored already."""
-        entry = Entry(row, now, idempotency)
+        entry = Entry(row, now, idempotency, detail)
         state = getattr(_arrival, "state", None)
         with self._lock:
             if state is not None and not state.arrived:
@@ -176,10 +183,14 @@ class IntakeWriter:
         try:
             if len(batch) == 1:  # one round trip on PostgreSQL
                 entry = batch[0]
-                outcomes = [repo.insert_one(self.ctx.engine, entry.row, entry.now, entry.idempotency)]
+                outcomes = [
+                    repo.insert_one(self.ctx.engine, entry.row, entry.now, entry.idempotency, entry.detail)
+                ]
             else:
                 with self.ctx.engine.begin() as conn:
-                    outcomes = repo.insert_accepted(conn, [(e.row, e.now, e.idempotency) for e in batch])
+                    outcomes = repo.insert_accepted(
+                        conn, [(e.row, e.now, e.idempotency) for e in batch], [e.detail for e in batch]
+                    )
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].error = exc
@@ -195,7 +206,9 @@ class IntakeWriter:
 
     def _store_again(self, entry: Entry) -> None:
         try:
-            entry.stored = repo.insert_one(self.ctx.engine, entry.row, entry.now, entry.idempotency)
+            entry.stored = repo.insert_one(
+                self.ctx.engine, entry.row, entry.now, entry.idempotency, entry.detail
+            )
         except IntegrityError as exc:
             # The shared write may have committed although its answer was lost: then this row is
             # there already, and it is stored, not failed.

@@ -121,6 +121,11 @@ class Outcomes:
         )
         return Outcome(Status.SCHEDULED.value, retry_in=wait)
 
+    def stopped(self, message: Message, status: Status, detail: str) -> Outcome:
+        """A send check refused the message right before the provider call (e.g. an opt-out)."""
+        self._move(message, status, detail)
+        return Outcome(status.value)
+
     def not_sent(self, message: Message) -> Outcome:
         """Never handed to the provider (its claim grew too old): back to the queue, no attempt used."""
         self._move(

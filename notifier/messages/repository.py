@@ -7,17 +7,22 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Executable, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, Executable, Text, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from notifier.domain.erasure import ERASED, Person, scrub
 from notifier.domain.message_status import Status, sources_of
 from notifier.messages.tables import idempotency_keys, message_events, messages
 
 
 def insert_one(
-    engine: Engine, row: Mapping[str, Any], now: datetime, record: Mapping[str, Any] | None = None
+    engine: Engine,
+    row: Mapping[str, Any],
+    now: datetime,
+    record: Mapping[str, Any] | None = None,
+    detail: str | None = None,
 ) -> bool:
     """Insert one new message, its first history entry and its idempotency record, or none.
 
@@ -29,9 +34,9 @@ def insert_one(
     """
     if engine.dialect.name != "postgresql":
         with engine.begin() as conn:
-            return insert_accepted(conn, [(row, now, record)])[0]
+            return insert_accepted(conn, [(row, now, record)], [detail])[0]
     values = {**row, "created_at": now, "updated_at": now}
-    params = {**values, **{f"idempotency_{k}": v for k, v in (record or {}).items()}}
+    params = {**values, **{f"idempotency_{k}": v for k, v in (record or {}).items()}, "event_detail": detail}
     statement = _insert_one_statement(tuple(sorted(values)), record is not None)
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -64,7 +69,8 @@ def _insert_one_statement(columns: tuple[str, ...], with_record: bool) -> Execut
         .cte("new_message")
     )
     statement = message_events.insert().from_select(
-        ["message_id", "status", "at"], select(new.c.id, new.c.status, new.c.created_at)
+        ["message_id", "status", "at", "detail"],
+        select(new.c.id, new.c.status, new.c.created_at, bindparam("event_detail", type_=Text())),
     )
     if with_record:
         record = idempotency_keys.insert().values(
@@ -75,11 +81,14 @@ def _insert_one_statement(columns: tuple[str, ...], with_record: bool) -> Execut
 
 
 def insert_accepted(
-    conn: Connection, items: Sequence[tuple[Mapping[str, Any], datetime, Mapping[str, Any] | None]]
+    conn: Connection,
+    items: Sequence[tuple[Mapping[str, Any], datetime, Mapping[str, Any] | None]],
+    details: Sequence[str | None] | None = None,
 ) -> list[bool]:
     """Insert new messages, their first history entries and their idempotency records.
 
-    ``items`` are (message row, time, idempotency record or None). A message whose record's
+    ``items`` are (message row, time, idempotency record or None); ``details``, if given, the
+    first history entry's detail of each. A message whose record's
     (owner, key) is already stored, or comes earlier in ``items``, is not inserted: the answer
     per item says whether it was. Three statements whatever the number of items.
     """
@@ -93,14 +102,18 @@ def insert_accepted(
             stored = key in claimed and key not in seen
             seen.add(key)
         outcomes.append(stored)
-    kept = [item for item, stored in zip(items, outcomes, strict=True) if stored]
+    detail_of = list(details) if details is not None else [None] * len(items)
+    kept = [(*item, d) for item, d, stored in zip(items, detail_of, outcomes, strict=True) if stored]
     if kept:
         conn.execute(
-            messages.insert(), [{**row, "created_at": now, "updated_at": now} for row, now, _ in kept]
+            messages.insert(), [{**row, "created_at": now, "updated_at": now} for row, now, _, _ in kept]
         )
         conn.execute(
             message_events.insert(),
-            [{"message_id": row["id"], "status": row["status"], "at": now} for row, now, _ in kept],
+            [
+                {"message_id": row["id"], "status": row["status"], "at": now, "detail": d}
+                for row, now, _, d in kept
+            ],
         )
     return outcomes
 
@@ -245,28 +258,26 @@ def ids_where(conn: Connection, condition: Any, limit: int) -> list[str]:
     return [row[0] for row in conn.execute(query)]
 
 
-ERASED = "[erased]"
-
-
-def erase_recipient(conn: Connection, owner: str, phone: str | None, email: str | None, now: datetime) -> int:
+def erase_recipient(conn: Connection, person: Person, now: datetime) -> int:
     """Remove a person's data from the owner's messages; what was not sent yet is cancelled.
 
     Statuses, times and template versions stay (they say nothing about the person), so counts
-    and delivery statistics still add up.
+    and delivery statistics still add up. History details and the stored answers to
+    idempotent requests that name the person are erased too.
     """
     from notifier.channels.outbox import outbox
 
     addressed = [
         c
         for c in (
-            messages.c.to_phone == phone if phone else None,
-            messages.c.to_email == email if email else None,
+            messages.c.to_phone == person.phone if person.phone else None,
+            func.lower(messages.c.to_email) == person.email if person.email else None,
         )
         if c is not None
     ]
     if not addressed:
         return 0
-    theirs = and_(messages.c.owner == owner, or_(*addressed))
+    theirs = and_(messages.c.owner == person.owner, or_(*addressed))
     transition_many(conn, theirs, Status.CANCELLED, now, detail="the recipient's data was erased")
     ids = [row[0] for row in conn.execute(select(messages.c.id).where(theirs))]
     if not ids:
@@ -283,8 +294,24 @@ def erase_recipient(conn: Connection, owner: str, phone: str | None, email: str 
             html=None,
             data={},
             attachments=None,
+            error_reason=None,
             updated_at=now,
         )
     )
+    events = select(message_events.c.id, message_events.c.detail).where(
+        message_events.c.message_id.in_(ids), message_events.c.detail.is_not(None)
+    )
+    for event_id, detail in conn.execute(events).all():
+        if person.is_named_in(detail):
+            conn.execute(update(message_events).where(message_events.c.id == event_id).values(detail=ERASED))
+    answers = select(idempotency_keys.c.key, idempotency_keys.c.response).where(
+        idempotency_keys.c.owner == person.owner, idempotency_keys.c.response["id"].as_string().in_(ids)
+    )
+    for key, response in conn.execute(answers).all():
+        conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.owner == person.owner, idempotency_keys.c.key == key)
+            .values(response=scrub(response, person))
+        )
     conn.execute(outbox.delete().where(outbox.c.message_id.in_(ids)))
     return len(ids)

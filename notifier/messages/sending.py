@@ -4,30 +4,38 @@ A task's ids are claimed in batches of ``CLAIM_BATCH`` (``claims``: one transact
 batch, which also renders and stores campaign messages, so a retry sends the same text). Each
 message then goes to the provider on its own; the outcomes of a batch are written together
 when the batch is done (``outcomes``), except an email's, which is written as soon as it is
-known. Email shares one SMTP connection for the whole task. On the bulk lane the shared rate
-limit (``throttle``) reserves a send slot for every message of a batch in one call, each
-message waits for its own slot, and the throttle is told when the provider answers "too many
-requests" so the whole lane slows down.
+known. Email shares one SMTP connection for the whole task. The shared rate limit
+(``throttle``) counts every message from a sender: the transactional messages of a batch
+reserve their send slots in one call and go first, each bulk message takes a slot close to
+now just before it goes (so a reminder is never queued behind a campaign), each message waits
+for its own slot, and the throttle is told when the provider answers "too many requests" so
+every lane slows down.
 
 A claimed message is handed to the provider only while its claim is younger than a third of
 ``stuck_after``: since a provider call ends within a third of it too (``Settings`` enforces
 that), recovery, which takes over claims older than ``stuck_after``, can never resend a
 message whose call may still be running. A message whose claim grew too old while the ones
 before it were sent goes back to the queue instead, its attempt not counted.
+
+Right before a message is handed over, the send checks (opt-outs) look again (``LastLook``):
+an opt-out answered while the message waited for its send slot ends it ``suppressed``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
+from datetime import datetime
 from email.message import EmailMessage
 
 from notifier.channels.base import Accepted, EmailBatch, SmsRequest
 from notifier.channels.email import Attachment, build_email
+from notifier.config import BULK_QUEUE
 from notifier.context import Context
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
-from notifier.messages.claims import claim_many
+from notifier.messages.claims import Rejection, claim_many, last_look
 from notifier.messages.model import Message
 from notifier.messages.outcomes import IN_DOUBT, SENT, SKIPPED, Outcome, Outcomes
 from notifier.messages.publisher import publish
@@ -37,6 +45,8 @@ from notifier.messages.throttle import RedisThrottle, Throttled, is_rate_limited
 # after another (about 50 ms each at the provider), so a batch must stay far shorter than a
 # third of ``stuck_after``.
 CLAIM_BATCH = 25
+# How old the last look at the send checks may be when a message is handed to its provider.
+LAST_LOOK_SECONDS = 0.2
 SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
 # What stored content that cannot make an email raises while it is built.
 BUILD_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
@@ -47,9 +57,8 @@ log = logging.getLogger("notifier.delivery")
 def deliver(ctx: Context, message_id: str) -> Outcome:
     """Send one message at most once. Safe to call any number of times for the same id."""
     with SharedEmail(ctx) as email:
-        # No send slot: the transactional lane is not throttled, so a reminder never waits
-        # behind the slots a campaign from the same sender reserved.
-        outcomes = _deliver_batch(ctx, [message_id], email, throttle=None)
+        # Every message takes a send slot; a transactional one goes ahead of bulk (``_paced``).
+        outcomes = _deliver_batch(ctx, [message_id], email, ctx.throttle)
     return outcomes.get(message_id, SKIPPED)
 
 
@@ -82,17 +91,20 @@ def _deliver_batch(
     results: dict[str, Outcome] = {}
     requeued: list[str] = []
     try:
-        slots: list[float | Throttled] = (
-            throttle.reserve(claimed) if throttle is not None else [0.0] * len(claimed)
-        )
-        for message, slot in sorted(zip(claimed, slots, strict=True), key=_slot_order):
+        looks = LastLook(ctx)
+        for message, slot in _paced(claimed, throttle):
             if isinstance(slot, Throttled):
                 results[message.id] = outcomes.waits_for_a_slot(message, slot.wait, slot.message)
                 continue
             if throttle is not None:
                 throttle.wait_until(slot)
-            if message.claimed_at is None or ctx.clock() - message.claimed_at >= fresh_for:
+            now = ctx.clock()
+            if message.claimed_at is None or now - message.claimed_at >= fresh_for:
                 results[message.id] = outcomes.not_sent(message)
+                continue
+            refusal = looks.refusal(message, [m for m in claimed if m.id not in results], now)
+            if refusal is not None:
+                results[message.id] = outcomes.stopped(message, refusal.status, refusal.detail)
                 continue
             results[message.id] = IN_DOUBT  # from here on the provider may get it
             results[message.id] = _send(ctx, message, email, outcomes, throttle)
@@ -112,6 +124,32 @@ def _deliver_batch(
         except Exception:  # the scheduler's tick finishes it; the task's other batches go on
             log.exception("could not finish the campaign", extra={"campaigns": sorted(campaign_ids)})
     return results
+
+
+class LastLook:
+    """The send checks (``ctx.send_checks``: opt-outs) run again right before the provider calls.
+
+    A message may wait seconds for its send slot after its claim; an opt-out answered in that
+    time must still stop it. One look covers the batch's messages not sent yet; a message is
+    handed over only while the look that cleared it is younger than ``LAST_LOOK_SECONDS``, so
+    what remains is the time between one indexed query and the start of a provider call.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.looked_at = float("-inf")
+        self.cleared: set[str] = set()
+        self.refused: dict[str, Rejection] = {}
+
+    def refusal(self, message: Message, upcoming: Sequence[Message], now: datetime) -> Rejection | None:
+        """Why ``message`` may not be handed over ``now`` (None: it may); ``upcoming`` share the look."""
+        moment = time.monotonic()
+        if message.id not in self.cleared or moment - self.looked_at > LAST_LOOK_SECONDS:
+            due = [message, *(later for later in upcoming if later.id != message.id)]
+            self.refused.update(last_look(self.ctx, due, now))
+            self.cleared = {later.id for later in due}
+            self.looked_at = moment  # before the query: its answer is at least this fresh
+        return self.refused.get(message.id)
 
 
 def _send(
@@ -142,6 +180,25 @@ def _publish_again(ctx: Context, claimed: Sequence[Message], requeued: set[str])
             by_lane.setdefault(message.lane, []).append(message.id)
     for lane, ids in by_lane.items():
         publish(ctx, lane, ids)
+
+
+def _paced(
+    claimed: Sequence[Message], throttle: RedisThrottle | None
+) -> Iterator[tuple[Message, float | Throttled]]:
+    """The claimed messages in the order they go, each with its send slot (or ``Throttled``).
+
+    Transactional messages reserve their slots together and go first; each bulk message takes
+    a slot just before it goes, and only one close to now (``RedisThrottle.take_spare``), so a
+    reminder never queues behind the slots of a campaign from the same sender.
+    """
+    if throttle is None:
+        yield from ((message, 0.0) for message in claimed)
+        return
+    urgent = [message for message in claimed if message.lane != BULK_QUEUE]
+    yield from sorted(zip(urgent, throttle.reserve(urgent), strict=True), key=_slot_order)
+    for message in claimed:
+        if message.lane == BULK_QUEUE:
+            yield message, throttle.take_spare(message)
 
 
 def _slot_order(pair: tuple[Message, float | Throttled]) -> float:

@@ -10,6 +10,12 @@ back to ``scheduled`` for about then (not counted as a failed attempt, see
 A provider's "too many requests" (HTTP 429, Twilio 20429/14107, SMTP 421/450/451) halves the
 bucket's rate for ``COOLDOWN_SECONDS``; another 429 in that window halves it again (at most
 ``MAX_SLOWDOWN_STEPS`` times). The message itself is retried with the usual backoff.
+
+Every message from a sender counts, and transactional ones go first. They reserve their
+slots as far as ``max_wait`` ahead (``reserve``); bulk messages take a slot only when the
+bucket is booked no further than ``BULK_AHEAD_SECONDS`` ahead (``take_spare``) and otherwise
+wait for that. So a campaign never holds more than that much of the sender's time, and a
+reminder waits at most ``BULK_AHEAD_SECONDS`` plus one interval behind it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from notifier.errors import ProviderError
 log = logging.getLogger("notifier.rate_limit")
 
 MAX_WAIT_SECONDS = 5.0
+# How far ahead a bulk send may book a bucket: the most a transactional send waits behind bulk.
+BULK_AHEAD_SECONDS = 0.25
+# The shortest sleep of a bulk send waiting for the bucket to come within reach.
+BULK_POLL_SECONDS = 0.005
 COOLDOWN_SECONDS = 10.0
 MAX_SLOWDOWN_STEPS = 4
 # Several 429s from one burst count once: a further halving needs this much time in between.
@@ -106,9 +116,10 @@ def is_rate_limited(error: ProviderError) -> bool:
 
 
 class RedisThrottle:
-    """The ``ctx.throttle`` hook: ``reserve`` slots for claimed messages, ``wait_until`` each
-    before sending it, and tell ``rate_limited`` about a provider's 429. Calling it with one
-    message does the first two for that message."""
+    """The ``ctx.throttle`` hook: ``reserve`` slots for claimed transactional messages (or
+    ``take_spare`` one for a bulk message), ``wait_until`` each before sending it, and tell
+    ``rate_limited`` about a provider's 429. Calling it with one message does the first two
+    for that message, as a transactional send."""
 
     def __init__(
         self,
@@ -138,14 +149,16 @@ class RedisThrottle:
             raise slot
         return self.wait_until(slot)
 
-    def reserve(self, rows: Sequence[Any]) -> list[float | Throttled]:
+    def reserve(self, rows: Sequence[Any], *, ahead: float | None = None) -> list[float | Throttled]:
         """Reserve a send slot for each row, in order: when (``time.monotonic()``) it may be sent.
 
         One Redis call per distinct set of buckets among ``rows``. A row whose slot would be
-        more than ``max_wait`` away gets ``Throttled`` instead, and so does every later row
-        with the same buckets. Slots reserved together still lie at most ``max_wait`` ahead,
-        so a provider's 429 (``rate_limited``) slows every send within that much time.
+        more than ``ahead`` (default ``max_wait``) away gets ``Throttled`` (its ``wait``: how far
+        off the free slot is) instead, and so does every later row with the same buckets.
+        Slots reserved together still lie at most ``max_wait`` ahead, so a provider's 429
+        (``rate_limited``) slows every send within that much time.
         """
+        horizon = self.max_wait if ahead is None else ahead
         groups: dict[tuple[Bucket, ...], list[int]] = {}
         for index, row in enumerate(rows):
             buckets = tuple(b for b in self.buckets_for(row) if b.per_second > 0)
@@ -159,7 +172,7 @@ class RedisThrottle:
                 int(w)
                 for w in self._reserve(
                     keys=[k for k, _ in keys] + [s for _, s in keys],
-                    args=[int(self.max_wait * 1_000_000), len(indexes), *(b.per_second for b in buckets)],
+                    args=[int(horizon * 1_000_000), len(indexes), *(b.per_second for b in buckets)],
                 )
             ]
             reserved_at = time.monotonic()  # after the answer: never earlier than the slot
@@ -169,6 +182,23 @@ class RedisThrottle:
                 else:
                     slots[index] = Throttled(-waits[-1] / 1_000_000)
         return slots
+
+    def take_spare(self, row: Any) -> float | Throttled:
+        """Reserve a slot for a bulk send, only one close to now: transactional sends go first.
+
+        While the bucket is booked further than ``BULK_AHEAD_SECONDS`` ahead (transactional
+        sends, or other bulk workers), sleep until it is not and try again; give ``Throttled``
+        at once when the free slot lies more than ``max_wait`` past the first try.
+        """
+        deadline = time.monotonic() + self.max_wait
+        while True:
+            [slot] = self.reserve([row], ahead=BULK_AHEAD_SECONDS)
+            if not isinstance(slot, Throttled):
+                return slot
+            now = time.monotonic()
+            if now + slot.wait > deadline:
+                return slot
+            self.sleep(max(BULK_POLL_SECONDS, slot.wait - BULK_AHEAD_SECONDS))
 
     def wait_until(self, moment: float) -> float:
         """Sleep until ``moment`` (``time.monotonic()``), a reserved slot; return how long that was."""

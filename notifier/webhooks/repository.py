@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select, update
+from sqlalchemy import ColumnElement, Connection, Text, and_, cast, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 
+from notifier.domain.erasure import Person, scrub
 from notifier.domain.webhook_status import WebhookDeliveryStatus, delivery_sources_of
 from notifier.messages.tables import message_events, messages
 from notifier.storage.transitions import move_where
@@ -188,3 +189,29 @@ def message_events_after(conn: Connection, last_id: int, limit: int) -> list[Row
         .limit(limit)
     )
     return list(conn.execute(query).mappings())
+
+
+def erase_person(conn: Connection, person: Person, now: datetime) -> int:
+    """Erase the person from the payloads of the owner's webhook deliveries; return how many changed.
+
+    The event stays (its kind, times and delivery status) so the delivery log still adds up.
+    """
+    payload = webhook_deliveries.c.payload
+    fragments = [f for f in (person.phone and person.phone[-4:], person.email) if f]
+    if not fragments:
+        return 0
+    query = select(webhook_deliveries.c.id, payload).where(
+        webhook_deliveries.c.owner == person.owner,
+        or_(*(func.lower(cast(payload, Text)).contains(f) for f in fragments)),
+    )
+    changed = 0
+    for row in conn.execute(query).mappings():
+        scrubbed = scrub(row["payload"], person)
+        if scrubbed != row["payload"]:
+            conn.execute(
+                update(webhook_deliveries)
+                .where(webhook_deliveries.c.id == row["id"])
+                .values(payload=scrubbed)
+            )
+            changed += 1
+    return changed

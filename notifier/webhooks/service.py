@@ -287,3 +287,4 @@ def tick_hook(ctx: Context) -> dict[str, int]:
 
 def register(ctx: Context) -> None:
     ctx.tick_hooks.append(tick_hook)
+    ctx.erase_hooks.append(webhook_repo.erase_person)

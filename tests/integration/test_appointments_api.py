@@ -17,6 +17,12 @@ NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 
 
 @pytest.fixture
+def env(env):
+    """The quiet hours the service ships with (the suite's default is none)."""
+    return {**env, "NOTIFIER_QUIET_HOURS": "21:00-08:00"}
+
+
+@pytest.fixture
 def clock(ctx):
     ctx.clock = FrozenClock(NOW)
     return ctx.clock

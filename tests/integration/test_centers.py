@@ -10,7 +10,14 @@ from click.testing import CliRunner
 from notifier.centers import service as centers
 from notifier.cli import main
 from notifier.errors import ValidationFailed
-from tests.factories import message_body
+from tests.factories import KOREAN_MORNING, message_body
+from tests.integration.test_delivery import FrozenClock
+
+
+@pytest.fixture
+def env(env):
+    """The quiet hours the service ships with (the suite's default is none)."""
+    return {**env, "NOTIFIER_QUIET_HOURS": "21:00-08:00"}
 
 
 def test_the_seed_holds_only_the_contacts_in_the_public_announcement(client, auth) -> None:
@@ -32,6 +39,7 @@ def test_a_message_sent_for_a_center_code_carries_its_name_phone_and_sender(
 ) -> None:
     from notifier.messages.sending import deliver
 
+    ctx.clock = FrozenClock(KOREAN_MORNING)  # outside the centre's quiet hours
     body = message_body(center={"code": "gumi"})
     message_id = client.post("/v1/messages", json=body, headers=auth).json["id"]
     deliver(ctx, message_id)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 import uuid
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
@@ -16,11 +18,12 @@ from notifier.channels.base import SmsRequest
 from notifier.channels.twilio_sms import TwilioSender
 from notifier.config import Settings, TwilioSettings
 from notifier.errors import ConfigError
-from notifier.messages.sending import deliver_many
+from notifier.messages.sending import deliver, deliver_many
 from notifier.messages.tables import messages
-from notifier.messages.throttle import Bucket, RedisThrottle, Throttled
-from tests.conftest import REDIS_URL
-from tests.factories import message_body
+from notifier.messages.throttle import BULK_AHEAD_SECONDS, Bucket, RedisThrottle, Throttled
+from tests.conftest import REDIS_URL, wait_for
+from tests.factories import KOREAN_MORNING, RunningClock, message_body
+from tests.integration.test_opt_outs import pending_message
 
 RATE = 10.0
 PER_PROCESS = 12
@@ -138,6 +141,46 @@ def test_a_provider_429_slows_the_lane_and_the_message_waits_for_a_retry(ctx, po
     assert status_of(ctx, message_id)["status"] == "scheduled"
     [bucket] = sender_buckets(ctx, status_of(ctx, message_id))
     assert ctx.throttle.slowdown_steps(bucket) == 1
+
+
+def limit_twilio_to(ctx, per_second: float) -> None:
+    ctx.settings = replace(ctx.settings, rate_limits=(("twilio", per_second), ("smtp", 100.0)))
+
+
+def test_a_burst_of_transactional_messages_reaches_the_provider_no_faster_than_the_limit(
+    ctx, post, twilio
+) -> None:
+    ctx.clock = RunningClock(KOREAN_MORNING)
+    limit_twilio_to(ctx, 4.0)
+    burst = [post() for _ in range(8)]
+    with ThreadPoolExecutor(4) as workers:  # transactional worker threads, one message each
+        statuses = list(workers.map(lambda message_id: deliver(ctx, message_id).status, burst))
+    assert statuses == ["sent"] * 8
+    received = [r.received_at for r in twilio.requests]
+    assert len(received) == 8
+    assert most_in_any_second(received) <= 4 + 1  # one more for jitter, as above
+    assert max(received) - min(received) >= timedelta(seconds=7 / 4 * 0.9)
+
+
+def test_a_transactional_message_goes_within_a_bounded_wait_while_a_campaign_sends(ctx, post, twilio) -> None:
+    ctx.clock = RunningClock(KOREAN_MORNING)
+    rate = 2.0
+    limit_twilio_to(ctx, rate)
+    campaign = [pending_message(ctx, phone=f"+8210666600{i:02d}", category="informational") for i in range(8)]
+    with ThreadPoolExecutor(1) as bulk_worker:
+        sending = bulk_worker.submit(deliver_many, ctx, campaign)  # about 4 s at 2 per second
+        wait_for(lambda: len(twilio.requests) >= 2, what="the campaign under way")
+        reminder = post()
+        assert status_of(ctx, reminder)["sender"] == status_of(ctx, campaign[0])["sender"]
+        asked_at = datetime.now(UTC)
+        assert deliver(ctx, reminder).status == "sent"
+        assert sending.result(timeout=30) == 8
+    [reminder_sent] = [r.received_at for r in twilio.requests if r.params.get("To") == "+821012345678"]
+    campaign_sent = [r.received_at for r in twilio.requests if r.params.get("To") != "+821012345678"]
+    # Behind at most the slots the campaign booked ahead, and one interval.
+    assert reminder_sent - asked_at < timedelta(seconds=BULK_AHEAD_SECONDS + 1 / rate + 0.5)
+    assert reminder_sent < max(campaign_sent)
+    assert most_in_any_second([reminder_sent, *campaign_sent]) <= rate + 1
 
 
 def test_every_message_of_a_campaign_with_a_cap_takes_a_slot_from_both_buckets(ctx) -> None:

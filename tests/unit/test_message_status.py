@@ -32,8 +32,14 @@ def test_only_a_queued_message_can_be_claimed_for_sending() -> None:
 def test_sent_messages_can_no_longer_be_cancelled_or_suppressed() -> None:
     for status in (Status.SENDING, Status.SENT):
         assert not can_move(status, Status.CANCELLED)
-        assert not can_move(status, Status.SUPPRESSED)
+    assert not can_move(Status.SENT, Status.SUPPRESSED)
     assert set(PENDING) == {s for s in Status if s.is_pending}
+
+
+def test_a_claimed_message_not_yet_handed_over_can_still_be_suppressed() -> None:
+    # The send loop's last look before the provider call; opt-outs touch only pending messages.
+    assert can_move(Status.SENDING, Status.SUPPRESSED)
+    assert not Status.SENDING.is_pending
 
 
 def test_every_status_has_a_row_in_the_transition_table() -> None:
