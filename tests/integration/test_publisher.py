@@ -62,16 +62,19 @@ def test_the_first_id_after_a_quiet_spell_is_published_at_once_and_the_next_wait
 
 def test_ids_rung_while_a_publish_is_under_way_share_the_next_one_and_each_is_queued_once() -> None:
     rung = Recorder()
-    release = threading.Event()
+    publishing, release = threading.Event(), threading.Event()
     slow_first = rung.__call__
 
     def enqueue(lane, ids):
         if ids == ["first"]:
+            publishing.set()
             release.wait(10)  # a publish under way: every ring meanwhile waits for the next one
         slow_first(lane, ids)
 
     publisher = Publisher(enqueue, interval=0.0)
     publisher("transactional", ["first"])
+    # The thread has taken "first" and is publishing it (on a busy machine it may start late).
+    wait_for(publishing.is_set, timeout=10, what="the first publish under way")
     ids = [f"m{i}" for i in range(40)]
     threads = [threading.Thread(target=publisher, args=("transactional", [i])) for i in ids]
     for thread in threads:
