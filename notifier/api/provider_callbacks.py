@@ -67,7 +67,7 @@ def signed_twilio_params() -> dict[str, str]:
     query=TwilioStatusQuery,
     headers=TwilioSignature,
     form=TwilioStatusForm,
-    resp=Answers(HTTP_204=(None, "Applied, or ignored as late"), **problems(403)),
+    resp=Answers(HTTP_204=(None, "Applied, or ignored as late"), **problems(403, 422)),
     security=PUBLIC,
 )
 def twilio_status() -> Response:
@@ -81,7 +81,7 @@ def twilio_status() -> Response:
 @doc(
     headers=TwilioSignature,
     form=TwilioInboundForm,
-    resp=Answers(HTTP_200=(None, "Empty TwiML"), content={200: text("text/xml")}, **problems(403)),
+    resp=Answers(HTTP_200=(None, "Empty TwiML"), content={200: text("text/xml")}, **problems(403, 422)),
     security=PUBLIC,
 )
 def twilio_inbound() -> Response:

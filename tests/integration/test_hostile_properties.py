@@ -124,6 +124,7 @@ def test_hostile_strings_in_any_field_never_break_the_api(client, ctx, headers, 
     @settings(
         max_examples=60,
         deadline=None,
+        derandomize=True,  # the same examples in every run: CI never fails by chance
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
