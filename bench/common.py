@@ -84,6 +84,8 @@ def throwaway_environment(
             "NOTIFIER_BROKER_KEY_PREFIX": prefix,
             "NOTIFIER_SECRET_KEY": "bench",
             "NOTIFIER_DATA_DIR": str(workdir / "instance"),
+            # No quiet hours: a run at 03:00 in Seoul must measure sending, not the wait for 08:00.
+            "NOTIFIER_QUIET_HOURS": "00:00-00:00",
             **extra,
         }
     )

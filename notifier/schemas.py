@@ -61,6 +61,13 @@ class Strict(BaseModel):
 
 
 class RecipientIn(Strict):
+    # Stated in the document too: a person is reached by a phone number or an email address.
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]},
+    )
+
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
     name: str = Field(default="", max_length=100)
@@ -113,6 +120,13 @@ AppointmentKind = Literal[
 
 
 class AppointmentRecipientIn(Strict):
+    # Stated in the document too: a person is reached by a phone number or an email address.
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]},
+    )
+
     name: str = Field(default="", max_length=100)
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None

@@ -25,7 +25,16 @@ from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
 
 # What an accepted change by the booking system writes.
-CHANGED_COLUMNS = (*SHOWN_FIELDS, "center_code", "version", "revision", "request_hash", "updated_at")
+CHANGED_COLUMNS = (
+    *SHOWN_FIELDS,
+    "center_code",
+    "version",
+    "revision",
+    "request_hash",
+    "updated_at",
+    "attendance",
+    "attendance_at",
+)
 
 
 @dataclass(frozen=True)

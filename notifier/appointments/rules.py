@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,6 +97,17 @@ def check_changeable(existing: Appointment, sent_version: int | None) -> None:
 def shows_the_same(existing: Appointment, changed: Appointment) -> bool:
     """Tell whether nothing the person is told about differs between the two."""
     return all(getattr(changed, name) == getattr(existing, name) for name in SHOWN_FIELDS)
+
+
+def answer_after_change(existing: Appointment, changed: Appointment) -> Appointment:
+    """Keep the person's answer only while it still answers the same time.
+
+    A confirmation or change request was given for the old start; after a move the page must
+    not show it as given for the new one, so the person is asked again.
+    """
+    if changed.starts_at == existing.starts_at:
+        return changed
+    return replace(changed, attendance=None, attendance_at=None)
 
 
 def notice_after_change(

@@ -157,6 +157,7 @@ def _change(
         request_hash=digest,
         updated_at=now,
     )
+    changed = rules.answer_after_change(existing, changed)
     if rules.shows_the_same(existing, changed):
         # Nothing the person sees changed (e.g. only the booking system's version moved on).
         unchanged = replace(existing, request_hash=digest, version=changed.version)

@@ -68,7 +68,13 @@ class CampaignIn(Strict):
             "oneOf": [
                 {"required": ["recipients"], "properties": {"recipients": {"type": "array"}}},
                 {"required": ["filter"], "properties": {"filter": {"type": "object"}}},
-            ]
+            ],
+            # An advertising SMS names its free 080 opt-out number (정보통신망법 제50조).
+            "if": {
+                "required": ["category", "channel"],
+                "properties": {"category": {"const": "advertising"}, "channel": {"const": "sms"}},
+            },
+            "then": {"required": ["opt_out_number"]},
         }
     )
 

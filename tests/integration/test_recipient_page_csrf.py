@@ -1,4 +1,5 @@
-"""A person who opens their page in the morning can still answer in the afternoon."""
+"""The person's page: an answer given in the afternoon to a page opened in the morning counts; an
+answer given for an old time is not shown for the new one."""
 
 from __future__ import annotations
 
@@ -31,3 +32,25 @@ def test_a_form_token_issued_hours_ago_is_still_accepted(app, client, headers, c
     answered = client.post(page_path(appointment) + "/confirm", data={"csrf_token": old})
     assert answered.status_code in (200, 303), answered.get_data(as_text=True)
     assert client.get("/v1/appointments/late-answer", headers=headers).json["attendance"] == "confirmed"
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_a_confirmation_is_not_shown_for_the_new_time_after_a_move(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/moved-after", json=booking(), headers=headers).json
+    token = csrf_of(client.get(page_path(appointment)).get_data(as_text=True))
+    client.post(page_path(appointment) + "/confirm", data={"csrf_token": token})
+    assert "참석 확인이 전달되었습니다" in client.get(page_path(appointment)).get_data(as_text=True)
+    moved = client.put(
+        "/v1/appointments/moved-after",
+        json=booking(starts_at="2026-12-04T10:00:00+09:00", version=2),
+        headers=headers,
+    ).json
+    assert moved["attendance"] is None
+    page = client.get(page_path(moved)).get_data(as_text=True)
+    assert "참석 확인이 전달되었습니다" not in page
+    assert "참석 확인</button>" in page  # asked again, for the new time

@@ -14,6 +14,7 @@ from notifier.appointments.rules import (
     AppointmentNow,
     LocalQuietHours,
     QueuedNotice,
+    answer_after_change,
     check_changeable,
     min_gap,
     notice_after_change,
@@ -209,3 +210,15 @@ def test_the_page_closes_when_the_appointment_ends() -> None:
     appointment = booked()
     assert not page_closed(appointment, kst(3, 14, 49))
     assert page_closed(appointment, kst(3, 14, 50))
+
+
+def test_an_answer_given_for_the_old_time_is_cleared_when_the_time_moves() -> None:
+    confirmed = booked(attendance="confirmed", attendance_at=kst(2, 10))
+    moved = answer_after_change(confirmed, replace(confirmed, starts_at=kst(4, 10)))
+    assert (moved.attendance, moved.attendance_at) == (None, None)
+
+
+def test_an_answer_survives_a_change_that_keeps_the_time() -> None:
+    confirmed = booked(attendance="confirmed", attendance_at=kst(2, 10))
+    relocated = answer_after_change(confirmed, replace(confirmed, location="3층 상담실"))
+    assert (relocated.attendance, relocated.attendance_at) == ("confirmed", kst(2, 10))
