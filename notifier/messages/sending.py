@@ -39,14 +39,14 @@ from notifier.messages.claims import Rejection, claim_many, last_look
 from notifier.messages.model import Message
 from notifier.messages.outcomes import IN_DOUBT, SENT, SKIPPED, Outcome, Outcomes
 from notifier.messages.publisher import publish
-from notifier.messages.throttle import RedisThrottle, Throttled, is_rate_limited
+from notifier.messages.throttle import BULK_AHEAD_SECONDS, RedisThrottle, Throttled, is_rate_limited
 
 # Messages claimed in one transaction. A batch's claims age while its messages are sent one
 # after another (about 50 ms each at the provider), so a batch must stay far shorter than a
 # third of ``stuck_after``.
 CLAIM_BATCH = 25
 # How old the last look at the send checks may be when a message is handed to its provider.
-LAST_LOOK_SECONDS = 0.2
+LAST_LOOK_SECONDS = 1.0
 SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
 # What stored content that cannot make an email raises while it is built.
 BUILD_ERRORS = (ValueError, TypeError, KeyError, AttributeError)
@@ -187,8 +187,9 @@ def _paced(
 ) -> Iterator[tuple[Message, float | Throttled]]:
     """The claimed messages in the order they go, each with its send slot (or ``Throttled``).
 
-    Transactional messages reserve their slots together and go first; each bulk message takes
-    a slot just before it goes, and only one close to now (``RedisThrottle.take_spare``), so a
+    Transactional messages reserve their slots together and go first. Bulk messages book only
+    slots close to now (within ``BULK_AHEAD_SECONDS``): the batch's first ones together, in one
+    Redis call, the others one by one just before they go (``RedisThrottle.take_spare``), so a
     reminder never queues behind the slots of a campaign from the same sender.
     """
     if throttle is None:
@@ -196,9 +197,13 @@ def _paced(
         return
     urgent = [message for message in claimed if message.lane != BULK_QUEUE]
     yield from sorted(zip(urgent, throttle.reserve(urgent), strict=True), key=_slot_order)
-    for message in claimed:
-        if message.lane == BULK_QUEUE:
-            yield message, throttle.take_spare(message)
+    bulk = [message for message in claimed if message.lane == BULK_QUEUE]
+    if not bulk:
+        return
+    # One Redis call books the slots that lie close to now; only the rest wait for a spare one.
+    slots = throttle.reserve(bulk, ahead=BULK_AHEAD_SECONDS)
+    for message, slot in zip(bulk, slots, strict=True):
+        yield message, throttle.take_spare(message) if isinstance(slot, Throttled) else slot
 
 
 def _slot_order(pair: tuple[Message, float | Throttled]) -> float:
