@@ -132,6 +132,9 @@ def scheduler(once: bool) -> None:
 def dev(port: int) -> None:
     """Run everything on embedded defaults: API, worker and scheduler, the outbox."""
     os.environ.setdefault("NOTIFIER_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    # Trying the service out at night must show a message at once, not at 08:00: quiet hours are
+    # off in dev unless set (the banner says so).
+    os.environ.setdefault("NOTIFIER_QUIET_HOURS", "00:00-00:00")
     settings = settings_or_exit()
     ctx = bootstrap.build(settings)
     prepare(ctx)
@@ -155,9 +158,11 @@ def dev(port: int) -> None:
         },
         ensure_ascii=False,
     )
+    quiet = "off" if settings.quiet_hours.start == settings.quiet_hours.end else "on"
     click.echo(f"""
 notifier is running at {url}
 {chr(10).join(where_messages_go(settings))}
+  quiet hours: {quiet} (NOTIFIER_QUIET_HOURS)
   outbox:  {url}/outbox
   API doc: {url}/openapi.json
   demo API key (admin): {key}
