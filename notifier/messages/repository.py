@@ -282,22 +282,7 @@ def erase_recipient(conn: Connection, person: Person, now: datetime) -> int:
     ids = [row[0] for row in conn.execute(select(messages.c.id).where(theirs))]
     if not ids:
         return 0
-    conn.execute(
-        update(messages)
-        .where(messages.c.id.in_(ids))
-        .values(
-            to_phone=None,
-            to_email=None,
-            to_name="",
-            subject=None,
-            body=ERASED,
-            html=None,
-            data={},
-            attachments=None,
-            error_reason=None,
-            updated_at=now,
-        )
-    )
+    scrub_personal_data(conn, ids, now)
     events = select(message_events.c.id, message_events.c.detail).where(
         message_events.c.message_id.in_(ids), message_events.c.detail.is_not(None)
     )
@@ -315,3 +300,23 @@ def erase_recipient(conn: Connection, person: Person, now: datetime) -> int:
         )
     conn.execute(outbox.delete().where(outbox.c.message_id.in_(ids)))
     return len(ids)
+
+
+def scrub_personal_data(conn: Connection, ids: list[str], now: datetime) -> None:
+    """Remove what names a person from these messages: addresses, name, content, data."""
+    conn.execute(
+        update(messages)
+        .where(messages.c.id.in_(ids))
+        .values(
+            to_phone=None,
+            to_email=None,
+            to_name="",
+            subject=None,
+            body=ERASED,
+            html=None,
+            data={},
+            attachments=None,
+            error_reason=None,
+            updated_at=now,
+        )
+    )

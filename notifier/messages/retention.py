@@ -20,11 +20,11 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 
 from notifier.context import Context
-from notifier.domain.erasure import ERASED
 from notifier.domain.message_status import Status
+from notifier.messages import repository
 from notifier.messages.tables import idempotency_keys, messages
 
 log = logging.getLogger("notifier.retention")
@@ -87,21 +87,6 @@ def scrub_batch(ctx: Context, cutoff_send_at: datetime) -> int:
         )
         if not ids:
             return 0
-        conn.execute(
-            update(messages)
-            .where(messages.c.id.in_(ids))
-            .values(
-                to_phone=None,
-                to_email=None,
-                to_name="",
-                subject=None,
-                body=ERASED,
-                html=None,
-                data={},
-                attachments=None,
-                error_reason=None,
-                updated_at=now,
-            )
-        )
+        repository.scrub_personal_data(conn, ids, now)
         conn.execute(delete(outbox).where(outbox.c.message_id.in_(ids)))
     return len(ids)
