@@ -23,6 +23,7 @@ from notifier.domain.message_status import PENDING as PENDING_STATUSES
 from notifier.domain.message_status import Status
 from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
+from notifier.storage.paging import newest_first
 from notifier.storage.transitions import move_where
 
 # Message statuses of a campaign's messages not yet handed to a worker, and not yet final.
@@ -94,16 +95,7 @@ def page(
     query = select(campaigns)
     if owner is not None:
         query = query.where(campaigns.c.owner == owner)
-    if after is not None:
-        created, last_id = after
-        query = query.where(
-            or_(
-                campaigns.c.created_at < created,
-                and_(campaigns.c.created_at == created, campaigns.c.id < last_id),
-            )
-        )
-    query = query.order_by(campaigns.c.created_at.desc(), campaigns.c.id.desc()).limit(limit)
-    return list(conn.execute(query).mappings())
+    return list(conn.execute(newest_first(query, campaigns, after, limit)).mappings())
 
 
 def transition(

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from notifier.domain.erasure import ERASED, Person, scrub
 from notifier.domain.message_status import Status, sources_of
 from notifier.messages.tables import idempotency_keys, message_events, messages
+from notifier.storage.paging import newest_first
 
 
 def insert_one(
@@ -236,16 +237,7 @@ def page(
         query = query.where(messages.c.reference == reference)
     if campaign_id:
         query = query.where(messages.c.campaign_id == campaign_id)
-    if after is not None:
-        created, last_id = after
-        query = query.where(
-            or_(
-                messages.c.created_at < created,
-                and_(messages.c.created_at == created, messages.c.id < last_id),
-            )
-        )
-    query = query.order_by(messages.c.created_at.desc(), messages.c.id.desc()).limit(limit)
-    return list(conn.execute(query).mappings())
+    return list(conn.execute(newest_first(query, messages, after, limit)).mappings())
 
 
 def find_by_provider_id(conn: Connection, provider_message_id: str) -> RowMapping | None:
