@@ -66,7 +66,6 @@ log = logging.getLogger("notifier.opt_outs")
 # last look may be old when it hands a message over, plus a margin for the call to start.
 SETTLE_SECONDS = LAST_LOOK_SECONDS + 0.1
 
-
 # What each scope stops, in the words a person reads (``consent.coverage`` decides it): ``all``
 # stops advertising and every campaign message, never a message about the person's own
 # appointment, so the label must not say "every message".
