@@ -49,6 +49,19 @@ def wilson(count: int, nobs: int) -> Interval | None:
     return Interval(float(low), float(high))
 
 
+def wilson_many(counts: list[int], nobs: list[int]) -> list[Interval | None]:
+    """``wilson`` for many proportions in one vectorised call (a report has hundreds of groups)."""
+    if not counts:
+        return []
+    observed = np.array(nobs, dtype=float)
+    safe = np.where(observed > 0, observed, 1.0)  # groups without observations get None below
+    lows, highs = proportion_confint(np.array(counts, dtype=float), safe, alpha=ALPHA, method="wilson")
+    return [
+        Interval(float(low), float(high)) if n > 0 else None
+        for low, high, n in zip(np.atleast_1d(lows), np.atleast_1d(highs), nobs, strict=True)
+    ]
+
+
 def compare(count: int, nobs: int, first_count: int, first_nobs: int) -> Comparison | None:
     """Compare ``count/nobs`` with the first arm's ``first_count/first_nobs`` (None if either is empty)."""
     if nobs <= 0 or first_nobs <= 0:
