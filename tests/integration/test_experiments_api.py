@@ -189,3 +189,15 @@ def test_an_unknown_experiment_is_a_404(client, admin, clock) -> None:
     for method, path in (("get", ""), ("post", "/stop"), ("get", "/report")):
         answer = getattr(client, method)(f"/v1/experiments/{unknown}{path}", headers=admin)
         assert answer.status_code == 404
+
+
+def test_an_experiment_past_its_end_assigns_nothing_more(client, headers, admin, clock) -> None:
+    ending = {**TRIAL, "ends_at": "2026-12-02T10:00:00+09:00"}
+    experiment = client.post("/v1/experiments", json=ending, headers=admin).json
+    during = book(client, headers, "n1")
+    assert during["experiment"]["experiment_id"] == experiment["id"]
+    clock.now = NOW + timedelta(days=1)  # 2026-12-02 10:00 in Seoul: the end
+    assert client.get(f"/v1/experiments/{experiment['id']}", headers=admin).json["status"] == "ended"
+    after = book(client, headers, "n2")
+    assert (after["experiment"], after["reminder_plan"]) == (None, "24h,2h")
+    assert client.get("/v1/appointments/n1", headers=headers).json["experiment"] == during["experiment"]
