@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.reports                        # 1,000,000 appointments, 5 runs
     .venv/bin/python -m bench.reports --appointments 100000  # a smaller table
     .venv/bin/python -m bench.reports --quick                # 50,000, to check it works
+    .venv/bin/python -m bench.reports --group-by weekday,hour  # another grouping
 
 Makes its own PostgreSQL database ``notifier_bench_<random>`` (dropped at the end), brings it
 to the current schema with the migrations, and fills ``appointments`` in one
@@ -79,6 +80,9 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="50,000 appointments")
+    parser.add_argument(
+        "--group-by", default="center,kind", help=f"comma-separated, of {', '.join(reports.GROUP_KEYS)}"
+    )
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     count = 50_000 if args.quick else args.appointments
@@ -94,7 +98,7 @@ def main() -> None:
         loaded = load(engine, count)
         print(f"loaded {count:,} appointments in {loaded:.1f} s (with VACUUM ANALYZE)")
         start = END - timedelta(days=365)
-        group_by: list[reports.GroupBy] = ["center", "kind"]
+        group_by = [key for key in reports.GROUP_KEYS if key in args.group_by.split(",")]
 
         def one() -> tuple[float, int]:
             began = time.perf_counter()
@@ -114,9 +118,8 @@ def main() -> None:
                 text("SELECT count(*) FROM appointments WHERE starts_at >= :s AND starts_at < :e"),
                 {"s": start, "e": END},
             ).scalar_one()
-        print(
-            f"report: a year ({rows_read:,} appointments), all centres, by center and kind: {groups} groups"
-        )
+        by = " and ".join(group_by) or "nothing"
+        print(f"report: a year ({rows_read:,} appointments), all centres, by {by}: {groups} groups")
         print(
             f"median {statistics.median(timings) * 1000:.0f} ms, slowest {max(timings) * 1000:.0f} ms "
             f"over {args.runs} runs (after one warm-up)"

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, Connection, and_, case, cast, func, literal_column, select
-from sqlalchemy import Integer as SqlInteger
+from sqlalchemy import BigInteger, ColumnElement, Connection, and_, case, cast, func, literal_column, select
 
 from notifier.appointments.tables import appointments
 from notifier.attendance import statistics
@@ -37,7 +36,9 @@ GROUP_KEYS: tuple[GroupBy, ...] = (
     "weekday",
     "hour",
 )
-REPORT_ZONE = "Asia/Seoul"  # weekday and hour are read on the centres' clock (UTC+9, no DST)
+# Weekday and hour are read on the centres' clock, Asia/Seoul: UTC+9, without daylight saving
+# since 1988, so a fixed offset is exact for every appointment the service can hold.
+REPORT_UTC_OFFSET = 9 * 3600
 DEFAULT_SPAN = timedelta(days=365)
 Count = int | Literal["<5"]
 COUNT_COLUMNS = ("appointments", "outcomes_known", "attended", "no_shows", "confirmed")
@@ -74,20 +75,23 @@ class AttendanceReport(ResponseModel):
     rows: list[AttendanceRow]
 
 
-def _weekday(conn: Connection) -> ColumnElement[Any]:
+def _local_seconds(conn: Connection) -> ColumnElement[Any]:
+    """Seconds since 1970 on the Seoul clock: plain integer arithmetic, no time-zone lookup per row."""
     starts = appointments.c.starts_at
     if conn.dialect.name == "postgresql":
-        return cast(func.extract("isodow", func.timezone(REPORT_ZONE, starts)), SqlInteger)
-    # SQLite: %w is 0 for Sunday; ISO numbers Sunday 7.
-    day = cast(func.strftime("%w", starts, "+9 hours"), SqlInteger)
-    return case((day == 0, 7), else_=day)
+        epoch = cast(func.extract("epoch", starts), BigInteger)
+    else:  # SQLite keeps UTC text; strftime('%s') reads it as UTC
+        epoch = cast(func.strftime("%s", starts), BigInteger)
+    return epoch + REPORT_UTC_OFFSET
+
+
+def _weekday(conn: Connection) -> ColumnElement[Any]:
+    # 1970-01-01 was a Thursday (ISO 4): day 0 is 4, day 3 is Sunday (7), day 4 Monday (1).
+    return (_local_seconds(conn) // 86400 + 3) % 7 + 1
 
 
 def _hour(conn: Connection) -> ColumnElement[Any]:
-    starts = appointments.c.starts_at
-    if conn.dialect.name == "postgresql":
-        return cast(func.extract("hour", func.timezone(REPORT_ZONE, starts)), SqlInteger)
-    return cast(func.strftime("%H", starts, "+9 hours"), SqlInteger)
+    return (_local_seconds(conn) // 3600) % 24
 
 
 def _lead_time() -> ColumnElement[Any]:

@@ -225,6 +225,22 @@ def test_the_report_groups_by_time_on_the_seoul_clock_and_by_lead_time(client, h
     assert row["appointments"] == 7
 
 
+def test_weekday_and_hour_are_those_of_seoul_across_midnight(client, headers, admin, clock) -> None:
+    for external_id, starts_at in (
+        ("late-sunday", "2026-12-06T23:30:00+09:00"),  # Sunday in Seoul and in UTC (14:30)
+        ("monday-morning", "2026-12-07T08:00:00+09:00"),  # Monday in Seoul, still Sunday 23:00 UTC
+    ):
+        body = booking(starts_at=starts_at, center="gumi")
+        assert client.put(f"/v1/appointments/{external_id}", json=body, headers=headers).status_code == 201
+    december = "from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z"
+    url = f"/v1/reports/attendance?group_by=weekday,hour&center=gumi&{december}"
+    rows = client.get(url, headers=admin).json["rows"]
+    assert [(row["weekday"], row["hour"], row["appointments"]) for row in rows] == [
+        (1, 8, "<5"),
+        (7, 23, "<5"),
+    ]
+
+
 def test_the_report_filters_by_kind_and_time(client, headers, admin, clock) -> None:
     book_and_record(client, headers, clock, PLAN)
     base = "/v1/reports/attendance?group_by=kind"

@@ -20,6 +20,7 @@ from tests.integration.test_attendance_api import (  # noqa: F401  (fixtures and
     test_the_report_counts_each_group_and_hides_small_ones,
     test_the_report_filters_by_kind_and_time,
     test_the_report_groups_by_time_on_the_seoul_clock_and_by_lead_time,
+    test_weekday_and_hour_are_those_of_seoul_across_midnight,
 )
 from tests.integration.test_experiments_api import (  # noqa: F401
     test_a_moved_appointment_keeps_its_arm_and_plan,
