@@ -113,7 +113,9 @@ def main() -> None:
         with engine.connect() as conn:
             query = reports.counts_query(conn, group_by, start, END)
             compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
-            plan = [r[0] for r in conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"))]
+            # The compiled SQL escapes % for the driver; text() escapes it again, so undo it once.
+            explain = text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}".replace("%%", "%"))
+            plan = [r[0] for r in conn.execute(explain)]
             rows_read = conn.execute(
                 text("SELECT count(*) FROM appointments WHERE starts_at >= :s AND starts_at < :e"),
                 {"s": start, "e": END},

@@ -44,7 +44,8 @@ appointments = Table(
     Column("outcome_hash", String(64)),
     UniqueConstraint("owner", "external_id", name="uq_appointments_owner_external_id"),
     Index("ix_appointments_center_starts", "center_code", "starts_at"),
-    # The attendance report reads only these columns of a time range: an index-only scan.
+    # The attendance report reads only these columns of a time range: an index-only scan
+    # (weekday and hour are computed from starts_at).
     Index(
         "ix_appointments_report",
         "starts_at",
@@ -53,6 +54,8 @@ appointments = Table(
         "channels_key",
         "outcome",
         "attendance",
+        "reminder_plan_name",
+        "lead_days",
     ),
     Index("ix_appointments_experiment", "experiment_id", "experiment_arm"),
 )

@@ -72,7 +72,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_appointments_report",
         "appointments",
-        ["starts_at", "center_code", "kind", "channels_key", "outcome", "attendance"],
+        [
+            "starts_at",
+            "center_code",
+            "kind",
+            "channels_key",
+            "outcome",
+            "attendance",
+            "reminder_plan_name",
+            "lead_days",
+        ],
         unique=False,
     )
     op.create_index(
