@@ -22,6 +22,7 @@ from notifier.appointments.tables import appointments
 from notifier.attendance import statistics
 from notifier.attendance.tables import experiments
 from notifier.centers import service as centers
+from notifier.centers.tables import centers as centers_table
 from notifier.context import Context
 from notifier.domain.attendance import MIN_CELL, Arm, Outcome, assign_arm, shown_count
 from notifier.domain.reminders import parse_offsets, plan_name
@@ -161,8 +162,12 @@ def start_experiment(ctx: Context, created_by: str, body: ExperimentIn) -> dict[
         "created_at": now,
     }
     with ctx.engine.begin() as conn:
-        # Serialise starts for one centre, so two overlapping ones cannot both pass the check.
-        overlapping = conn.execute(_overlapping(body.center, start, body.ends_at).with_for_update()).first()
+        # Lock the centre's row: two starts at one centre take turns, so two overlapping
+        # experiments cannot both pass the check below (SQLite serialises writers anyway).
+        conn.execute(
+            select(centers_table.c.code).where(centers_table.c.code == body.center).with_for_update()
+        )
+        overlapping = conn.execute(_overlapping(body.center, start, body.ends_at)).first()
         if overlapping is not None:
             raise Conflict(f"experiment {overlapping[0]} already runs at {body.center} in that time")
         conn.execute(experiments.insert().values(**row))
