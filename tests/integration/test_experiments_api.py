@@ -3,12 +3,19 @@ them, stopping, and the report's figures."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select, text
 
+from notifier.attendance.experiments import ExperimentIn, start_experiment
 from notifier.attendance.statistics import compare, wilson
+from notifier.attendance.tables import experiments
+from notifier.centers.tables import centers
 from notifier.domain.attendance import Arm, assign_arm
+from notifier.errors import Conflict
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_delivery import FrozenClock
 
@@ -201,3 +208,42 @@ def test_an_experiment_past_its_end_assigns_nothing_more(client, headers, admin,
     after = book(client, headers, "n2")
     assert (after["experiment"], after["reminder_plan"]) == (None, "24h,2h")
     assert client.get("/v1/appointments/n1", headers=headers).json["experiment"] == during["experiment"]
+
+
+def wait_until_a_session_of_this_database_waits_for_a_lock(engine, timeout: float = 10.0) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:  # a fresh snapshot each time
+            if conn.execute(query).scalar_one():
+                return
+        time.sleep(0.02)
+    raise TimeoutError("no session started waiting for a lock")
+
+
+def test_of_two_overlapping_starts_at_once_the_second_waits_and_is_refused(ctx, clock) -> None:
+    body = ExperimentIn.model_validate(TRIAL)
+    with ctx.engine.connect() as first, ThreadPoolExecutor(max_workers=1) as pool:
+        # The first start holds the centre's row and has stored its experiment, not yet committed.
+        first.execute(select(centers.c.code).where(centers.c.code == "seosan").with_for_update())
+        first.execute(
+            experiments.insert().values(
+                id="first",
+                center_code="seosan",
+                name="먼저",
+                arms=TRIAL["arms"],
+                starts_at=NOW,
+                created_by="manager",
+                created_at=NOW,
+            )
+        )
+        second = pool.submit(start_experiment, ctx, "manager", body)
+        wait_until_a_session_of_this_database_waits_for_a_lock(ctx.engine)
+        first.commit()
+        with pytest.raises(Conflict, match="experiment first already runs"):
+            second.result(timeout=10)
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(experiments)).scalar_one() == 1
