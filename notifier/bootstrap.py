@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from notifier.appointments import service as appointments
+from notifier.attendance import experiments
 from notifier.campaigns import service as campaigns
 from notifier.centers import service as centers
 from notifier.channels.base import EmailSender, SmsSender
@@ -94,6 +95,7 @@ def wire(ctx: Context) -> Context:
         return ctx
     ctx.wired = True
     appointments.register(ctx)
+    experiments.register(ctx)
     webhooks.register(ctx)
     opt_outs.register(ctx)
     campaigns.register(ctx)

@@ -47,6 +47,9 @@ BatchSentHook = Callable[["Context", Collection[str]], object]
 # Removes a person from a feature's tables (campaign lists, appointments, webhook payloads) in
 # the erasure's transaction; returns how many rows it changed.
 EraseHook = Callable[[Connection, "Person", datetime], int]
+# Assigns a new appointment (id, centre code, now) to a running reminder-plan experiment of its
+# centre, in the booking's transaction: (experiment id, the arm's plan name), or None.
+PlanAssigner = Callable[[Connection, str, str, datetime], "tuple[str, str] | None"]
 # Publishes committed message ids on a lane (the broker); losing a call is safe.
 Publish = Callable[[str, list[str]], None]
 
@@ -78,6 +81,7 @@ class Context:
     tick_hooks: list[Callable[[Context], dict[str, int]]] = field(default_factory=list)
     render_unrendered: RenderHook | None = None
     batch_sent_hooks: list[BatchSentHook] = field(default_factory=list)
+    assign_reminder_plan: PlanAssigner | None = None
     erase_hooks: list[EraseHook] = field(default_factory=list)
     throttle: RedisThrottle | None = None  # the shared per-sender rate limit, with Redis
     wired: bool = False

@@ -154,8 +154,23 @@ class AppointmentQuery(Strict):
 
 
 WebhookEvent = Literal[
-    "message.status_changed", "appointment.confirmed", "appointment.change_requested", "recipient.opted_out"
+    "message.status_changed",
+    "appointment.confirmed",
+    "appointment.change_requested",
+    "appointment.outcome_recorded",
+    "recipient.opted_out",
 ]
+
+
+class OutcomeIn(Strict):
+    outcome: Literal["attended", "no_show", "late_cancellation", "rescheduled_by_person"]
+    recorded_at: IsoTime | None = Field(default=None, description="when it happened; default: now")
+    version: int | None = Field(
+        default=None, ge=0, le=MAX_INT32, description="the sender's own number for outcomes; only increases"
+    )
+    revision: int | None = Field(
+        default=None, ge=1, le=MAX_INT32, description="the appointment revision the sender saw; 409 if stale"
+    )
 
 
 class WebhookIn(Strict):

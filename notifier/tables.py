@@ -7,6 +7,7 @@ its own ``tables`` module instead.
 from __future__ import annotations
 
 from notifier.appointments import tables as appointment_tables
+from notifier.attendance import tables as attendance_tables
 from notifier.campaigns import tables as campaign_tables
 from notifier.centers import tables as center_tables
 from notifier.channels import outbox
@@ -19,6 +20,7 @@ from notifier.webhooks import tables as webhook_tables
 
 FEATURE_TABLES = (
     appointment_tables,
+    attendance_tables,
     campaign_tables,
     center_tables,
     consent_tables,

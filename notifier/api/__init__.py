@@ -8,6 +8,7 @@ from flask import Flask
 
 from notifier.api import (
     appointments,
+    attendance,
     campaigns,
     centers,
     health,
@@ -35,6 +36,7 @@ def register_api(app: Flask) -> None:
         messages,
         centers,
         appointments,
+        attendance,
         campaigns,
         recipient_page,
         recipients,

@@ -206,6 +206,23 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     walk("POST", f"{page}/change", 409, data={"csrf_token": csrf})
     later = walk("PUT", "/v1/appointments/b-2", 201, json=booking(), headers=admin).json
     later_page = "/a/" + later["page_url"].rsplit("/a/", 1)[1]
+    cancelled_late = {"outcome": "late_cancellation", "recorded_at": "2026-12-01T09:30:00+09:00"}
+    walk("POST", "/v1/appointments/b-2/outcome", 200, json=cancelled_late, headers=admin)
+    earlier = {**cancelled_late, "recorded_at": "2026-12-01T09:00:00+09:00"}
+    walk("POST", "/v1/appointments/b-2/outcome", 409, json=earlier, headers=admin)
+    walk("POST", "/v1/appointments/never-stored/outcome", 404, json=earlier, headers=admin)
+    walk("GET", "/v1/reports/attendance?group_by=center,kind", 200, headers=admin)
+    walk("GET", "/v1/reports/attendance?format=csv", 200, headers=admin)
+    trial = {
+        "center": "seosan",
+        "name": "비교",
+        "arms": [{"plan": "24h,2h", "share": 0.5}, {"plan": "48h,3h", "share": 0.5}],
+    }
+    experiment = walk("POST", "/v1/experiments", 201, json=trial, headers=admin).json
+    walk("POST", "/v1/experiments", 409, json=trial, headers=admin)
+    walk("GET", f"/v1/experiments/{experiment['id']}", 200, headers=admin)
+    walk("GET", f"/v1/experiments/{experiment['id']}/report", 200, headers=admin)
+    walk("POST", f"/v1/experiments/{experiment['id']}/stop", 200, headers=admin)
 
     hook = {"url": "http://127.0.0.1:9/hook", "events": ["appointment.confirmed"]}
     walk("GET", "/v1/webhooks", 404, headers=admin)
@@ -266,7 +283,7 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     clock.now = NOW + timedelta(days=30)  # after every appointment: the person's links are gone
     walk("GET", later_page, 410)
     walk("POST", f"{later_page}/confirm", 410, data={"csrf_token": csrf})
-    return {"campaign_id": campaign["id"], "message_id": message["id"]}
+    return {"campaign_id": campaign["id"], "message_id": message["id"], "experiment_id": experiment["id"]}
 
 
 def fill(path: str, ids: dict[str, str], known: bool) -> str:
@@ -274,6 +291,7 @@ def fill(path: str, ids: dict[str, str], known: bool) -> str:
     values = {
         "campaign_id": ids["campaign_id"] if known else UNKNOWN_ID,
         "message_id": ids["message_id"] if known else UNKNOWN_ID,
+        "experiment_id": ids["experiment_id"] if known else UNKNOWN_ID,
         "external_id": "b-2" if known else "never-stored",
         "key": "job_fair" if known else "no_such_template",
         "token": "not-a-token",
