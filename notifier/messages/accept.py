@@ -186,6 +186,7 @@ def _accept(
         send_at=send_at,
         reference=body.reference,
     )
+    _check_sender(ctx, row)
     response = message_view(row)
     record = None
     if idempotency_key:
@@ -204,6 +205,17 @@ def _accept(
             raise RuntimeError("an idempotency record vanished after a conflict")
         return replay
     return 202, response
+
+
+def _check_sender(ctx: Context, row: dict[str, Any]) -> None:
+    """Refuse (422) an SMS whose sender the provider would refuse: not registered with it."""
+    from notifier.centers import service as centers
+
+    if row["channel"] != "sms" or ctx.sms_to_outbox:
+        return
+    reason = centers.unregistered_sender(ctx, row["center"].get("code"), ctx.sms.name, row["sender"])
+    if reason is not None:
+        raise ValidationFailed([FieldError("/center", reason)], "발신번호가 사전등록되지 않았습니다")
 
 
 def _after_quiet_hours(

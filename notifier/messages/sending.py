@@ -30,6 +30,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from email.message import EmailMessage
 
+from notifier.centers.service import unregistered_sender
 from notifier.channels.base import Accepted, EmailBatch, SmsRequest
 from notifier.channels.email import Attachment, build_email
 from notifier.config import BULK_QUEUE
@@ -45,6 +46,7 @@ from notifier.messages.throttle import BULK_AHEAD_SECONDS, RedisThrottle, Thrott
 # after another (about 50 ms each at the provider), so a batch must stay far shorter than a
 # third of ``stuck_after``.
 CLAIM_BATCH = 25
+UNREGISTERED_SENDER = "unregistered_sender"
 # How old the last look at the send checks may be when a message is handed to its provider.
 LAST_LOOK_SECONDS = 1.0
 SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
@@ -218,7 +220,10 @@ def status_callback_url(ctx: Context, message_id: str) -> str:
 
 
 def send_sms(ctx: Context, message: Message) -> Accepted:
-    """Hand an SMS to the SMS provider."""
+    """Hand an SMS to the SMS provider, from a number registered with it, or refuse it."""
+    refusal = unregistered_sender(ctx, (message.center or {}).get("code"), ctx.sms.name, message.sender)
+    if refusal is not None:  # never reaches the provider: a gateway would refuse it, and the law too
+        raise ProviderError(False, UNREGISTERED_SENDER, refusal, ctx.sms.name)
     request = SmsRequest(
         message_id=message.id,
         to=message.to_phone or "",
