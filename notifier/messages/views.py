@@ -54,7 +54,7 @@ class Message(ResponseModel):
 
     id: str = Field(json_schema_extra={"format": "uuid"})
     status: Status
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "kakao", "email"]
     purpose: str
     template: TemplateRef
     to: MessageTo
