@@ -11,6 +11,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import Connection
 
 from notifier.appointments.appointment import Appointment
+from notifier.appointments.short_links import short_url
 from notifier.centers.service import Center
 from notifier.context import Context
 from notifier.domain.display import format_datetime, format_duration_minutes
@@ -77,8 +78,9 @@ def notice_time(now: datetime, starts_at: datetime, center: Center) -> datetime:
 
 
 def template_data(
-    ctx: Context, appointment: Appointment, center: Center, locale: str, notice: Notice
+    ctx: Context, appointment: Appointment, center: Center, locale: str, notice: Notice, link: str = ""
 ) -> dict[str, Any]:
+    """What an appointment notice's template gets; ``link`` replaces the page's full URL (SMS)."""
     tz = center.timezone
     lang = "en" if locale.startswith("en") else "ko"
     values = {
@@ -88,7 +90,7 @@ def template_data(
         "duration": format_duration_minutes(appointment.duration_minutes, locale),
         "location": appointment.location,
         "counselor": appointment.counselor,
-        "link": page_url(ctx, appointment.id) if notice.purpose != "cancellation" else "",
+        "link": (link or page_url(ctx, appointment.id)) if notice.purpose != "cancellation" else "",
     }
     if notice.previous_starts_at is not None:
         values["previous_when"] = format_datetime(notice.previous_starts_at, locale, tz)
@@ -161,7 +163,10 @@ def build_rows(
         version = template_repo.get(conn, TEMPLATES[notice.purpose])
         if version is None:
             raise LookupError(f"template {TEMPLATES[notice.purpose]} is missing; run notifier db upgrade")
-        data = template_data(ctx, appointment, center, recipient.locale, notice)
+        # An SMS carries the short link (/s/{code}): it fits 90 bytes more often than /a/{token}.
+        wants_link = notice.channel == "sms" and notice.purpose != "cancellation"
+        link = short_url(ctx, conn, appointment.id) if wants_link else ""
+        data = template_data(ctx, appointment, center, recipient.locale, notice, link)
         context = template_context(center.identity(), recipient, data, center.timezone.key)
         rendered = ctx.renderer.render(version, notice.channel, recipient.locale, context)
         row = new_message_row(

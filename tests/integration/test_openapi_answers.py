@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse
@@ -208,6 +209,8 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     walk("POST", f"{page}/confirm", 303, data={"csrf_token": csrf})
     walk("POST", f"{page}/maybe", 404, data={"csrf_token": csrf})
     walk("GET", "/a/not-a-token", 404)
+    walk("GET", f"/s/{short_code(ctx, appointment['id'])}", 302)
+    walk("GET", "/s/AAAAAAAAAAA", 404)
     walk("DELETE", "/v1/appointments/b-1", 200, headers=admin)
     walk("POST", f"{page}/change", 409, data={"csrf_token": csrf})
     later = walk("PUT", "/v1/appointments/b-2", 201, json=booking(), headers=admin).json
@@ -272,8 +275,18 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
 
     clock.now = NOW + timedelta(days=30)  # after every appointment: the person's links are gone
     walk("GET", later_page, 410)
+    walk("GET", f"/s/{short_code(ctx, later['id'])}", 410)
     walk("POST", f"{later_page}/confirm", 410, data={"csrf_token": csrf})
     return {"campaign_id": campaign["id"], "message_id": message["id"]}
+
+
+def short_code(ctx, appointment_id: str) -> str:
+    """The short link code the appointment's SMS carry."""
+    from notifier.appointments.tables import short_links
+
+    with ctx.engine.connect() as conn:
+        query = select(short_links.c.code).where(short_links.c.appointment_id == appointment_id)
+        return str(conn.execute(query).scalar_one())
 
 
 def fill(path: str, ids: dict[str, str], known: bool) -> str:
@@ -287,6 +300,7 @@ def fill(path: str, ids: dict[str, str], known: bool) -> str:
         "answer": "confirm",
         "entry_id": "1",
         "secret": "not-the-secret",
+        "code": "AAAAAAAAAAA",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

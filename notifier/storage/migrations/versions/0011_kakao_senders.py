@@ -1,5 +1,5 @@
 """Registered sender numbers per provider and the KakaoTalk channel of each centre;
-which channel reached the person (``messages.delivered_via``)
+which channel reached the person (``messages.delivered_via``); short links to people's pages
 
 Revision ID: 0011
 Revises: 0008
@@ -7,6 +7,8 @@ Revises: 0008
 
 import sqlalchemy as sa
 from alembic import op
+
+import notifier.storage.types
 
 revision = "0011"
 down_revision = "0008"
@@ -25,9 +27,18 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("kakao_pf_id", sa.String(length=100), nullable=True))
     with op.batch_alter_table("messages", recreate="never") as batch_op:
         batch_op.add_column(sa.Column("delivered_via", sa.String(length=10), nullable=True))
+    op.create_table(
+        "short_links",
+        sa.Column("code", sa.String(length=16), nullable=False),
+        sa.Column("appointment_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", notifier.storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("code"),
+        sa.UniqueConstraint("appointment_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("short_links")
     with op.batch_alter_table("messages", recreate="never") as batch_op:
         batch_op.drop_column("delivered_via")
     with op.batch_alter_table("centers", recreate="never") as batch_op:
