@@ -282,3 +282,30 @@ def test_a_campaign_by_alimtalk_is_a_422_and_advertising_hears_kakaos_rule(
     assert any(says in detail for detail in on_channel), on_channel
     assert client.get("/v1/campaigns", headers=admin).json["items"] == []
     assert solapi_fake.requests == []
+
+
+def test_an_alimtalk_whose_answer_was_lost_is_recovered_from_solapis_list_not_sent_twice(
+    client, editor, ctx, seosan_on_kakao, solapi_fake: FakeSolapi
+) -> None:
+    from datetime import UTC, datetime
+
+    from notifier.messages import scheduler
+    from tests.integration.test_delivery import FrozenClock
+
+    ctx.clock = clock = FrozenClock(datetime.now(UTC))
+    saved(client, editor)
+    message_id = accepted(client, editor, message())["id"]
+    solapi_fake.drop_next()  # SOLAPI registers it, and the connection closes unanswered
+
+    assert deliver(ctx, message_id).status == "sending"  # the outcome is unknown: recovery asks
+    clock.advance(ctx.settings.stuck_after.total_seconds() + 1)
+    report = scheduler.tick(ctx)
+
+    assert (report.recovered_sent, report.recovered_requeued) == (1, 0)
+    [registered] = solapi_fake.messages
+    assert registered.type == "ATA"
+    message_now = shown(client, editor, message_id)
+    assert message_now["status"] == "sent"
+    assert message_now["provider_message_id"] == registered.message_id
+    assert len(solapi_fake.requests) == 1
+    assert solapi_fake.list_queries  # it asked SOLAPI's message list
