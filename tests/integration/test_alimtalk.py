@@ -309,3 +309,13 @@ def test_an_alimtalk_whose_answer_was_lost_is_recovered_from_solapis_list_not_se
     assert message_now["provider_message_id"] == registered.message_id
     assert len(solapi_fake.requests) == 1
     assert solapi_fake.list_queries  # it asked SOLAPI's message list
+
+
+def test_an_alimtalk_counts_against_solapis_rate_for_its_sender_number(ctx) -> None:
+    from notifier.campaigns.service import sender_buckets
+
+    row = {"channel": "kakao", "sender": "+82416615676", "campaign_id": None}
+    sms_row = {**row, "channel": "sms"}
+
+    assert [b.name for b in sender_buckets(ctx, row)] == ["solapi:+82416615676"]
+    assert sender_buckets(ctx, row) == sender_buckets(ctx, sms_row)  # one budget for the number
