@@ -17,7 +17,14 @@ from notifier.context import Context
 from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
 from notifier.domain.quiet_hours import in_quiet_hours, next_allowed_at
-from notifier.messages.accept import Recipient, new_message_row, template_context
+from notifier.messages.accept import (
+    Recipient,
+    alimtalk_choice,
+    new_message_row,
+    render_for,
+    template_context,
+    with_alimtalk,
+)
 from notifier.messages.tables import REFERENCE_LENGTH
 from notifier.templates import repository as template_repo
 
@@ -163,22 +170,25 @@ def build_rows(
         version = template_repo.get(conn, TEMPLATES[notice.purpose])
         if version is None:
             raise LookupError(f"template {TEMPLATES[notice.purpose]} is missing; run notifier db upgrade")
-        # An SMS carries the short link (/s/{code}): it fits 90 bytes more often than /a/{token}.
-        wants_link = notice.channel == "sms" and notice.purpose != "cancellation"
+        # An SMS notice goes as AlimTalk (with its SMS fallback) where the centre has a KakaoTalk
+        # channel and the template an AlimTalk variant, as ``auto`` does for a single message.
+        channel = alimtalk_choice(ctx, "auto", notice.channel, center.identity(), version, recipient.locale)
+        # An SMS (or AlimTalk) carries the short link (/s/{code}): 68 bytes shorter than /a/{token}.
+        wants_link = channel in ("sms", "kakao") and notice.purpose != "cancellation"
         link = short_url(ctx, conn, appointment.id) if wants_link else ""
         data = template_data(ctx, appointment, center, recipient.locale, notice, link)
         context = template_context(center.identity(), recipient, data, center.timezone.key)
-        rendered = ctx.renderer.render(version, notice.channel, recipient.locale, context)
+        rendered = render_for(ctx, version, channel, recipient.locale, context, may_fall_back=True)
         row = new_message_row(
             ctx,
             owner=owner,
-            channel=notice.channel,
+            channel=rendered.channel,
             recipient=recipient,
             center=center.identity(),
             rendered=rendered,
             template_key=version.key,
             template_version=version.version,
-            data=data,
+            data=with_alimtalk(ctx, data, center.identity(), rendered),
             now=now,
             send_at=notice.send_at,
             reference=f"{REFERENCE_PREFIX}{appointment.external_id}",

@@ -171,7 +171,7 @@ def _accept(
         raise ValidationFailed([FieldError("/template", f"no template named {body.template!r}")])
     channel = alimtalk_choice(ctx, body.channel, channel, center, version, recipient.locale)
     data = template_context(center, recipient, body.data, center_zone(ctx, center))
-    rendered = _render(ctx, version, channel, recipient.locale, data, may_fall_back=body.channel == "auto")
+    rendered = render_for(ctx, version, channel, recipient.locale, data, may_fall_back=body.channel == "auto")
     channel = rendered.channel  # an AlimTalk ``auto`` could not make goes as SMS
     send_at = body.send_at or now
     if send_at - now > MAX_SCHEDULE_AHEAD:
@@ -245,7 +245,7 @@ def kakao_channel_of(ctx: Context, center: dict[str, str]) -> str | None:
     return centers.get(ctx, center["code"]).kakao_pf_id
 
 
-def _render(
+def render_for(
     ctx: Context,
     version: TemplateVersion,
     channel: str,
@@ -254,7 +254,7 @@ def _render(
     *,
     may_fall_back: bool,
 ) -> RenderedMessage:
-    """Render for ``channel``; an AlimTalk ``auto`` chose that its data cannot make goes as SMS."""
+    """Render for ``channel``; an AlimTalk that ``auto`` chose but its data cannot make goes as SMS."""
     try:
         return ctx.renderer.render(version, channel, locale, data)
     except ValidationFailed:

@@ -7,15 +7,20 @@ reached the handset, the 422s a client gets, and the message with its history.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from notifier.centers import service as centers
+from notifier.messages.scheduler import dispatch_due
 from notifier.messages.sending import deliver
 from tests.fakes.solapi_server import FakeSolapi
+from tests.integration.test_appointments_api import NOW, booking
+from tests.integration.test_delivery import FrozenClock
 
 SECRET = "alimtalk-reports-0123456789abcdefghijk"
 PF_ID = "KA01PF_FAKE_CENTRE"
@@ -319,3 +324,65 @@ def test_an_alimtalk_counts_against_solapis_rate_for_its_sender_number(ctx) -> N
 
     assert [b.name for b in sender_buckets(ctx, row)] == ["solapi:+82416615676"]
     assert sender_buckets(ctx, row) == sender_buckets(ctx, sms_row)  # one budget for the number
+
+
+# -- appointments -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def frozen(ctx):
+    ctx.clock = FrozenClock(NOW)
+    return ctx.clock
+
+
+@pytest.fixture
+def admin_key(make_key) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_key('admin', 'appointments')}"}
+
+
+def add_alimtalk_to_the_shipped_reminder(client, admin) -> None:
+    stored = client.get("/v1/templates/appointment_reminder", headers=admin).json
+    edit = copy.deepcopy(
+        {
+            k: v
+            for k, v in stored.items()
+            if k not in ("key", "version", "created_at", "created_by", "saved_by")
+        }
+    )
+    edit["sources"]["ko"]["alimtalk.txt"] = ALIMTALK_SOURCE
+    edit["alimtalk"] = {
+        "ko": {
+            "template_id": TEMPLATE_ID,
+            "registered_text": REGISTERED,
+            "buttons": [{"name": "참석 확인/변경", "type": "WL", "link": "{{ appointment.link }}"}],
+        }
+    }
+    response = client.put("/v1/templates/appointment_reminder", json=edit, headers=admin)
+    assert response.status_code == 200, response.json
+
+
+def test_an_appointment_reminder_goes_by_alimtalk_with_a_button_to_the_persons_page(
+    client, admin_key, ctx, frozen, seosan_on_kakao, solapi_fake: FakeSolapi
+) -> None:
+    add_alimtalk_to_the_shipped_reminder(client, admin_key)
+    solapi_fake.kakao_users.add("01012345678")
+    appointment = client.put("/v1/appointments/k1", json=booking(), headers=admin_key).json
+    [reminder, *_] = [m for m in appointment["messages"] if m["purpose"] == "reminder"]
+    confirmation = next(m for m in appointment["messages"] if m["purpose"] == "confirmation")
+    assert (reminder["channel"], confirmation["channel"]) == (
+        "kakao",
+        "sms",
+    )  # only the reminder has a variant
+
+    frozen.now = datetime.fromisoformat(reminder["send_at"].replace("Z", "+00:00"))
+    dispatch_due(ctx)
+    deliver(ctx, reminder["id"])
+
+    [sent] = solapi_fake.requests[-1]["messages"]
+    assert (sent["type"], sent["kakaoOptions"]["pfId"]) == ("ATA", PF_ID)
+    assert sent["kakaoOptions"]["variables"]["#{name}"] == "홍길동"
+    [button] = sent["kakaoOptions"]["buttons"]
+    assert button["buttonName"] == "참석 확인/변경"
+    answer = client.get("/s/" + button["linkMo"].rsplit("/s/", 1)[1])
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/a/" + appointment["page_url"].rsplit("/a/", 1)[1])
