@@ -111,7 +111,7 @@ class PreviewIn(BaseModel):
         default=None,
         description="the template's values plus `center` {name, phone, address} and `recipient` {name}",
     )
-    channel: Literal["sms", "email"] = "sms"
+    channel: Literal["sms", "kakao", "email"] = "sms"
     locale: LocaleName = "ko"
     advertising: bool = Field(default=False, description="apply the (광고) markings and opt-out")
 
@@ -198,10 +198,11 @@ def save(key: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 def preview(key: str) -> dict[str, Any]:
     """Render a template as a recipient would get it, without sending
 
-    SMS: body, Korean size class, cp949 bytes, Twilio encoding and segments. Email: subject,
-    HTML and text. Without `data` the template's sample data is used. With `advertising` the
-    (광고) markings are applied with a placeholder opt-out line; real campaigns use the centre's
-    own free 080 number.
+    SMS: body, Korean size class, cp949 bytes, Twilio encoding and segments. AlimTalk (`kakao`):
+    the same for its text (SOLAPI's fallback carries it), and its template id, values and
+    buttons. Email: subject, HTML and text. Without `data` the template's sample data is used.
+    With `advertising` the (광고) markings are applied with a placeholder opt-out line; real
+    campaigns use the centre's own free 080 number (and never AlimTalk: a 422).
     """
     body, _ = parse_json(PreviewIn)
     return template_library.preview(

@@ -280,6 +280,8 @@ def preview(
         "locale": rendered.locale,
         "advertising": advertising,
     }
+    if rendered.alimtalk is not None:  # the text, sized as SOLAPI's SMS/LMS fallback, and its values
+        view["alimtalk"] = rendered.alimtalk.as_dict()
     if rendered.sms is not None:
         return Preview.model_validate({**view, "body": rendered.body, **rendered.sms.as_dict()}).dump()
     return Preview.model_validate(
@@ -347,11 +349,14 @@ class UnencodableChar(ResponseModel):
 
 
 class Preview(ResponseModel):
-    """SMS previews carry body and sizing; email previews subject, html and text."""
+    """SMS and AlimTalk previews carry body and sizing; email previews subject, html and text."""
 
     key: str
     version: int
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "kakao", "email"]
+    alimtalk: dict[str, Any] | None = Field(
+        default=None, description="kakao: template_id, variables, buttons"
+    )
     locale: str = Field(description="the variant used (falls back to ko)")
     advertising: bool
     body: str = ""

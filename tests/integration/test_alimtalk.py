@@ -159,6 +159,31 @@ def test_an_alimtalk_text_without_its_variant_or_a_variant_without_text_is_refus
     ]
 
 
+def test_the_preview_shows_the_alimtalk_its_values_buttons_and_fallback_size(client, editor) -> None:
+    saved(client, editor)
+
+    shown_preview = client.post(
+        "/v1/templates/kakao_reminder/preview", json={"channel": "kakao"}, headers=editor
+    )
+    data = {**kakao_template()["sample"], "center": {"name": "서산고용복지+센터"}}
+    advertising = client.post(
+        "/v1/templates/kakao_reminder/preview",
+        json={"channel": "kakao", "advertising": True, "data": data},
+        headers=editor,
+    )
+
+    preview = shown_preview.json
+    assert preview["body"] == "홍길동님, 12월 3일 오후 2시에 상담이 예약되어 있습니다."
+    assert (preview["kr_class"], preview["cp949_bytes"]) == ("SMS", len(preview["body"].encode("cp949")))
+    assert preview["alimtalk"] == {
+        "template_id": TEMPLATE_ID,
+        "variables": {"#{name}": "홍길동", "#{date}": "12월 3일 오후 2시"},
+        "buttons": [{"name": "참석 확인/변경", "type": "WL", "link": PAGE}],
+    }
+    assert advertising.status_code == 422
+    assert "광고는 알림톡으로 보낼 수 없습니다" in advertising.json["errors"][0]["detail"]
+
+
 # -- sending -----------------------------------------------------------------------------------
 
 
