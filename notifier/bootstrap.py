@@ -16,7 +16,7 @@ from notifier.appointments import service as appointments
 from notifier.attendance import experiments
 from notifier.campaigns import service as campaigns
 from notifier.centers import service as centers
-from notifier.channels.base import EmailSender, SmsSender
+from notifier.channels.base import AlimtalkSender, EmailSender, SmsSender
 from notifier.channels.outbox import OutboxSender
 from notifier.config import Settings
 from notifier.consent import opt_outs
@@ -66,7 +66,17 @@ def build(
         clock=clock,
         templates_dir=templates_dir,
         redis=redis_client,
+        alimtalk=alimtalk_sender(settings, sms),
     )
+
+
+def alimtalk_sender(settings: Settings, sms: SmsSender) -> AlimtalkSender | None:
+    """SOLAPI sends AlimTalk when it is configured (the SMS provider's object, if it is SOLAPI)."""
+    if settings.solapi is None:
+        return None
+    from notifier.channels.solapi import SolapiSender
+
+    return sms if isinstance(sms, SolapiSender) else SolapiSender(settings.solapi)
 
 
 def sms_sender(settings: Settings, outbox: SmsSender) -> SmsSender:

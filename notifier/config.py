@@ -7,6 +7,7 @@ Every variable is listed in the README. A value that cannot work fails at start-
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -21,6 +22,7 @@ from notifier.errors import ConfigError
 
 DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
 DEFAULT_SOLAPI_BASE_URL = "https://api.solapi.com"
+WEBHOOK_SECRET_PATTERN = r"[A-Za-z0-9_\-]{32,128}"  # noqa: S105 (a pattern, not a secret)
 TRANSACTIONAL_QUEUE = "transactional"
 BULK_QUEUE = "bulk"
 # What a provider account typically allows: Twilio's default for one long code sender is far
@@ -95,6 +97,9 @@ class SolapiSettings:
     api_key: str
     api_secret: str = field(repr=False)
     base_url: str = DEFAULT_SOLAPI_BASE_URL
+    # The secret path segment of the delivery-report URL given to SOLAPI's console
+    # (POST {public_url}/webhooks/solapi/{secret}); None: reports are refused.
+    webhook_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -322,6 +327,8 @@ def _twilio(env: Mapping[str, str]) -> TwilioSettings | None:
 def _solapi(env: Mapping[str, str]) -> SolapiSettings | None:
     key, secret = env.get("SOLAPI_API_KEY", ""), env.get("SOLAPI_API_SECRET", "")
     if not key and not secret:
+        if env.get("NOTIFIER_SOLAPI_WEBHOOK_SECRET"):
+            raise ConfigError("SOLAPI_API_KEY", "is required when NOTIFIER_SOLAPI_WEBHOOK_SECRET is set")
         return None
     if not key:
         raise ConfigError("SOLAPI_API_KEY", "is required when SOLAPI_API_SECRET is set")
@@ -330,7 +337,13 @@ def _solapi(env: Mapping[str, str]) -> SolapiSettings | None:
     base_url = env.get("NOTIFIER_SOLAPI_BASE_URL", DEFAULT_SOLAPI_BASE_URL).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError("NOTIFIER_SOLAPI_BASE_URL", "must start with http:// or https://")
-    return SolapiSettings(api_key=key, api_secret=secret, base_url=base_url)
+    webhook_secret = env.get("NOTIFIER_SOLAPI_WEBHOOK_SECRET") or None
+    if webhook_secret is not None and not re.fullmatch(WEBHOOK_SECRET_PATTERN, webhook_secret):
+        raise ConfigError(
+            "NOTIFIER_SOLAPI_WEBHOOK_SECRET",
+            "must be 32 to 128 letters, digits, '-' or '_' (a URL path segment)",
+        )
+    return SolapiSettings(api_key=key, api_secret=secret, base_url=base_url, webhook_secret=webhook_secret)
 
 
 def _dev_secret(data_dir: Path) -> str:

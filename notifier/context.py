@@ -21,7 +21,7 @@ from notifier.lookups import Lookups
 if TYPE_CHECKING:
     from redis import Redis
 
-    from notifier.channels.base import EmailSender, SmsSender
+    from notifier.channels.base import AlimtalkSender, EmailSender, SmsSender
     from notifier.config import Settings
     from notifier.domain.erasure import Person
     from notifier.messages.claims import Rejection
@@ -75,6 +75,7 @@ class Context:
     templates_dir: Path = TEMPLATES_DIR
     publish: Publish = publish_nowhere
     redis: Redis | None = None
+    alimtalk: AlimtalkSender | None = None  # KakaoTalk AlimTalk, with SOLAPI
     # Hooks features add in ``bootstrap.wire`` (what can stop a send, what the scheduler runs):
     claim_checks: list[ClaimCheck] = field(default_factory=list)
     send_checks: list[SendCheck] = field(default_factory=list)

@@ -89,7 +89,11 @@ class CenterIn(Strict):
 class MessageIn(Strict):
     template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
     to: RecipientIn
-    channel: Literal["sms", "email", "auto"] = "auto"
+    channel: Literal["sms", "kakao", "email", "auto"] = Field(
+        default="auto",
+        description="auto: KakaoTalk AlimTalk when the centre has a channel and the template a variant, "
+        "else SMS to a mobile, else email",
+    )
     data: dict[str, Any] = Field(default_factory=dict)
     center: CenterIn | None = None
     send_at: IsoTime | None = None

@@ -61,4 +61,15 @@ appointments = Table(
 )
 
 
+# The short path of a person's page (/s/{code}) that SMS carry: one per appointment, random,
+# good for as long as the page is (until the appointment ends).
+short_links = Table(
+    "short_links",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("appointment_id", String(36), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+
 # How far the message-event feed has been turned into ``message.status_changed`` webhooks.

@@ -28,7 +28,7 @@ class PlannedReminderView(ResponseModel):
 class AppointmentMessage(ResponseModel):
     id: str
     purpose: Literal["confirmation", "reminder", "change", "cancellation"]
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "kakao", "email"]
     status: Status
     send_at: Timestamp | None
 

@@ -107,9 +107,11 @@ def claim_check(
             "purpose": row["purpose"],
             "template_key": row["template_key"],
         }
-        address = row["to_phone"] if row["channel"] == "sms" else row["to_email"]
+        # An AlimTalk reaches a phone, and its SMS fallback too: a phone's opt-out stops it.
+        channel = "sms" if row["channel"] in ("sms", "kakao") else row["channel"]
+        address = row["to_phone"] if channel == "sms" else row["to_email"]
         if address and is_covered("all", **kind):
-            covered[row["id"]] = (stored_address_hash(ctx, row["channel"], address), kind)
+            covered[row["id"]] = (stored_address_hash(ctx, channel, address), kind)
     if not covered:
         return {}
     found = consent_repo.opt_outs_of(conn, (digest for digest, _ in covered.values()))

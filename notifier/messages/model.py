@@ -53,6 +53,7 @@ class Message:
     error_code: str | None
     error_reason: str | None
     sandboxed: bool
+    delivered_via: str | None  # kakao, sms or lms, once SOLAPI reported it
     appointment_id: str | None
     appointment_revision: int | None
     campaign_id: str | None

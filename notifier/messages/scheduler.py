@@ -129,10 +129,11 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
     sent = requeued = 0
     for message in found:
         provider_id = None
-        if message.channel == "sms" and message.claimed_at is not None:  # set: the query compared it
+        provider = ctx.alimtalk if message.channel == "kakao" else ctx.sms
+        if message.channel in ("sms", "kakao") and provider is not None and message.claimed_at is not None:
             request = SmsRequest(message.id, message.to_phone or "", message.sender, message.body or "")
             try:
-                provider_id = ctx.sms.find_sent(request, message.claimed_at)
+                provider_id = provider.find_sent(request, message.claimed_at)
             except Exception:  # provider unreachable: try again next tick
                 log.warning(
                     "could not ask the provider about a stuck message", extra={"message_id": message.id}
@@ -149,7 +150,7 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
                     extra_where=messages.c.claimed_at == message.claimed_at,
                     detail="recovered: the provider had accepted it",
                     provider_message_id=provider_id,
-                    provider=ctx.sms.name,
+                    provider=provider.name if provider is not None else ctx.sms.name,
                 )
                 sent += moved
             else:

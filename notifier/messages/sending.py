@@ -30,11 +30,13 @@ from contextlib import ExitStack
 from datetime import datetime
 from email.message import EmailMessage
 
-from notifier.channels.base import Accepted, EmailBatch, SmsRequest
+from notifier.centers.service import unregistered_sender
+from notifier.channels.base import Accepted, AlimtalkRequest, EmailBatch, SmsRequest
 from notifier.channels.email import Attachment, build_email
 from notifier.config import BULK_QUEUE
 from notifier.context import Context
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
+from notifier.messages.accept import ALIMTALK_KEY
 from notifier.messages.claims import Rejection, claim_many, last_look
 from notifier.messages.model import Message
 from notifier.messages.outcomes import IN_DOUBT, SENT, SKIPPED, Outcome, Outcomes
@@ -45,6 +47,7 @@ from notifier.messages.throttle import BULK_AHEAD_SECONDS, RedisThrottle, Thrott
 # after another (about 50 ms each at the provider), so a batch must stay far shorter than a
 # third of ``stuck_after``.
 CLAIM_BATCH = 25
+UNREGISTERED_SENDER = "unregistered_sender"
 # How old the last look at the send checks may be when a message is handed to its provider.
 LAST_LOOK_SECONDS = 1.0
 SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
@@ -159,6 +162,8 @@ def _send(
     try:
         if message.channel == "sms":
             accepted = send_sms(ctx, message)
+        elif message.channel == "kakao":
+            accepted = send_alimtalk(ctx, message)
         else:
             accepted = email.send(message.id, build_or_raise(ctx, message))
     except ProviderError as error:
@@ -218,7 +223,10 @@ def status_callback_url(ctx: Context, message_id: str) -> str:
 
 
 def send_sms(ctx: Context, message: Message) -> Accepted:
-    """Hand an SMS to the SMS provider."""
+    """Hand an SMS to the SMS provider, from a number registered with it, or refuse it."""
+    refusal = unregistered_sender(ctx, (message.center or {}).get("code"), ctx.sms.name, message.sender)
+    if refusal is not None:  # never reaches the provider: a gateway would refuse it, and the law too
+        raise ProviderError(False, UNREGISTERED_SENDER, refusal, ctx.sms.name)
     request = SmsRequest(
         message_id=message.id,
         to=message.to_phone or "",
@@ -227,6 +235,29 @@ def send_sms(ctx: Context, message: Message) -> Accepted:
         status_callback=None if ctx.sms_to_outbox else status_callback_url(ctx, message.id),
     )
     return ctx.sms.send(request)
+
+
+def send_alimtalk(ctx: Context, message: Message) -> Accepted:
+    """Hand an AlimTalk to SOLAPI, its SMS/LMS fallback from the centre's registered number."""
+    sender = ctx.alimtalk
+    content = (message.data or {}).get(ALIMTALK_KEY) or {}
+    if sender is None or not content:
+        reason = "알림톡을 보낼 수 없습니다: SOLAPI가 설정되어 있지 않거나 알림톡 내용이 없습니다."
+        raise ProviderError(False, "alimtalk_unavailable", reason, "solapi")
+    refusal = unregistered_sender(ctx, (message.center or {}).get("code"), sender.name, message.sender)
+    if refusal is not None:  # the fallback would go from this number: SOLAPI refuses it, and the law too
+        raise ProviderError(False, UNREGISTERED_SENDER, refusal, sender.name)
+    request = AlimtalkRequest(
+        message_id=message.id,
+        to=message.to_phone or "",
+        sender=message.sender,
+        body=message.body or "",
+        pf_id=str(content["pf_id"]),
+        template_id=str(content["template_id"]),
+        variables={str(k): str(v) for k, v in content["variables"].items()},
+        buttons=tuple({str(k): str(v) for k, v in b.items()} for b in content.get("buttons") or ()),
+    )
+    return sender.send_alimtalk(request)
 
 
 def email_for(ctx: Context, message: Message) -> EmailMessage:

@@ -55,6 +55,7 @@ messages = Table(
     Column("error_code", String(50)),
     Column("error_reason", Text),
     Column("sandboxed", Boolean, nullable=False, default=False),
+    Column("delivered_via", String(10)),  # kakao, sms or lms: what reached the person (SOLAPI)
     Column("appointment_id", String(36)),
     Column("appointment_revision", Integer),  # the appointment's revision it was made for
     Column("campaign_id", String(36)),

@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse
@@ -40,7 +41,13 @@ NOT_EXERCISED = {
     ("/outbox/{entry_id}/html", "get", "200"): "shown only while a channel has no provider (test_outbox.py)",
     ("/v1/templates/{key}", "put", "409"): "needs two saves of one key racing",
     ("/v1/campaigns/{campaign_id}/test", "post", "409"): "needs a template version to vanish",
+    **{
+        ("/webhooks/solapi/{secret}", "post", code): "needs SOLAPI configured (test_solapi_reports.py)"
+        for code in ("204", "400", "415", "422")
+    },
 }
+# Routes this walk refuses only as a stranger would (403): the rest needs a configured provider.
+PROVIDER_ONLY = ("/webhooks/solapi/",)
 
 
 def openapi_path(rule: str) -> str:
@@ -202,6 +209,8 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     walk("POST", f"{page}/confirm", 303, data={"csrf_token": csrf})
     walk("POST", f"{page}/maybe", 404, data={"csrf_token": csrf})
     walk("GET", "/a/not-a-token", 404)
+    walk("GET", f"/s/{short_code(ctx, appointment['id'])}", 302)
+    walk("GET", "/s/AAAAAAAAAAA", 404)
     walk("DELETE", "/v1/appointments/b-1", 200, headers=admin)
     walk("POST", f"{page}/change", 409, data={"csrf_token": csrf})
     later = walk("PUT", "/v1/appointments/b-2", 201, json=booking(), headers=admin).json
@@ -277,13 +286,24 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     twilio_post(walk, ctx, f"/webhooks/twilio/status?message_id={message['id']}", status, 204)
     walk("POST", "/webhooks/twilio/inbound", 403, data=inbound)
     walk("POST", "/webhooks/twilio/status", 403, data=status)
+    walk("POST", "/webhooks/solapi/not-the-secret", 403, json=[])
     walk("GET", "/outbox", 404)
     walk("GET", "/outbox/1/html", 404)
 
     clock.now = NOW + timedelta(days=30)  # after every appointment: the person's links are gone
     walk("GET", later_page, 410)
+    walk("GET", f"/s/{short_code(ctx, later['id'])}", 410)
     walk("POST", f"{later_page}/confirm", 410, data={"csrf_token": csrf})
     return {"campaign_id": campaign["id"], "message_id": message["id"], "experiment_id": experiment["id"]}
+
+
+def short_code(ctx, appointment_id: str) -> str:
+    """The short link code the appointment's SMS carry."""
+    from notifier.appointments.tables import short_links
+
+    with ctx.engine.connect() as conn:
+        query = select(short_links.c.code).where(short_links.c.appointment_id == appointment_id)
+        return str(conn.execute(query).scalar_one())
 
 
 def fill(path: str, ids: dict[str, str], known: bool) -> str:
@@ -297,6 +317,8 @@ def fill(path: str, ids: dict[str, str], known: bool) -> str:
         "token": "not-a-token",
         "answer": "confirm",
         "entry_id": "1",
+        "secret": "not-the-secret",
+        "code": "AAAAAAAAAAA",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -305,6 +327,8 @@ def walk_the_refusals(walk: Walk, ctx, make_key, ids: dict[str, str]) -> None:
     """Give each route every refusal it documents: no key, a key without the scope, bad bodies."""
     big = "x" * (ctx.settings.max_body_bytes + 1)
     for path, item in walk.spec["paths"].items():
+        if path.startswith(PROVIDER_ONLY):
+            continue
         for method, operation in item.items():
             answers, verb = operation["responses"], method.upper()
             url = fill(path, ids, known=True)
