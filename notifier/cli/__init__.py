@@ -7,6 +7,7 @@ import click
 from notifier.cli.admin import centers, db, keys
 from notifier.cli.campaigns import campaign
 from notifier.cli.processes import api, dev, scheduler, worker
+from notifier.cli.staff import staff
 from notifier.cli.templates import templates
 
 
@@ -24,3 +25,4 @@ main.add_command(scheduler)
 main.add_command(dev)
 main.add_command(templates)
 main.add_command(campaign)
+main.add_command(staff)

@@ -36,6 +36,7 @@ messages = Table(
     Column("to_name", String(200), nullable=False, default=""),
     Column("sender", String(320), nullable=False),
     Column("center", JSON, nullable=False),
+    Column("center_code", String(50)),  # the registered centre's code in ``center``; None: none
     Column("data", JSON, nullable=False),
     Column("subject", Text),
     Column("body", Text),
@@ -66,6 +67,11 @@ messages = Table(
     Index("ix_messages_provider_message_id", "provider_message_id"),
     Index("ix_messages_appointment", "appointment_id"),
     Index("ix_messages_campaign", "campaign_id", "status"),
+    # The console: a centre's messages by time, and the search by address (newest first).
+    Index("ix_messages_center_created", "center_code", "created_at", "id"),
+    Index("ix_messages_created", "created_at", "id"),
+    Index("ix_messages_to_phone", "to_phone", "created_at"),
+    Index("ix_messages_to_email", "to_email", "created_at"),
 )
 
 message_events = Table(
