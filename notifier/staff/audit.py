@@ -24,6 +24,7 @@ PAGE_SIZE = 50
 class AuditEntry:
     id: int
     at: datetime
+    actor_id: str | None
     actor: str
     action: str
     object_type: str
