@@ -11,6 +11,7 @@ from notifier.api import (
     campaigns,
     centers,
     health,
+    keys,
     limits,
     messages,
     openapi,
@@ -41,6 +42,7 @@ def register_api(app: Flask) -> None:
         unsubscribe,
         templates,
         webhooks,
+        keys,
         provider_callbacks,
         outbox,
     ):

@@ -36,7 +36,7 @@ class AuditEntry:
 
 def record(
     conn: Connection,
-    actor: StaffAccount | None,
+    actor: StaffAccount | str | None,
     action: str,
     object_type: str,
     object_id: str | None,
@@ -48,13 +48,16 @@ def record(
 ) -> None:
     """Write one entry, in the caller's transaction (so the change and its entry commit together).
 
-    ``actor`` None: the command line on the server.
+    ``actor``: a staff account, another named actor (e.g. ``api key booking``), or None for the
+    command line on the server.
     """
+    staff = actor if isinstance(actor, StaffAccount) else None
+    label = actor.email if isinstance(actor, StaffAccount) else (actor or "cli")
     conn.execute(
         audit_log.insert().values(
             at=now,
-            actor_id=actor.id if actor else None,
-            actor=actor.email if actor else "cli",
+            actor_id=staff.id if staff else None,
+            actor=label[:320],
             action=action,
             object_type=object_type,
             object_id=object_id,
