@@ -56,3 +56,25 @@ def test_the_accessibility_check_finds_an_unlabelled_field(browser, console_url)
     page = "<!doctype html><html lang=ko><title>t</title><main><input></main>"
     browser.get(f"data:text/html;charset=utf-8,{page}")
     assert "label" in {v["id"] for v in axe_violations(browser)}
+
+
+def test_pages_fit_a_phone_and_the_keyboard_focus_is_visible(ctx, browser, console_url, axe_check) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    make_staff(ctx, "kim@seosan.example.kr")
+    browser.set_window_size(390, 844)
+    browser.get(f"{console_url}/login")
+    fill(browser, "이메일", "kim@seosan.example.kr")
+    fill(browser, "비밀번호", PASSWORD)
+    press(browser, "로그인")
+    for path in ("/", "/messages", "/opt-outs"):
+        browser.get(f"{console_url}{path}")
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+        axe_check()
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    focused = browser.switch_to.active_element
+    assert focused.text == "본문 바로가기"
+    assert focused.value_of_css_property("outline-style") == "solid"
+    focused.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "main"

@@ -254,3 +254,21 @@ def test_nobody_can_edit_the_audit_log(ctx, app) -> None:
     source = (root / "staff" / "audit.py").read_text(encoding="utf-8")
     assert ".update(" not in source and ".delete(" not in source and "delete(" not in source
     assert rows(ctx, audit_log) == []
+
+
+def test_the_scheduler_forgets_old_failures_idle_sessions_and_used_links(ctx, client, clock) -> None:
+    from notifier.messages import scheduler
+    from notifier.staff.tables import staff_reset_tokens
+
+    make_staff(ctx, "kim@seosan.example.kr")  # its reset link is used
+    sign_in(client, "kim@seosan.example.kr", "wrong password!")
+    sign_in(client, "kim@seosan.example.kr")
+    scheduler.tick(ctx)
+    assert len(rows(ctx, staff_login_failures)) == 0  # cleared by the successful sign-in
+    assert rows(ctx, staff_reset_tokens) == []
+    sign_in(client, "nobody@seosan.example.kr", "guess password")
+    assert len(rows(ctx, staff_sessions)) == 1 and len(rows(ctx, staff_login_failures)) == 1
+    clock.now += timedelta(hours=1)
+    ctx.memo.pop("staff_housekeeping", None)  # the hook runs at most every ten minutes
+    scheduler.tick(ctx)
+    assert rows(ctx, staff_sessions) == [] and rows(ctx, staff_login_failures) == []

@@ -71,3 +71,14 @@ def test_the_appointment_revision_of_every_message_survives_the_rename(empty_eng
         assert "appointment_version" not in columns
         history = conn.execute(sa.text("SELECT count(*) FROM message_events WHERE message_id = 'm-1'"))
         assert history.scalar_one() == 1  # the table was renamed in place, not copied and dropped
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_defines(engine) -> None:
+    """Upgraded to head, PostgreSQL has every table, column and index of ``notifier.tables``."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from notifier.tables import metadata
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
