@@ -12,7 +12,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfInvalid
 
-from notifier.console import audit_page, auth, home, keys, messages, opt_outs
+from notifier.console import audit_page, auth, home, keys, messages, opt_outs, staff_page
 from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language
 from notifier.console.pages import FormProblem, problem_page
 from notifier.errors import NotifierError
@@ -74,7 +74,7 @@ def choose_language() -> Response:
     return response
 
 
-for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, audit_page.bp):
+for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, staff_page.bp, audit_page.bp):
     bp.register_blueprint(child)
 
 
