@@ -53,7 +53,9 @@ def _notifier_error(exc: NotifierError) -> Response:
     status = exc.status if 400 <= exc.status < 500 else 500
     if status == 500:
         raise exc
-    return problem_page(status, exc.detail)
+    # A feature's own wording is English (it is the API's); the page's title says it in Korean.
+    readable = exc.detail if any("가" <= ch <= "힣" for ch in exc.detail) else ""
+    return problem_page(status, readable)
 
 
 @bp.errorhandler(HTTPException)
