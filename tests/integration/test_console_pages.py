@@ -312,3 +312,15 @@ def test_staff_have_no_staff_page_and_the_ministry_sees_everyone(ctx, client) ->
     manager = {"email": "boss@gumi.example.kr", "name": "관리", "role": "manager", "centers": "gumi"}
     made = post(client, "/console/staff", manager, "/console/staff")
     assert made.status_code == 201
+
+
+def test_an_email_is_found_whatever_the_case_it_is_typed_in(ctx, client, auth) -> None:
+    body = message_body(to={"email": "Hong.Gildong@Example.COM", "name": "홍길동"}, channel="email",
+                        center={"code": "seosan"})  # fmt: skip
+    assert client.post("/v1/messages", json=body, headers=auth).status_code == 202
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    for typed in ("hong.gildong@example.com", "Hong.Gildong@example.com", "HONG.GILDONG@EXAMPLE.COM"):
+        html = post(client, "/console/messages", {"q": typed}, "/console/messages").get_data(as_text=True)
+        assert "/console/messages/" in html.split('id="results"', 1)[1], typed
+        assert "Gildong" not in html.split('id="results"', 1)[1]  # shown masked
