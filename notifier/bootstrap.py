@@ -24,6 +24,7 @@ from notifier.context import TEMPLATES_DIR, Clock, Context, utc_now
 from notifier.messages import retention
 from notifier.messages.model import Message
 from notifier.messages.throttle import Bucket, RedisThrottle
+from notifier.staff import housekeeping
 from notifier.storage.db import make_engine
 from notifier.templates import repository as template_repo
 from notifier.templates.files import load_directory
@@ -110,6 +111,7 @@ def wire(ctx: Context) -> Context:
     opt_outs.register(ctx)
     campaigns.register(ctx)
     ctx.tick_hooks.append(retention.scrub_old_messages)
+    ctx.tick_hooks.append(housekeeping.forget_stale)
     if ctx.redis is not None:  # the per-sender rate limit of every lane, shared by every worker
         ctx.throttle = RedisThrottle(ctx.redis, ctx.settings.broker_key_prefix, partial(_buckets_of, ctx))
     return ctx

@@ -138,6 +138,10 @@ class Settings:
     # How long the API reuses an API key, a template's current version, a centre or the
     # registered senders it read (see notifier/lookups.py); 0 reads them on every request.
     lookup_ttl_seconds: float = 5.0
+    # Console cookies carry ``Secure`` (default: when NOTIFIER_PUBLIC_URL is https://).
+    secure_cookies: bool = False
+    # A console session unused for this long is over.
+    console_idle_timeout: timedelta = timedelta(minutes=30)
 
     @property
     def sandbox(self) -> bool:
@@ -217,6 +221,12 @@ class Settings:
             webhook_allow_private=_flag(env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE"),
             # At most a minute: the same time bounds how long a revoked key keeps working.
             lookup_ttl_seconds=_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=60.0, zero_ok=True),
+            secure_cookies=(
+                _flag(env, "NOTIFIER_SECURE_COOKIES")
+                if env.get("NOTIFIER_SECURE_COOKIES", "").strip()
+                else public_url.startswith("https://")
+            ),
+            console_idle_timeout=timedelta(minutes=_int(env, "NOTIFIER_CONSOLE_IDLE_MINUTES", 30, minimum=1)),
         )
 
 

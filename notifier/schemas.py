@@ -194,3 +194,16 @@ class WebhookIn(Strict):
         if not parts.hostname:
             raise ValueError("must name a host")
         return url
+
+
+ApiScope = Literal["send", "appointments", "campaigns", "templates", "admin"]
+
+
+class ApiKeyIn(Strict):
+    """A new API key: its name, its scopes and the client it belongs to."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+    scopes: list[ApiScope] = Field(min_length=1, max_length=5)
+    owner: str | None = Field(
+        default=None, min_length=1, max_length=100, description="the client it belongs to (default: the name)"
+    )

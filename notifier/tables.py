@@ -14,6 +14,7 @@ from notifier.channels import outbox
 from notifier.consent import tables as consent_tables
 from notifier.keys import tables as key_tables
 from notifier.messages import tables as message_tables
+from notifier.staff import tables as staff_tables
 from notifier.storage.metadata import metadata
 from notifier.templates import tables as template_tables
 from notifier.webhooks import tables as webhook_tables
@@ -27,6 +28,7 @@ FEATURE_TABLES = (
     key_tables,
     message_tables,
     outbox,
+    staff_tables,
     template_tables,
     webhook_tables,
 )

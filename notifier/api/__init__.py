@@ -12,6 +12,7 @@ from notifier.api import (
     campaigns,
     centers,
     health,
+    keys,
     limits,
     messages,
     openapi,
@@ -43,6 +44,7 @@ def register_api(app: Flask) -> None:
         unsubscribe,
         templates,
         webhooks,
+        keys,
         provider_callbacks,
         outbox,
     ):

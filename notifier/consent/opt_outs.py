@@ -155,6 +155,13 @@ class OptOut(ResponseModel):
     confirmation_message_id: str | None = Field(description="the confirmation sent")
 
 
+def opt_outs_for(ctx: Context, channel: str, address: str) -> list[OptOutRecord]:
+    """Every opt-out recorded for an address (how and when), oldest first."""
+    digest = address_hash(ctx, channel, address)
+    with ctx.engine.connect() as conn:
+        return consent_repo.opt_out_records(conn, digest)
+
+
 def record_opt_out(
     ctx: Context,
     *,

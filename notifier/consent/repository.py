@@ -144,6 +144,12 @@ def opt_out_in_force(conn: Connection, digest: str, scope: str) -> OptOutRecord 
     return _opt_out(row) if row else None
 
 
+def opt_out_records(conn: Connection, digest: str) -> list[OptOutRecord]:
+    """Every opt-out of this address hash, oldest first."""
+    query = select(opt_outs).where(opt_outs.c.address_hash == digest).order_by(opt_outs.c.created_at)
+    return [_opt_out(row) for row in conn.execute(query).mappings()]
+
+
 def opt_outs_of(conn: Connection, digests: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """The (scope, source) of every opt-out of each address hash, oldest first: one query."""
     query = (

@@ -372,6 +372,7 @@ def new_message_row(
         "to_name": recipient.name,
         "sender": sender,
         "center": center,
+        "center_code": center.get("code") or None,
         "data": data,
         "subject": rendered.subject,
         "body": rendered.body,

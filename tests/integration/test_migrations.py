@@ -100,3 +100,14 @@ def test_appointments_booked_before_attendance_get_their_report_columns(empty_en
         row = conn.execute(sa.select(appointments).where(appointments.c.id == "a-1")).mappings().one()
     assert (row["channels_key"], row["lead_days"], row["reminder_plan_name"]) == ("email+sms", 8, "24h,2h")
     assert row["outcome"] is None and row["experiment_id"] is None
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_defines(engine) -> None:
+    """Upgraded to head, PostgreSQL has every table, column and index of ``notifier.tables``."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from notifier.tables import metadata
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -290,11 +290,22 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     walk("GET", "/outbox", 404)
     walk("GET", "/outbox/1/html", 404)
 
+    created_key = walk(
+        "POST", "/v1/keys", 201, json={"name": "booking", "scopes": ["send"]}, headers=admin
+    ).json
+    walk("GET", "/v1/keys", 200, headers=admin)
+    walk("DELETE", f"/v1/keys/{created_key['id']}", 204, headers=admin)
+
     clock.now = NOW + timedelta(days=30)  # after every appointment: the person's links are gone
     walk("GET", later_page, 410)
     walk("GET", f"/s/{short_code(ctx, later['id'])}", 410)
     walk("POST", f"{later_page}/confirm", 410, data={"csrf_token": csrf})
-    return {"campaign_id": campaign["id"], "message_id": message["id"], "experiment_id": experiment["id"]}
+    return {
+        "campaign_id": campaign["id"],
+        "message_id": message["id"],
+        "experiment_id": experiment["id"],
+        "key_id": created_key["id"],
+    }
 
 
 def short_code(ctx, appointment_id: str) -> str:
@@ -312,6 +323,7 @@ def fill(path: str, ids: dict[str, str], known: bool) -> str:
         "campaign_id": ids["campaign_id"] if known else UNKNOWN_ID,
         "message_id": ids["message_id"] if known else UNKNOWN_ID,
         "experiment_id": ids["experiment_id"] if known else UNKNOWN_ID,
+        "key_id": ids["key_id"] if known else UNKNOWN_ID,
         "external_id": "b-2" if known else "never-stored",
         "key": "job_fair" if known else "no_such_template",
         "token": "not-a-token",
