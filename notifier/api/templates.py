@@ -42,7 +42,10 @@ class TemplateIn(BaseModel):
     purpose: str = Field(json_schema_extra={"enum": PURPOSE_NAMES})
     channels: list[Literal["sms", "email"]] = Field(min_length=1, max_length=2)
     values: dict[ValueName, Text] = Field(
-        default_factory=dict, max_length=200, description="dotted name -> what the caller sends"
+        default_factory=dict,
+        max_length=200,
+        description="dotted name -> what the caller sends",
+        json_schema_extra={"propertyNames": {"maxLength": 200, "pattern": VALUE_NAME_PATTERN.pattern}},
     )
     optional: list[ValueName] = Field(default_factory=list, max_length=200)
     sample: dict[str, Any] = Field(default_factory=dict, description="data previews and checks render with")
@@ -54,7 +57,10 @@ class TemplateIn(BaseModel):
         "e.g. [['appointment.when', 'appointment.starts_at']]",
     )
     sources: dict[LocaleName, dict[PartName, str]] = Field(
-        min_length=1, max_length=20, description="locale -> part file name -> Jinja source; 'ko' is required"
+        min_length=1,
+        max_length=20,
+        description="locale -> part file name -> Jinja source; 'ko' is required",
+        json_schema_extra={"required": ["ko"], "propertyNames": {"pattern": LOCALE_PATTERN.pattern}},
     )
 
     def source_texts(self) -> dict[str, dict[str, str]]:

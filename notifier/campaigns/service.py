@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import IO, Any, Literal
 
 from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 
@@ -37,16 +38,18 @@ from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, 
 from notifier.messages import repository as repo
 from notifier.messages import throttle as rate_limit
 from notifier.messages.views import MessageList, decode_cursor, encode_cursor, message_model
-from notifier.schemas import IsoTime, Locale, Strict
+from notifier.schemas import PHONE_SCHEMA, IsoTime, Locale, PhoneText, Strict
 from notifier.templates import repository as template_repo
 
 MAX_INLINE_RECIPIENTS = 10_000
 CANCEL_BUDGET_SECONDS = 5.0
 FREE_OPT_OUT_PREFIX = "+8280"  # 080 numbers: free for the caller
+OPT_OUT_NUMBER_PATTERN = r"^(080|\+82[ \-]?80|0082[ \-]?80)[ \-]?[0-9]{3,4}[ \-]?[0-9]{4}$"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class CampaignRecipientIn(Strict):
+    # A row's phone or email that cannot be used rejects that row (in the report), not the list.
     phone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=320)
     name: str = Field(default="", max_length=200)
@@ -61,6 +64,20 @@ class CampaignFilterIn(Strict):
     tags: list[str] = Field(default_factory=list, max_length=20)
 
 
+# Advertising that may go by SMS (channel sms or auto) names its free 080 opt-out number
+# (정보통신망법 제50조): JSON Schema for the JSON body and the CSV upload's form.
+ADVERTISING_SMS_NEEDS_OPT_OUT: JsonDict = {
+    "if": {
+        "required": ["category"],
+        "properties": {"category": {"const": "advertising"}, "channel": {"not": {"const": "email"}}},
+    },
+    "then": {
+        "required": ["opt_out_number"],
+        "properties": {"opt_out_number": {"type": "string", "pattern": OPT_OUT_NUMBER_PATTERN}},
+    },
+}
+
+
 class CampaignIn(Strict):
     # As JSON, exactly one of the two lists (a CSV upload sends neither: see the API).
     model_config = ConfigDict(
@@ -69,12 +86,7 @@ class CampaignIn(Strict):
                 {"required": ["recipients"], "properties": {"recipients": {"type": "array"}}},
                 {"required": ["filter"], "properties": {"filter": {"type": "object"}}},
             ],
-            # An advertising SMS names its free 080 opt-out number (정보통신망법 제50조).
-            "if": {
-                "required": ["category", "channel"],
-                "properties": {"category": {"const": "advertising"}, "channel": {"const": "sms"}},
-            },
-            "then": {"required": ["opt_out_number"]},
+            **ADVERTISING_SMS_NEEDS_OPT_OUT,
         }
     )
 
@@ -85,7 +97,11 @@ class CampaignIn(Strict):
     channel: Literal["sms", "email", "auto"] = "auto"
     data: dict[str, Any] = Field(default_factory=dict, description="template values common to all")
     opt_out_number: str | None = Field(
-        default=None, max_length=32, description="free 080 opt-out number; required for advertising SMS"
+        default=None,
+        max_length=32,
+        pattern=OPT_OUT_NUMBER_PATTERN,
+        description="free 080 opt-out number (080, +82 80 or 0082 80, then the number); required "
+        "for advertising SMS; one not valid in the Korean numbering plan is refused (422)",
     )
     rate_per_second: float | None = Field(default=None, gt=0, le=10_000, description="cap for this campaign")
     recipients: list[CampaignRecipientIn] | None = Field(default=None, max_length=MAX_INLINE_RECIPIENTS)
@@ -100,13 +116,13 @@ class SendTestIn(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": ["phone"], "properties": {"phone": {"type": "string", "minLength": 1}}},
+                {"required": ["phone"], "properties": {"phone": PHONE_SCHEMA}},
                 {"required": ["email"], "properties": {"email": {"type": "string", "minLength": 1}}},
             ]
         }
     )
 
-    phone: str | None = Field(default=None, max_length=64)
+    phone: PhoneText | None = None
     email: str | None = Field(default=None, max_length=320)
 
 
