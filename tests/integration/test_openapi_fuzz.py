@@ -1,5 +1,6 @@
 """Schemathesis against /openapi.json: requests the document describes, valid and not, get no
-server error and no answer that breaks its documented schema, status codes or media type.
+server error and no answer that breaks its documented schema, status codes or media type, and
+every request the document calls valid is accepted (but for the rules stated in words below).
 Template and centre keys are real ones, so requests reach the deep paths.
 
 The operations are walked in the test (schemathesis' lazy pytest loader does not run under
