@@ -43,7 +43,7 @@ _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 # separators people write. Whether the number exists in its country's numbering plan is checked
 # after, and a number that does not is refused with 422 invalid-phone-number: no pattern can
 # hold the numbering plans of every country.
-PHONE_PATTERN = r"^\+?\(?[0-9][0-9 ().\-]{5,30}$"
+PHONE_PATTERN = r"^\+?\(?[0-9][0-9 ().\-]{4,29}[0-9]$"  # ends in a digit: nothing to strip
 PHONE_RULE = (
     "digits with spaces, dots, hyphens or brackets, optionally after +; "
     "a number that is not valid in its country's numbering plan is refused (422 invalid-phone-number)"

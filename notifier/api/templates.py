@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from flask import Blueprint, g, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic.config import JsonDict
 
 from notifier.api.auth import requires
 from notifier.api.context import context
@@ -79,10 +80,31 @@ class TemplateIn(BaseModel):
         )
 
 
+# Data an advertising preview renders with names the sending centre (정보통신망법 제50조).
+ADVERTISING_DATA: JsonDict = {
+    "type": "object",
+    "required": ["center"],
+    "properties": {
+        "center": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": r"\S"}},
+        }
+    },
+}
+
+
 class PreviewIn(BaseModel):
     """What to preview: without ``data`` the template's sample data for the locale is used."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Stated in the document too: advertising names its sender, so given data names the centre.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"required": ["advertising"], "properties": {"advertising": {"const": True}}},
+            "then": {"properties": {"data": {"anyOf": [{"type": "null"}, ADVERTISING_DATA]}}},
+        },
+    )
 
     data: dict[str, Any] | None = Field(
         default=None,

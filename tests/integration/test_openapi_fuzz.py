@@ -75,6 +75,12 @@ STATED_RULES = [
     (r"/consents/[a-z_]+/reconfirmed_at", r"is before given_at", "not before `given_at` (422 otherwise)"),
     (r"/data", r"SMS cannot carry .*", "must be in cp949"),
     (r"/send_at", r"must be within a year from now", "at most a year ahead (422 otherwise)"),
+    # In the schema too (if/then), but schemathesis does not apply if/then to a multipart form.
+    (
+        r"/opt_out_number",
+        r"an advertising SMS needs the centre's free 080 opt-out number",
+        "required for advertising SMS",
+    ),
     (r"/file", r".+", "or without a row after it, is refused (422)"),
     (
         r"/data",
