@@ -94,6 +94,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# Text that must say something: spaces around it are stripped, so spaces alone are nothing.
+NOT_BLANK = r"\S"
+
 # Paging cursors are opaque: only one the API returned as ``next_cursor`` names a place in a list.
 CURSOR_RULE = "opaque: pass a `next_cursor` this API returned; any other value is refused (422)"
 
@@ -221,7 +224,7 @@ class AppointmentIn(Strict):
     )
 
     recipient: AppointmentRecipientIn
-    center: str = Field(min_length=1, max_length=50)
+    center: str = Field(min_length=1, max_length=50, pattern=NOT_BLANK)
     kind: AppointmentKind
     starts_at: Annotated[
         IsoTime,
@@ -229,7 +232,7 @@ class AppointmentIn(Strict):
     ]
     duration_minutes: int = Field(default=50, ge=5, le=480)
     counselor: str = Field(default="", max_length=100)
-    location: str = Field(min_length=1, max_length=300)
+    location: str = Field(min_length=1, max_length=300, pattern=NOT_BLANK)
     channels: list[Literal["sms", "email"]] | None = Field(default=None, min_length=1, max_length=2)
     version: int | None = Field(default=None, ge=0, le=MAX_INT32)
 

@@ -28,6 +28,7 @@ from notifier.domain.phones import parse_phone
 from notifier.errors import InvalidPhoneNumber
 from notifier.schemas import (
     EMAIL_SCHEMA,
+    NOT_BLANK,
     PHONE_OR_EMAIL,
     PHONE_RULE,
     PHONE_SCHEMA,
@@ -39,7 +40,7 @@ from notifier.schemas import (
 bp = Blueprint("recipients", __name__, url_prefix="/v1")
 SECURITY = scope("campaigns")
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=NOT_BLANK)]
 LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 
 

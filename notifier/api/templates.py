@@ -19,6 +19,7 @@ from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json
 from notifier.domain.templates import PURPOSES, TemplateSpec
 from notifier.errors import FieldError, ValidationFailed
+from notifier.schemas import NOT_BLANK
 from notifier.templates import library as template_library
 from notifier.templates.checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
 from notifier.templates.library import Author, Preview, Template, TemplateList, TemplateVersions
@@ -39,7 +40,9 @@ class TemplateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NOT_BLANK)
+    ]
     purpose: str = Field(json_schema_extra={"enum": PURPOSE_NAMES})
     channels: list[Literal["sms", "email"]] = Field(min_length=1, max_length=2)
     values: dict[ValueName, Text] = Field(

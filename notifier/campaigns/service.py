@@ -38,7 +38,7 @@ from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, 
 from notifier.messages import repository as repo
 from notifier.messages import throttle as rate_limit
 from notifier.messages.views import MessageList, decode_cursor, encode_cursor, message_model
-from notifier.schemas import PHONE_SCHEMA, IsoTime, Locale, PhoneText, Strict
+from notifier.schemas import NOT_BLANK, PHONE_SCHEMA, IsoTime, Locale, PhoneText, Strict
 from notifier.templates import repository as template_repo
 
 MAX_INLINE_RECIPIENTS = 10_000
@@ -90,10 +90,12 @@ class CampaignIn(Strict):
         }
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
     category: Literal["informational", "advertising"]
-    center: str = Field(min_length=1, max_length=50, description="code of the sending centre")
+    center: str = Field(
+        min_length=1, max_length=50, pattern=NOT_BLANK, description="code of the sending centre"
+    )
     channel: Literal["sms", "email", "auto"] = "auto"
     data: dict[str, Any] = Field(default_factory=dict, description="template values common to all")
     opt_out_number: str | None = Field(

@@ -24,7 +24,7 @@ from tests.integration.test_delivery import FrozenClock
 
 TEMPLATE = "program_announcement_jobseekers"
 CENTER = "seosan"
-EXAMPLES = 25  # per operation and mode: about 30 operations
+EXAMPLES = 40  # per operation and mode: about 30 operations
 
 
 def _real_keys(case: Any) -> None:
@@ -127,6 +127,10 @@ def test_the_api_keeps_the_promises_of_its_openapi_document(app, ctx, make_key, 
     key = make_key("send", "appointments", "campaigns", "templates", name="fuzz", owner="seosan-admin")
     headers = {"Authorization": f"Bearer {key}"}
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    # No values harvested from the source of the modules loaded so far: which those are depends on
+    # the tests run before (the same examples in every run), and schemathesis puts them into form
+    # fields without their enum (a multipart `channel` of "[-. ]?", from the phone masking regex).
+    schema.config.analysis.constants.enabled = False
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
