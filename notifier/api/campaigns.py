@@ -8,7 +8,7 @@ raised to ``NOTIFIER_MAX_UPLOAD_BYTES`` for it alone, and the file is read as a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from flask import Blueprint, Response, g, json, request, stream_with_context
 from pydantic import ConfigDict, Field, ValidationError, create_model
@@ -20,16 +20,31 @@ from notifier.api.openapi import Answers, doc, problems, scope, text
 from notifier.api.problems import parse_json, validation_errors
 from notifier.campaigns import service as campaigns
 from notifier.campaigns.render import CampaignTestSend, send_test
-from notifier.campaigns.service import CampaignIn, SendTestIn, StartIn
+from notifier.campaigns.service import ADVERTISING_SMS_NEEDS_OPT_OUT, CampaignIn, SendTestIn, StartIn
 from notifier.campaigns.views import Campaign, CampaignList
 from notifier.domain.message_status import Status
 from notifier.errors import FieldError, UnsupportedMediaType, ValidationFailed
 from notifier.messages.views import MessageList
-from notifier.schemas import Strict
+from notifier.schemas import CURSOR_RULE, Query
 
 bp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns")
 MULTIPART = "multipart/form-data"
 SECURITY = scope("campaigns")
+
+
+def _left_out_not_null(annotation: Any) -> Any:
+    """A form field has no null: an optional one is left out (``X | None`` documented as ``X``)."""
+    options = [option for option in get_args(annotation) if option is not type(None)]
+    return options[0] if len(options) == 1 and len(get_args(annotation)) == 2 else annotation
+
+
+def _form_schema(schema: dict[str, Any]) -> None:
+    """The form's rules, and no ``null`` default: a form field left out has none."""
+    schema.update(ADVERTISING_SMS_NEEDS_OPT_OUT)
+    for field in schema.get("properties", {}).values():
+        if "default" in field and field["default"] is None:
+            del field["default"]
+
 
 # The multipart form: CampaignIn's fields as form fields, with the list as a CSV file.
 _UPLOAD_FIELDS: dict[str, Any] = {
@@ -37,12 +52,16 @@ _UPLOAD_FIELDS: dict[str, Any] = {
         bytes,
         Field(
             description="header row: `phone`, `email`, `name`, `locale` and template values; "
-            "UTF-8, UTF-8 with BOM or CP949"
+            "UTF-8, UTF-8 with BOM or CP949. A file without a header row that names a `phone` or "
+            "an `email` column, or without a row after it, is refused (422)"
         ),
     ),
-    "data": (str | None, Field(default=None, description="a JSON object: template values common to all")),
+    "data": (
+        str,
+        Field(default=None, description="a JSON object: template values common to all (else 422)"),
+    ),
     **{
-        name: (field.annotation, field)
+        name: (_left_out_not_null(field.annotation), field)
         for name, field in CampaignIn.model_fields.items()
         if name not in ("data", "recipients", "filter")
     },
@@ -50,20 +69,20 @@ _UPLOAD_FIELDS: dict[str, Any] = {
 CampaignUpload = create_model(
     "CampaignUpload",
     __doc__="A CSV `file` and the campaign's other fields as form fields (`data` as a JSON string).",
-    __config__=ConfigDict(extra="forbid"),
+    __config__=ConfigDict(extra="forbid", json_schema_extra=_form_schema),
     **_UPLOAD_FIELDS,
 )
 
 
-class CampaignsQuery(Strict):
+class CampaignsQuery(Query):
     limit: int = Field(default=50, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=500)
+    cursor: str | None = Field(default=None, max_length=500, description=CURSOR_RULE)
 
 
-class MessagesQuery(Strict):
+class MessagesQuery(Query):
     status: Status | None = None
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=500)
+    cursor: str | None = Field(default=None, max_length=500, description=CURSOR_RULE)
 
 
 def _validate(model: type[Any], raw: dict[str, Any]) -> Any:

@@ -15,16 +15,16 @@ from notifier.domain.message_status import Status
 from notifier.errors import ValidationFailed
 from notifier.messages import accept, views
 from notifier.messages.views import Message, MessageList
-from notifier.schemas import MessageIn, Strict
+from notifier.schemas import CURSOR_RULE, MessageIn, Query
 
 bp = Blueprint("messages", __name__, url_prefix="/v1/messages")
 
 
-class ListQuery(Strict):
+class ListQuery(Query):
     status: Status | None = None
     reference: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=50, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=500)
+    cursor: str | None = Field(default=None, max_length=500, description=CURSOR_RULE)
 
 
 class IdempotencyHeaders(BaseModel):
@@ -33,7 +33,8 @@ class IdempotencyHeaders(BaseModel):
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="a repeat with the same key and body returns the first answer and creates nothing",
+        description="a repeat with the same key and body returns the first answer and creates nothing; "
+        "the same key with another body is refused (422)",
     )
 
 

@@ -46,7 +46,14 @@ api = SpecTree(
     annotations=False,  # the views read their models themselves
     title="notifier",
     version="1",
-    description="Appointment reminders and programme announcements for Korean employment centres.",
+    description="Appointment reminders and programme announcements for Korean employment centres. "
+    "Every text value of a request is refused (422) if it holds the NUL character or a lone "
+    "surrogate (it could not be stored). Text an SMS will carry (template values, names, an "
+    "appointment's details) must be in cp949, the character set Korean carriers deliver; a "
+    "character outside it is refused (422). An email address must also pass the checks of "
+    "email-validator: a domain reserved for special use (RFC 6761: .test, .example, .invalid, "
+    ".localhost and the like) cannot receive mail and is refused (422). Query parameters the "
+    "document does not name are ignored.",
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
     validation_error_status=422,
@@ -127,6 +134,10 @@ def doc(**options: Any) -> Callable[[F], F]:
 # Path parameters with a rule the view enforces; spectree only knows Flask's converters.
 PATH_PARAMETERS: dict[tuple[str, str], dict[str, Any]] = {
     ("/v1/appointments/{external_id}", "external_id"): {"type": "string", "minLength": 1, "maxLength": 200},
+    ("/v1/recipients/{external_id}", "external_id"): {
+        "type": "string",
+        "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$",
+    },
     ("/a/{token}/{answer}", "answer"): {"type": "string", "enum": ["confirm", "change"]},
     **{
         (path, "key"): {"type": "string", "pattern": r"^[a-z0-9_\-]{1,100}$"}

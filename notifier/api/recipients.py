@@ -26,20 +26,31 @@ from notifier.consent.recipients import Recipient
 from notifier.domain.consent import Consent
 from notifier.domain.phones import parse_phone
 from notifier.errors import InvalidPhoneNumber
-from notifier.schemas import IsoTime, Strict
+from notifier.schemas import (
+    EMAIL_SCHEMA,
+    NOT_BLANK,
+    PHONE_OR_EMAIL,
+    PHONE_RULE,
+    PHONE_SCHEMA,
+    IsoTime,
+    PhoneText,
+    Strict,
+)
 
 bp = Blueprint("recipients", __name__, url_prefix="/v1")
 SECURITY = scope("campaigns")
 
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=NOT_BLANK)]
 LOCALE = r"^[a-z]{2}(-[A-Z]{2})?$"
 
 
 class ConsentIn(Strict):
     """When the person agreed, and when they last re-confirmed (both with a UTC offset)."""
 
-    given_at: IsoTime
-    reconfirmed_at: IsoTime | None = None
+    given_at: Annotated[IsoTime, Field(description="not in the future (422 otherwise)")]
+    reconfirmed_at: Annotated[IsoTime | None, Field(description="not before `given_at` (422 otherwise)")] = (
+        None
+    )
 
 
 class ConsentsIn(Strict):
@@ -53,8 +64,12 @@ class ConsentsIn(Strict):
 class RecipientPut(Strict):
     """A recipient as the client knows it; a PUT replaces everything stored before."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": PHONE_OR_EMAIL})
+
     name: str = Field(default="", max_length=100)
-    phone: str | None = Field(default=None, max_length=32, description="a mobile number; stored as E.164")
+    phone: PhoneText | None = Field(
+        default=None, description=f"a mobile number, stored as E.164: {PHONE_RULE}"
+    )
     email: EmailStr | None = None
     locale: str = Field(default="ko", pattern=LOCALE)
     center: str | None = Field(default=None, max_length=50, description="code of a registered centre")
@@ -68,13 +83,13 @@ class OptOutIn(Strict):
     model_config = ConfigDict(
         json_schema_extra={
             "oneOf": [
-                {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
-                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["phone"], "properties": {"phone": PHONE_SCHEMA}},
+                {"required": ["email"], "properties": {"email": EMAIL_SCHEMA}},
             ]
         }
     )
 
-    phone: str | None = Field(default=None, max_length=32)
+    phone: PhoneText | None = None
     email: EmailStr | None = None
     scope: Literal["advertising", "all"]
     source: Source = "api"

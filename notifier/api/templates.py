@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from flask import Blueprint, g, request, url_for
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic.config import JsonDict
 
 from notifier.api.auth import requires
 from notifier.api.context import context
@@ -18,6 +19,7 @@ from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json
 from notifier.domain.templates import PURPOSES, AlimtalkVariant, TemplateSpec
 from notifier.errors import FieldError, ValidationFailed
+from notifier.schemas import NOT_BLANK
 from notifier.templates import library as template_library
 from notifier.templates.checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
 from notifier.templates.library import Author, Preview, Template, TemplateList, TemplateVersions
@@ -60,11 +62,16 @@ class TemplateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NOT_BLANK)
+    ]
     purpose: str = Field(json_schema_extra={"enum": PURPOSE_NAMES})
     channels: list[Literal["sms", "email"]] = Field(min_length=1, max_length=2)
     values: dict[ValueName, Text] = Field(
-        default_factory=dict, max_length=200, description="dotted name -> what the caller sends"
+        default_factory=dict,
+        max_length=200,
+        description="dotted name -> what the caller sends",
+        json_schema_extra={"propertyNames": {"maxLength": 200, "pattern": VALUE_NAME_PATTERN.pattern}},
     )
     optional: list[ValueName] = Field(default_factory=list, max_length=200)
     sample: dict[str, Any] = Field(default_factory=dict, description="data previews and checks render with")
@@ -76,7 +83,10 @@ class TemplateIn(BaseModel):
         "e.g. [['appointment.when', 'appointment.starts_at']]",
     )
     sources: dict[LocaleName, dict[PartName, str]] = Field(
-        min_length=1, max_length=20, description="locale -> part file name -> Jinja source; 'ko' is required"
+        min_length=1,
+        max_length=20,
+        description="locale -> part file name -> Jinja source; 'ko' is required",
+        json_schema_extra={"required": ["ko"], "propertyNames": {"pattern": LOCALE_PATTERN.pattern}},
     )
     alimtalk: dict[LocaleName, AlimtalkIn] = Field(
         default_factory=dict,
@@ -102,10 +112,31 @@ class TemplateIn(BaseModel):
         )
 
 
+# Data an advertising preview renders with names the sending centre (정보통신망법 제50조).
+ADVERTISING_DATA: JsonDict = {
+    "type": "object",
+    "required": ["center"],
+    "properties": {
+        "center": {
+            "type": "object",
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "pattern": r"\S"}},
+        }
+    },
+}
+
+
 class PreviewIn(BaseModel):
     """What to preview: without ``data`` the template's sample data for the locale is used."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Stated in the document too: advertising names its sender, so given data names the centre.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"required": ["advertising"], "properties": {"advertising": {"const": True}}},
+            "then": {"properties": {"data": {"anyOf": [{"type": "null"}, ADVERTISING_DATA]}}},
+        },
+    )
 
     data: dict[str, Any] | None = Field(
         default=None,

@@ -132,7 +132,10 @@ def parse_phone(raw: str, region: str = "KR") -> Phone:
     if reason is not None:
         raise InvalidPhoneNumber(raw, reason)
     kind = _TYPES.get(phonenumbers.number_type(number), PhoneType.OTHER)
-    return Phone(phonenumbers.format_number(number, PhoneNumberFormat.E164), kind)
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    if not _E164.fullmatch(e164):  # the metadata calls some short numbers valid ('+98 9699')
+        raise InvalidPhoneNumber(raw, "too short to be a phone number")
+    return Phone(e164, kind)
 
 
 def require_mobile(phone: Phone) -> Phone:

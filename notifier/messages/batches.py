@@ -10,6 +10,11 @@ a time, so this runs for every message sent and is written for speed:
   target status), so it is built once and the server can keep it prepared.
 - SQLite (and anything else): plain statements, the history entries inserted afterwards.
 
+The arrays are typed ``VARCHAR[]``, never ``VARCHAR(n)[]``: PostgreSQL cuts a value short
+without a word when it is cast to ``VARCHAR(n)`` explicitly, but refuses it when it is assigned
+to a ``VARCHAR(n)`` column. A value too long for its column thus fails loudly here (the API
+refuses it at the door first: its schemas' lengths are the columns').
+
 ``transition_each`` is the batch counterpart of ``messages.transition``, with the same rules:
 a message moves only from a status the lifecycle allows (and ``only_from``), only while its
 claim is the given one (``only_claimed_at``), and every move gets its history entry.
@@ -23,8 +28,10 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     Connection,
     Executable,
+    String,
     Text,
     and_,
     any_,
@@ -104,6 +111,13 @@ def _move_postgresql(
     return list(conn.execute(statement, params).scalars())
 
 
+def _array_of(column: Column[Any]) -> ARRAY[Any]:
+    """The array type a column's values travel in: its type without a length (see above)."""
+    if isinstance(column.type, String) and column.type.length is not None:
+        return ARRAY(String())
+    return ARRAY(column.type)
+
+
 def _all_equal(values: list[Any]) -> bool:
     return all(value == values[0] for value in values[1:])
 
@@ -117,9 +131,11 @@ def _statement_postgresql(
     per_message += varying
     given = (
         func.unnest(
-            bindparam("each_id", type_=ARRAY(messages.c.id.type)),
+            bindparam("each_id", type_=_array_of(messages.c.id)),
             *(
-                bindparam(f"each_{name}", type_=ARRAY(Text() if name == "detail" else messages.c[name].type))
+                bindparam(
+                    f"each_{name}", type_=ARRAY(Text()) if name == "detail" else _array_of(messages.c[name])
+                )
                 for name in per_message
             ),
         )
@@ -129,7 +145,7 @@ def _statement_postgresql(
     now = bindparam("each_now", type_=UTCDateTime())
     condition = and_(
         messages.c.id == given.c.id,
-        messages.c.status == any_(bindparam("each_source", type_=ARRAY(messages.c.status.type))),
+        messages.c.status == any_(bindparam("each_source", type_=_array_of(messages.c.status))),
     )
     if guarded:
         condition = and_(
@@ -224,7 +240,7 @@ def insert_new(
 def _insert_statement_postgresql(columns: tuple[str, ...]) -> Executable:
     """INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING, feeding the history INSERT."""
     given = (
-        func.unnest(*(bindparam(f"each_{name}", type_=ARRAY(messages.c[name].type)) for name in columns))
+        func.unnest(*(bindparam(f"each_{name}", type_=_array_of(messages.c[name])) for name in columns))
         .table_valued(*columns)
         .render_derived(name="given")
     )
@@ -237,7 +253,7 @@ def _insert_statement_postgresql(columns: tuple[str, ...]) -> Executable:
     )
     detail = (
         func.unnest(
-            bindparam("each_id", type_=ARRAY(messages.c.id.type)),
+            bindparam("each_id", type_=_array_of(messages.c.id)),
             bindparam("each_detail", type_=ARRAY(Text())),
         )
         .table_valued("id", "detail")

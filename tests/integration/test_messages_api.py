@@ -274,3 +274,24 @@ def test_cursors_with_naive_times_and_sends_too_far_ahead_are_422(client, auth) 
     assert_problem(client.get("/v1/messages", query_string={"cursor": naive}, headers=auth), 422, "/cursor")
     far = message_body(send_at="9999-12-31T23:59:59+00:00")
     assert_problem(client.post("/v1/messages", json=far, headers=auth), 422, "/send_at")
+
+
+def test_query_parameters_the_document_does_not_name_are_ignored(client, auth, make_key) -> None:
+    sent = client.post("/v1/messages", json=message_body(reference="booking-1"), headers=auth)
+    assert sent.status_code == 202, sent.json
+    listed = client.get("/v1/messages?reference=booking-1&utm_source=mail&_=1733300000", headers=auth)
+    assert listed.status_code == 200, listed.json
+    assert [m["id"] for m in listed.json["items"]] == [sent.json["id"]]
+    campaigns = {"Authorization": f"Bearer {make_key('campaigns', 'appointments')}"}
+    assert client.get("/v1/campaigns?limit=5&utm_source=mail", headers=campaigns).status_code == 200
+    assert client.get("/v1/appointments?limit=5&utm_source=mail", headers=campaigns).status_code == 200
+
+
+def test_a_cursor_the_api_did_not_return_is_a_422_the_document_states(client, auth) -> None:
+    response = client.get("/v1/messages?cursor=not-ours", headers=auth)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert [e["pointer"] for e in response.json["errors"]] == ["/cursor"]
+    parameters = client.get("/openapi.json").json["paths"]["/v1/messages"]["get"]["parameters"]
+    cursor = next(p for p in parameters if p["name"] == "cursor")
+    assert "pass a `next_cursor` this API returned" in cursor["description"]

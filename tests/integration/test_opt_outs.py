@@ -345,3 +345,10 @@ def test_the_answer_matches_the_documented_schema(client, campaigns) -> None:
     schema = {"$ref": "#/components/schemas/OptOut", "components": spec["components"]}
     Draft202012Validator(schema).validate(opt_out(client, campaigns, phone=PHONE, center="seosan").json)
     Draft202012Validator(schema).validate(opt_out(client, campaigns, phone=PHONE).json)
+
+
+def test_a_number_too_short_for_e164_is_a_422_not_a_server_error(client, campaigns, ctx) -> None:
+    # phonenumbers' metadata calls '+98 9699' valid; E.164 needs at least 7 digits after the +.
+    response = opt_out(client, campaigns, phone="+(989699", scope="advertising", source="email_reply")
+    assert_problem(response, 422, "/phone")
+    assert count(ctx) == 0

@@ -195,7 +195,7 @@ def test_invalid_fields_are_named_by_json_pointer_and_change_nothing(
 
 def test_every_bad_field_is_reported_at_once(client, campaigns) -> None:
     body = recipient_body(
-        phone="12", center="atlantis", consents={"sms_advertising": {"given_at": ago(days=-2)}}
+        phone="010-1234", center="atlantis", consents={"sms_advertising": {"given_at": ago(days=-2)}}
     )
     response = client.put("/v1/recipients/r-1", json=body, headers=campaigns)
     assert_problem(response, 422, "/phone", "/center", "/consents/sms_advertising/given_at")

@@ -56,6 +56,12 @@ def test_ten_digit_010_number_is_refused_although_phonenumbers_calls_it_valid(ra
         parse_phone(raw)
 
 
+@pytest.mark.parametrize("raw", ["+989699", "+(989699", "+98 9699"])
+def test_a_number_too_short_for_e164_is_refused_although_phonenumbers_calls_it_valid(raw: str) -> None:
+    with pytest.raises(InvalidPhoneNumber, match="too short"):
+        parse_phone(raw)
+
+
 def test_legacy_011_number_is_still_a_mobile() -> None:
     assert parse_phone("011-123-4567") == Phone("+82111234567", PhoneType.MOBILE)
 
