@@ -150,7 +150,8 @@ class MessageIn(Strict):
     channel: Literal["sms", "kakao", "email", "auto"] = Field(
         default="auto",
         description="auto: KakaoTalk AlimTalk when the centre has a channel and the template a variant, "
-        "else SMS to a mobile, else email",
+        "else SMS to a mobile, else email; sms, kakao or email: "
+        "one the template has a variant for (422 otherwise)",
     )
     data: dict[str, Any] = Field(
         default_factory=dict,

@@ -91,6 +91,7 @@ class TemplateIn(BaseModel):
     alimtalk: dict[LocaleName, AlimtalkIn] = Field(
         default_factory=dict,
         max_length=20,
+        json_schema_extra={"propertyNames": {"pattern": LOCALE_PATTERN.pattern}},
         description="locale -> its AlimTalk variant; the locale's `alimtalk.txt` must be the registered "
         "text with a {{ ... }} where it has a #{변수}",
     )
@@ -142,7 +143,9 @@ class PreviewIn(BaseModel):
         default=None,
         description="the template's values plus `center` {name, phone, address} and `recipient` {name}",
     )
-    channel: Literal["sms", "kakao", "email"] = "sms"
+    channel: Literal["sms", "kakao", "email"] = Field(
+        default="sms", description="one the template has a variant for (422 otherwise)"
+    )
     locale: LocaleName = "ko"
     advertising: bool = Field(default=False, description="apply the (광고) markings and opt-out")
 

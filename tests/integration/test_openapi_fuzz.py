@@ -81,6 +81,11 @@ STATED_RULES = [
         r"an advertising SMS needs the centre's free 080 opt-out number",
         "required for advertising SMS",
     ),
+    (
+        r"/channel",
+        r"template '[^']*' has no (sms|email|kakao|AlimTalk) variant",
+        "one the template has a variant for (422 otherwise)",
+    ),
     (r"/file", r".+", "or without a row after it, is refused (422)"),
     (
         r"/data",
