@@ -324,7 +324,8 @@ def cancel_campaign(ctx: Context, owner: str | None, campaign_id: str) -> dict[s
 
 def sender_buckets(ctx: Context, row: Any) -> list[rate_limit.Bucket]:
     """The rates a message is subject to: its provider and sender, and its campaign's cap."""
-    provider = ctx.sms.name if row["channel"] == "sms" else ctx.email.name
+    # An SMS counts against the provider it was (or will be) attempted with.
+    provider = (row.get("provider") or ctx.sms.name) if row["channel"] == "sms" else ctx.email.name
     buckets = [rate_limit.Bucket(f"{provider}:{row['sender']}", ctx.settings.rate_limit_for(provider))]
     info = campaign_info(ctx, row["campaign_id"]) if row["campaign_id"] else None
     if info is not None and info.rate_per_second:

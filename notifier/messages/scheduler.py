@@ -128,11 +128,13 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
         ]
     sent = requeued = 0
     for message in found:
-        provider_id = None
+        provider_id = provider = None
         if message.channel == "sms" and message.claimed_at is not None:  # set: the query compared it
             request = SmsRequest(message.id, message.to_phone or "", message.sender, message.body or "")
             try:
-                provider_id = ctx.sms.find_sent(request, message.claimed_at)
+                # The provider recorded before the call, and only that one: never another.
+                answer = ctx.sms.find_sent_by(request, message.claimed_at, message.provider)
+                provider, provider_id = answer if answer else (None, None)
             except Exception:  # provider unreachable: try again next tick
                 log.warning(
                     "could not ask the provider about a stuck message", extra={"message_id": message.id}
@@ -149,7 +151,7 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
                     extra_where=messages.c.claimed_at == message.claimed_at,
                     detail="recovered: the provider had accepted it",
                     provider_message_id=provider_id,
-                    provider=ctx.sms.name,
+                    provider=provider,
                 )
                 sent += moved
             else:

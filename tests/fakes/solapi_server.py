@@ -18,7 +18,8 @@ LMS over 2,000 or a subject over 40, 1041/1042 unknown Kakao channel or template
 that differs from the approved template, 1062 a sender not in ``senders``, 3010 a malformed
 recipient, 1030 a balance too low; ``reject_number`` scripts any code for one recipient.
 ``fail_next`` answers HTTP errors (429 rate limit, 500), ``drop_next`` registers the messages
-and closes the connection unanswered. ``deliver`` settles accepted messages (4000, or the
+and closes the connection unanswered, ``leave_out_of_answer`` registers one recipient's
+messages but leaves them out of ``messageList``. ``deliver`` settles accepted messages (4000, or the
 code set by ``fail_delivery``); an AlimTalk to someone not in ``kakao_users`` ends 3104 and
 its SMS/LMS replacement (대체발송) is delivered instead. ``send_report`` POSTs a status report.
 """
@@ -109,17 +110,22 @@ class FakeSolapi:
         self._requests: list[dict[str, Any]] = []
         self._script: deque[_Reply | None] = deque()
         self._rejections: dict[str, str] = {}
+        self._unlisted: set[str] = set()
         self._delivery_codes: dict[str, str] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        """Bind a free port and serve in a daemon thread."""
+    def start(self, port: int = 0) -> Self:
+        """Bind ``port`` (a free one by default) and serve in a daemon thread.
+
+        Stopped and started again on the port it had (``start(fake.port)``), it keeps what it
+        recorded: a test stops the provider and brings it back.
+        """
         if self._server is not None:
             raise RuntimeError("FakeSolapi is already running")
-        self._server = _Server(("127.0.0.1", 0), self)
+        self._server = _Server(("127.0.0.1", port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-solapi", daemon=True
         )
@@ -144,6 +150,13 @@ class FakeSolapi:
         self.stop()
 
     @property
+    def port(self) -> int:
+        """The port it listens on."""
+        if self._server is None:
+            raise RuntimeError("FakeSolapi is not running")
+        return int(self._server.server_address[1])
+
+    @property
     def base_url(self) -> str:
         """Return what to assign to ``service.base_url``."""
         if self._server is None:
@@ -162,6 +175,11 @@ class FakeSolapi:
         """Register the next ``times`` sends, then close the connection without answering."""
         with self._changed:
             self._script.extend([None] * times)
+
+    def leave_out_of_answer(self, to: str) -> None:
+        """Register messages to ``to`` but leave them out of the answer (their outcome unknown)."""
+        with self._changed:
+            self._unlisted.add(to)
 
     def reject_number(self, to: str, status_code: str) -> None:
         """Refuse every message to ``to`` at registration with ``status_code`` (e.g. 3010)."""
@@ -309,7 +327,7 @@ class FakeSolapi:
             "groupInfo": group_info(group_id, self.account_id, accepted, len(failed), body, now),
         }
         if body.get("showMessageList"):  # like SOLAPI: per-message ids only on request
-            answer["messageList"] = [m.accepted_entry() for m in accepted]
+            answer["messageList"] = [m.accepted_entry() for m in accepted if m.to not in self._unlisted]
         return _Reply(200, answer)
 
     def _register(self, item: dict[str, Any], seen_to: set[str], allow_duplicates: bool) -> tuple[str, str]:
