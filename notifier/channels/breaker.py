@@ -93,7 +93,10 @@ class RedisBreaker:
                 return True
             # A failed probe (or a trip) starts a new cool-down.
             if opened_at is not None or trips(self.rules, int(in_row), tallies, now):
-                self.redis.hset(key, "opened_at", repr(now))
+                with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.hset(key, "opened_at", repr(now))
+                    pipe.delete(f"{key}:probe")  # the next cool-down's end brings the next probe
+                    pipe.execute()
                 log.warning(
                     "provider out of rotation",
                     extra={
