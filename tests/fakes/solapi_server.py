@@ -26,14 +26,17 @@ its SMS/LMS replacement (대체발송) is delivered instead. ``send_report`` POS
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import logging
 import re
 import secrets
+import signal
 import string
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -91,6 +94,7 @@ class FakeSolapi:
         senders: set[str] | None = None,
         balance: float = 100_000.0,
         clock: Callable[[], datetime] = _utcnow,
+        latency: float = 0.0,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret or secrets.token_hex(16)
@@ -103,6 +107,7 @@ class FakeSolapi:
         }
         self.kakao_users: set[str] = set()
         self.account_id = "12925149"
+        self.latency = latency  # seconds each send takes before it is registered and answered
         self._clock = clock
         self._checker = SignatureChecker({api_key: self.api_secret}, clock)
         self._changed = threading.Condition()  # guards every field below
@@ -292,6 +297,8 @@ class FakeSolapi:
         with self._changed:
             self._requests.append(body)
             scripted = self._script.popleft() if self._script else "none"
+        if self.latency:
+            time.sleep(self.latency)  # the provider's own time, in this request's thread
         if isinstance(scripted, _Reply):
             return scripted
         raw = body.get("messages")
@@ -373,6 +380,7 @@ class FakeSolapi:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # benchmarks open many connections at once
 
     def __init__(self, address: tuple[str, int], fake: FakeSolapi) -> None:
         super().__init__(address, _Handler)
@@ -412,3 +420,28 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a FakeSolapi until SIGTERM or SIGINT (benchmarks run it as its own process)."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.solapi_server")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--api-key", default="NCSFAKEKEY")
+    parser.add_argument("--api-secret")
+    args = parser.parse_args(argv)
+    # Block the signals before any thread starts, so only sigwait() below receives them.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    fake = FakeSolapi(args.api_key, args.api_secret, balance=1e12, latency=args.latency_ms / 1000)
+    fake.start(args.port)
+    try:
+        print(fake.base_url, flush=True)
+        print(f"api_key={fake.api_key} api_secret={fake.api_secret}", file=sys.stderr)
+        signal.sigwait(stop_signals)
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
