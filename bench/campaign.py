@@ -450,8 +450,8 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path, path: str = "tw
             )
             stack.notifier("scheduler", "scheduler")
             wait_until(lambda: healthy(port), 60, "the API")
-            path = workdir / f"list-{count}.csv"
-            write_list(path, count)
+            csv_path = workdir / f"list-{count}.csv"
+            write_list(csv_path, count)
             form = {
                 "name": f"bench {count}",
                 "template": TEMPLATE,
@@ -460,7 +460,7 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path, path: str = "tw
                 "channel": "sms",
             }
             started = time.monotonic()
-            with path.open("rb") as upload:
+            with csv_path.open("rb") as upload:
                 created = requests.post(
                     f"http://{HOST}:{port}/v1/campaigns",
                     data=form,
