@@ -350,6 +350,7 @@ def register(ctx: Context) -> None:
     ctx.tick_hooks.append(campaign_fanout.campaign_tick)
     ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.hold_claim_check(ctx, conn, rows, now))
     ctx.render_unrendered = render_claimed
+    ctx.batch_sent_hooks.append(campaign_fanout.fan_out_more)
     ctx.batch_sent_hooks.append(campaign_fanout.finish_done)
     ctx.erase_hooks.append(campaign_repo.erase_person)
     ctx.tick_hooks.append(campaign_fanout.scrub_ended_lists)
