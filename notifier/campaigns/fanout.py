@@ -190,8 +190,9 @@ def fan_out_more(ctx: Context, campaign_ids: Collection[str]) -> int:
 
     The scheduler fans out for about a second per tick; a provider that takes a batch in one
     call (SOLAPI's send-many) empties the window faster than that. Each worker process looks
-    at most every ``WORKER_FANOUT_EVERY_SECONDS`` per campaign; ``fan_out_batch`` locks the
-    campaign's row, so workers and the scheduler never create a batch twice.
+    at most every ``WORKER_FANOUT_EVERY_SECONDS`` per campaign, and never again once its fan-out
+    is complete; ``fan_out_batch`` locks the campaign's row, so workers and the scheduler never
+    create a batch twice.
     """
     memo = ctx.memo.setdefault("worker_fanout", {})
     created = 0
@@ -201,7 +202,10 @@ def fan_out_more(ctx: Context, campaign_ids: Collection[str]) -> int:
             continue
         memo[campaign_id] = moment + WORKER_FANOUT_EVERY_SECONDS
         if _waiting(ctx, campaign_id) < FANOUT_WINDOW - FANOUT_BATCH:
-            created += fan_out_batch(ctx, campaign_id)[0]
+            count, done = fan_out_batch(ctx, campaign_id)
+            created += count
+            if done:  # every message exists: this process never looks again
+                memo[campaign_id] = float("inf")
     return created
 
 
