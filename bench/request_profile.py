@@ -55,6 +55,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--top", type=int, default=0, help="print the N most expensive functions")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="no profiler: for counting instructions under valgrind (see docs/benchmarks.md)",
+    )
     args = parser.parse_args()
     name = f"notifier_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_URL, autocommit=True) as admin:
@@ -83,12 +88,17 @@ def main() -> None:
             client.post("/v1/messages", json=BODY, headers=headers)
         profile = cProfile.Profile()
         started = time.process_time()
-        profile.enable()
+        if not args.plain:
+            profile.enable()
         for _ in range(args.requests):
             answer = client.post("/v1/messages", json=BODY, headers=headers)
             assert answer.status_code == 202, answer.get_data(as_text=True)
         profile.disable()
         cpu = time.process_time() - started
+        if args.plain:
+            print(f"{1000 * cpu / max(args.requests, 1):.2f} ms CPU per request (not profiled)")
+            ctx.engine.dispose()
+            return
         stats = pstats.Stats(profile)
         print(f"{stats.total_calls / args.requests:.0f} function calls per request")  # type: ignore[attr-defined]
         print(f"{1000 * cpu / args.requests:.2f} ms CPU per request (profiled; timings vary, calls do not)")

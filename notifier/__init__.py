@@ -48,6 +48,9 @@ def create_app(
     app.extensions["celery"] = celery
     app.extensions["publisher"] = publisher
     register_api(app)
+    from notifier.console import register_console
+
+    register_console(app)
     return app
 
 

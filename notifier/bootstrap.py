@@ -13,9 +13,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from notifier.appointments import service as appointments
+from notifier.attendance import experiments
 from notifier.campaigns import service as campaigns
 from notifier.centers import service as centers
-from notifier.channels.base import EmailSender, SmsSender
+from notifier.channels.base import AlimtalkSender, EmailSender, SmsSender
 from notifier.channels.breaker import RedisBreaker
 from notifier.channels.failover import Breaker, FailoverSender, NoBreaker
 from notifier.channels.outbox import OutboxSender
@@ -25,6 +26,7 @@ from notifier.context import TEMPLATES_DIR, Clock, Context, utc_now
 from notifier.messages import retention
 from notifier.messages.model import Message
 from notifier.messages.throttle import Bucket, RedisThrottle
+from notifier.staff import housekeeping
 from notifier.storage.db import make_engine
 from notifier.templates import repository as template_repo
 from notifier.templates.files import load_directory
@@ -71,7 +73,18 @@ def build(
         clock=clock,
         templates_dir=templates_dir,
         redis=redis_client,
+        alimtalk=alimtalk_sender(settings, sms),
     )
+
+
+def alimtalk_sender(settings: Settings, sms: FailoverSender) -> AlimtalkSender | None:
+    """SOLAPI sends AlimTalk when it is configured (the SMS providers' SOLAPI object, if any)."""
+    if settings.solapi is None:
+        return None
+    from notifier.channels.solapi import SolapiSender
+
+    solapi = sms.providers.get("solapi")
+    return solapi if isinstance(solapi, SolapiSender) else SolapiSender(settings.solapi)
 
 
 def sms_providers(settings: Settings, outbox: SmsSender) -> dict[str, SmsSender]:
@@ -106,10 +119,12 @@ def wire(ctx: Context) -> Context:
         return ctx
     ctx.wired = True
     appointments.register(ctx)
+    experiments.register(ctx)
     webhooks.register(ctx)
     opt_outs.register(ctx)
     campaigns.register(ctx)
     ctx.tick_hooks.append(retention.scrub_old_messages)
+    ctx.tick_hooks.append(housekeeping.forget_stale)
     if ctx.redis is not None:  # the per-sender rate limit of every lane, shared by every worker
         ctx.throttle = RedisThrottle(ctx.redis, ctx.settings.broker_key_prefix, partial(_buckets_of, ctx))
     return ctx

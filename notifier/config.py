@@ -7,6 +7,7 @@ Every variable is listed in the README. A value that cannot work fails at start-
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -24,6 +25,7 @@ from notifier.errors import ConfigError
 
 DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
 DEFAULT_SOLAPI_BASE_URL = "https://api.solapi.com"
+WEBHOOK_SECRET_PATTERN = r"[A-Za-z0-9_\-]{32,128}"  # noqa: S105 (a pattern, not a secret)
 TRANSACTIONAL_QUEUE = "transactional"
 BULK_QUEUE = "bulk"
 # What a provider account typically allows: Twilio's default for one long code sender is far
@@ -102,6 +104,9 @@ class SolapiSettings:
     api_key: str
     api_secret: str = field(repr=False)
     base_url: str = DEFAULT_SOLAPI_BASE_URL
+    # The secret path segment of the delivery-report URL given to SOLAPI's console
+    # (POST {public_url}/webhooks/solapi/{secret}); None: reports are refused.
+    webhook_secret: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,10 @@ class Settings:
     # How long the API reuses an API key, a template's current version, a centre or the
     # registered senders it read (see notifier/lookups.py); 0 reads them on every request.
     lookup_ttl_seconds: float = 5.0
+    # Console cookies carry ``Secure`` (default: when NOTIFIER_PUBLIC_URL is https://).
+    secure_cookies: bool = False
+    # A console session unused for this long is over.
+    console_idle_timeout: timedelta = timedelta(minutes=30)
 
     @property
     def sandbox(self) -> bool:
@@ -225,6 +234,12 @@ class Settings:
             # At most a minute: the same time bounds how long a revoked key keeps working.
             lookup_ttl_seconds=_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=60.0, zero_ok=True),
             **_providers(env),
+            secure_cookies=(
+                _flag(env, "NOTIFIER_SECURE_COOKIES")
+                if env.get("NOTIFIER_SECURE_COOKIES", "").strip()
+                else public_url.startswith("https://")
+            ),
+            console_idle_timeout=timedelta(minutes=_int(env, "NOTIFIER_CONSOLE_IDLE_MINUTES", 30, minimum=1)),
         )
 
 
@@ -335,6 +350,8 @@ def _twilio(env: Mapping[str, str]) -> TwilioSettings | None:
 def _solapi(env: Mapping[str, str]) -> SolapiSettings | None:
     key, secret = env.get("SOLAPI_API_KEY", ""), env.get("SOLAPI_API_SECRET", "")
     if not key and not secret:
+        if env.get("NOTIFIER_SOLAPI_WEBHOOK_SECRET"):
+            raise ConfigError("SOLAPI_API_KEY", "is required when NOTIFIER_SOLAPI_WEBHOOK_SECRET is set")
         return None
     if not key:
         raise ConfigError("SOLAPI_API_KEY", "is required when SOLAPI_API_SECRET is set")
@@ -343,7 +360,13 @@ def _solapi(env: Mapping[str, str]) -> SolapiSettings | None:
     base_url = env.get("NOTIFIER_SOLAPI_BASE_URL", DEFAULT_SOLAPI_BASE_URL).rstrip("/")
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError("NOTIFIER_SOLAPI_BASE_URL", "must start with http:// or https://")
-    return SolapiSettings(api_key=key, api_secret=secret, base_url=base_url)
+    webhook_secret = env.get("NOTIFIER_SOLAPI_WEBHOOK_SECRET") or None
+    if webhook_secret is not None and not re.fullmatch(WEBHOOK_SECRET_PATTERN, webhook_secret):
+        raise ConfigError(
+            "NOTIFIER_SOLAPI_WEBHOOK_SECRET",
+            "must be 32 to 128 letters, digits, '-' or '_' (a URL path segment)",
+        )
+    return SolapiSettings(api_key=key, api_secret=secret, base_url=base_url, webhook_secret=webhook_secret)
 
 
 def _providers(env: Mapping[str, str]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from notifier.lookups import Lookups
 if TYPE_CHECKING:
     from redis import Redis
 
-    from notifier.channels.base import EmailSender
+    from notifier.channels.base import AlimtalkSender, EmailSender
     from notifier.channels.failover import FailoverSender
     from notifier.config import Settings
     from notifier.domain.erasure import Person
@@ -48,6 +48,9 @@ BatchSentHook = Callable[["Context", Collection[str]], object]
 # Removes a person from a feature's tables (campaign lists, appointments, webhook payloads) in
 # the erasure's transaction; returns how many rows it changed.
 EraseHook = Callable[[Connection, "Person", datetime], int]
+# Assigns a new appointment (id, centre code, now) to a running reminder-plan experiment of its
+# centre, in the booking's transaction: (experiment id, the arm's plan name), or None.
+PlanAssigner = Callable[[Connection, str, str, datetime], "tuple[str, str] | None"]
 # Publishes committed message ids on a lane (the broker); losing a call is safe.
 Publish = Callable[[str, list[str]], None]
 
@@ -73,12 +76,14 @@ class Context:
     templates_dir: Path = TEMPLATES_DIR
     publish: Publish = publish_nowhere
     redis: Redis | None = None
+    alimtalk: AlimtalkSender | None = None  # KakaoTalk AlimTalk, with SOLAPI
     # Hooks features add in ``bootstrap.wire`` (what can stop a send, what the scheduler runs):
     claim_checks: list[ClaimCheck] = field(default_factory=list)
     send_checks: list[SendCheck] = field(default_factory=list)
     tick_hooks: list[Callable[[Context], dict[str, int]]] = field(default_factory=list)
     render_unrendered: RenderHook | None = None
     batch_sent_hooks: list[BatchSentHook] = field(default_factory=list)
+    assign_reminder_plan: PlanAssigner | None = None
     erase_hooks: list[EraseHook] = field(default_factory=list)
     throttle: RedisThrottle | None = None  # the shared per-sender rate limit, with Redis
     wired: bool = False

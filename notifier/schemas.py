@@ -89,7 +89,11 @@ class CenterIn(Strict):
 class MessageIn(Strict):
     template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
     to: RecipientIn
-    channel: Literal["sms", "email", "auto"] = "auto"
+    channel: Literal["sms", "kakao", "email", "auto"] = Field(
+        default="auto",
+        description="auto: KakaoTalk AlimTalk when the centre has a channel and the template a variant, "
+        "else SMS to a mobile, else email",
+    )
     data: dict[str, Any] = Field(default_factory=dict)
     center: CenterIn | None = None
     send_at: IsoTime | None = None
@@ -154,8 +158,23 @@ class AppointmentQuery(Strict):
 
 
 WebhookEvent = Literal[
-    "message.status_changed", "appointment.confirmed", "appointment.change_requested", "recipient.opted_out"
+    "message.status_changed",
+    "appointment.confirmed",
+    "appointment.change_requested",
+    "appointment.outcome_recorded",
+    "recipient.opted_out",
 ]
+
+
+class OutcomeIn(Strict):
+    outcome: Literal["attended", "no_show", "late_cancellation", "rescheduled_by_person"]
+    recorded_at: IsoTime | None = Field(default=None, description="when it happened; default: now")
+    version: int | None = Field(
+        default=None, ge=0, le=MAX_INT32, description="the sender's own number for outcomes; only increases"
+    )
+    revision: int | None = Field(
+        default=None, ge=1, le=MAX_INT32, description="the appointment revision the sender saw; 409 if stale"
+    )
 
 
 class WebhookIn(Strict):
@@ -175,3 +194,16 @@ class WebhookIn(Strict):
         if not parts.hostname:
             raise ValueError("must name a host")
         return url
+
+
+ApiScope = Literal["send", "appointments", "campaigns", "templates", "admin"]
+
+
+class ApiKeyIn(Strict):
+    """A new API key: its name, its scopes and the client it belongs to."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")
+    scopes: list[ApiScope] = Field(min_length=1, max_length=5)
+    owner: str | None = Field(
+        default=None, min_length=1, max_length=100, description="the client it belongs to (default: the name)"
+    )

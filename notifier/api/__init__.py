@@ -8,9 +8,11 @@ from flask import Flask
 
 from notifier.api import (
     appointments,
+    attendance,
     campaigns,
     centers,
     health,
+    keys,
     limits,
     messages,
     openapi,
@@ -35,12 +37,14 @@ def register_api(app: Flask) -> None:
         messages,
         centers,
         appointments,
+        attendance,
         campaigns,
         recipient_page,
         recipients,
         unsubscribe,
         templates,
         webhooks,
+        keys,
         provider_callbacks,
         outbox,
     ):

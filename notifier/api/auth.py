@@ -16,6 +16,7 @@ from notifier.api.context import context
 from notifier.context import Context
 from notifier.errors import Forbidden, Unauthorized
 from notifier.keys import repository as keys
+from notifier.keys import service as key_service
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,6 +48,7 @@ def requires(scope: str | None) -> Callable[[F], F]:
                 raise Unauthorized("unknown or revoked API key")
             if scope is not None and scope not in row["scopes"] and "admin" not in row["scopes"]:
                 raise Forbidden(f"this key lacks the '{scope}' scope")
+            key_service.note_use(context(), row["id"])
             g.owner = row["owner"]
             g.key_name = row["name"]
             g.scopes = frozenset(row["scopes"])

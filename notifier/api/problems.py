@@ -104,6 +104,21 @@ def nesting_exceeds(value: Any, limit: int) -> bool:
 
 def parse_json(model: type[M]) -> tuple[M, Any]:
     """Read the JSON body into ``model``: 415, 400 or 422 when it cannot be."""
+    raw = _json_body()
+    if not isinstance(raw, dict):
+        raise MalformedRequest("the body must be a JSON object")
+    return _validated(model, raw), raw
+
+
+def parse_json_array(model: type[M]) -> M:
+    """Read a JSON array body (e.g. a provider's batch of reports) into a root ``model``."""
+    raw = _json_body()
+    if not isinstance(raw, list):
+        raise MalformedRequest("the body must be a JSON array")
+    return _validated(model, raw)
+
+
+def _json_body() -> Any:
     if not request.is_json:
         raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
     try:
@@ -116,11 +131,13 @@ def parse_json(model: type[M]) -> tuple[M, Any]:
         raise MalformedRequest(TOO_DEEP) from exc
     if nesting_exceeds(raw, MAX_JSON_DEPTH):  # deeper bodies would overflow later, in copy or render
         raise MalformedRequest(TOO_DEEP)
-    if not isinstance(raw, dict):
-        raise MalformedRequest("the body must be a JSON object")
+    return raw
+
+
+def _validated(model: type[M], raw: Any) -> M:
     refuse_unstorable(raw)  # NUL, lone surrogates, NaN and infinities: before any model sees them
     try:
-        return model.model_validate(raw), raw
+        return model.model_validate(raw)
     except ValidationError as exc:
         raise ValidationFailed(validation_errors(exc)) from exc
 

@@ -17,9 +17,9 @@ from wtforms import ValidationError as CsrfInvalid
 from notifier.api.context import context
 from notifier.api.openapi import PUBLIC, Answers, doc
 from notifier.api.pages import CANCELLED, CLOSED, EXPIRED, HTML, STALE_FORM, UNKNOWN, link_problem
-from notifier.appointments import page
+from notifier.appointments import page, short_links
 from notifier.appointments.appointment import Appointment
-from notifier.appointments.notices import KIND_LABELS
+from notifier.appointments.notices import KIND_LABELS, page_token
 from notifier.appointments.rules import page_closed
 from notifier.centers import service as centers
 from notifier.centers.service import Center
@@ -29,6 +29,7 @@ from notifier.domain.phones import format_phone_kr
 from notifier.errors import Conflict, ValidationFailed
 
 bp = Blueprint("recipient_page", __name__)
+SHORT_CODE_MAX = 16  # the column's width: a longer code was never given out
 
 
 class AnswerForm(BaseModel):
@@ -105,6 +106,27 @@ def show(token: str) -> Response:
         csrf_token=generate_csrf(),
     )
     return Response(html, mimetype="text/html")
+
+
+@bp.get("/s/<code>")
+@doc(
+    resp=Answers(
+        HTTP_302=(None, "To the person's page (/a/{token})"),
+        HTTP_404=(None, "Unknown link (HTML page)"),
+        HTTP_410=(None, "The appointment has ended (HTML page)"),
+        content={404: HTML, 410: HTML},
+    ),
+    security=PUBLIC,
+)
+def short(code: str) -> Response:
+    """The short link SMS carry: redirects to the person's page while it is open"""
+    ctx = context()
+    appointment_id = short_links.appointment_id_for(ctx, code) if len(code) <= SHORT_CODE_MAX else None
+    if appointment_id is None:
+        raise _unavailable_page(404, UNKNOWN)
+    token = page_token(ctx, appointment_id)
+    _appointment(token)  # the same 404/410 pages as the page itself
+    return redirect(url_for("recipient_page.show", token=token), code=302)  # type: ignore[return-value]
 
 
 @bp.post("/a/<token>/<answer>")

@@ -16,7 +16,7 @@ from notifier.api.auth import requires
 from notifier.api.context import context
 from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json
-from notifier.domain.templates import PURPOSES, TemplateSpec
+from notifier.domain.templates import PURPOSES, AlimtalkVariant, TemplateSpec
 from notifier.errors import FieldError, ValidationFailed
 from notifier.templates import library as template_library
 from notifier.templates.checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
@@ -25,12 +25,34 @@ from notifier.templates.library import Author, Preview, Template, TemplateList, 
 bp = Blueprint("templates", __name__, url_prefix="/v1/templates")
 SECURITY = scope("templates")
 
-PartName = Literal["sms.txt", "email_subject.txt", "email.html", "email.txt"]
+PartName = Literal["sms.txt", "email_subject.txt", "email.html", "email.txt", "alimtalk.txt"]
 LocaleName = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN.pattern)]
 ValueName = Annotated[str, StringConstraints(pattern=VALUE_NAME_PATTERN.pattern, max_length=200)]
 PURPOSE_NAMES: list[JsonValue] = [p for p in sorted(PURPOSES)]
 MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class AlimtalkButtonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=14, description="as approved, e.g. 참석 확인/변경")
+    type: Literal["WL"] = Field(default="WL", description="web link")
+    link: str = Field(
+        min_length=1, max_length=500, description="Jinja, e.g. {{ appointment.link }} (the person's page)"
+    )
+
+
+class AlimtalkIn(BaseModel):
+    """A locale's KakaoTalk AlimTalk template as Kakao approved it; its text is ``alimtalk.txt``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: str = Field(min_length=1, max_length=100, description="Kakao's template id")
+    registered_text: str = Field(
+        min_length=1, max_length=1000, description="the approved text with its #{변수} placeholders"
+    )
+    buttons: list[AlimtalkButtonIn] = Field(default_factory=list, max_length=5)
 
 
 class TemplateIn(BaseModel):
@@ -56,6 +78,12 @@ class TemplateIn(BaseModel):
     sources: dict[LocaleName, dict[PartName, str]] = Field(
         min_length=1, max_length=20, description="locale -> part file name -> Jinja source; 'ko' is required"
     )
+    alimtalk: dict[LocaleName, AlimtalkIn] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="locale -> its AlimTalk variant; the locale's `alimtalk.txt` must be the registered "
+        "text with a {{ ... }} where it has a #{변수}",
+    )
 
     def source_texts(self) -> dict[str, dict[str, str]]:
         return {locale: {str(p): text for p, text in parts.items()} for locale, parts in self.sources.items()}
@@ -70,6 +98,7 @@ class TemplateIn(BaseModel):
             sample=self.sample,
             sample_en=self.sample_en,
             one_of=tuple(tuple(group) for group in self.one_of),
+            alimtalk={lo: AlimtalkVariant.from_dict(v.model_dump()) for lo, v in self.alimtalk.items()},
         )
 
 
@@ -82,7 +111,7 @@ class PreviewIn(BaseModel):
         default=None,
         description="the template's values plus `center` {name, phone, address} and `recipient` {name}",
     )
-    channel: Literal["sms", "email"] = "sms"
+    channel: Literal["sms", "kakao", "email"] = "sms"
     locale: LocaleName = "ko"
     advertising: bool = Field(default=False, description="apply the (광고) markings and opt-out")
 
@@ -169,10 +198,11 @@ def save(key: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 def preview(key: str) -> dict[str, Any]:
     """Render a template as a recipient would get it, without sending
 
-    SMS: body, Korean size class, cp949 bytes, Twilio encoding and segments. Email: subject,
-    HTML and text. Without `data` the template's sample data is used. With `advertising` the
-    (광고) markings are applied with a placeholder opt-out line; real campaigns use the centre's
-    own free 080 number.
+    SMS: body, Korean size class, cp949 bytes, Twilio encoding and segments. AlimTalk (`kakao`):
+    the same for its text (SOLAPI's fallback carries it), and its template id, values and
+    buttons. Email: subject, HTML and text. Without `data` the template's sample data is used.
+    With `advertising` the (광고) markings are applied with a placeholder opt-out line; real
+    campaigns use the centre's own free 080 number (and never AlimTalk: a 422).
     """
     body, _ = parse_json(PreviewIn)
     return template_library.preview(

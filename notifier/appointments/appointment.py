@@ -43,10 +43,31 @@ class Appointment:
     attendance: str | None = None  # None | confirmed | change_requested
     attendance_at: datetime | None = None
     cancelled_at: datetime | None = None
+    # The named reminder plan it follows (``24h,2h``) and, in an experiment, the experiment
+    # and arm it was assigned to when booked; kept when it moves.
+    reminder_plan_name: str | None = None
+    experiment_id: str | None = None
+    experiment_arm: str | None = None
+    # What happened: the outcome of one revision (``notifier.domain.attendance``).
+    outcome: str | None = None
+    outcome_revision: int | None = None
+    outcome_recorded_at: datetime | None = None
+    outcome_version: int | None = None
+    outcome_hash: str | None = None
 
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def channels_key(self) -> str:
+        """The channels as one report value: ``sms``, ``email`` or ``email+sms``."""
+        return "+".join(sorted(self.channels))
+
+    @property
+    def lead_days(self) -> int:
+        """Whole days between booking and start."""
+        return max(0, (self.starts_at - self.created_at).days)
 
     @property
     def locale(self) -> str:

@@ -11,12 +11,20 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import Connection
 
 from notifier.appointments.appointment import Appointment
+from notifier.appointments.short_links import short_url
 from notifier.centers.service import Center
 from notifier.context import Context
 from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
 from notifier.domain.quiet_hours import in_quiet_hours, next_allowed_at
-from notifier.messages.accept import Recipient, new_message_row, template_context
+from notifier.messages.accept import (
+    Recipient,
+    alimtalk_choice,
+    new_message_row,
+    render_for,
+    template_context,
+    with_alimtalk,
+)
 from notifier.messages.tables import REFERENCE_LENGTH
 from notifier.templates import repository as template_repo
 
@@ -77,8 +85,9 @@ def notice_time(now: datetime, starts_at: datetime, center: Center) -> datetime:
 
 
 def template_data(
-    ctx: Context, appointment: Appointment, center: Center, locale: str, notice: Notice
+    ctx: Context, appointment: Appointment, center: Center, locale: str, notice: Notice, link: str = ""
 ) -> dict[str, Any]:
+    """What an appointment notice's template gets; ``link`` replaces the page's full URL (SMS)."""
     tz = center.timezone
     lang = "en" if locale.startswith("en") else "ko"
     values = {
@@ -88,7 +97,7 @@ def template_data(
         "duration": format_duration_minutes(appointment.duration_minutes, locale),
         "location": appointment.location,
         "counselor": appointment.counselor,
-        "link": page_url(ctx, appointment.id) if notice.purpose != "cancellation" else "",
+        "link": (link or page_url(ctx, appointment.id)) if notice.purpose != "cancellation" else "",
     }
     if notice.previous_starts_at is not None:
         values["previous_when"] = format_datetime(notice.previous_starts_at, locale, tz)
@@ -161,19 +170,25 @@ def build_rows(
         version = template_repo.get(conn, TEMPLATES[notice.purpose])
         if version is None:
             raise LookupError(f"template {TEMPLATES[notice.purpose]} is missing; run notifier db upgrade")
-        data = template_data(ctx, appointment, center, recipient.locale, notice)
+        # An SMS notice goes as AlimTalk (with its SMS fallback) where the centre has a KakaoTalk
+        # channel and the template an AlimTalk variant, as ``auto`` does for a single message.
+        channel = alimtalk_choice(ctx, "auto", notice.channel, center.identity(), version, recipient.locale)
+        # An SMS (or AlimTalk) carries the short link (/s/{code}): 68 bytes shorter than /a/{token}.
+        wants_link = channel in ("sms", "kakao") and notice.purpose != "cancellation"
+        link = short_url(ctx, conn, appointment.id) if wants_link else ""
+        data = template_data(ctx, appointment, center, recipient.locale, notice, link)
         context = template_context(center.identity(), recipient, data, center.timezone.key)
-        rendered = ctx.renderer.render(version, notice.channel, recipient.locale, context)
+        rendered = render_for(ctx, version, channel, recipient.locale, context, may_fall_back=True)
         row = new_message_row(
             ctx,
             owner=owner,
-            channel=notice.channel,
+            channel=rendered.channel,
             recipient=recipient,
             center=center.identity(),
             rendered=rendered,
             template_key=version.key,
             template_version=version.version,
-            data=data,
+            data=with_alimtalk(ctx, data, center.identity(), rendered),
             now=now,
             send_at=notice.send_at,
             reference=f"{REFERENCE_PREFIX}{appointment.external_id}",

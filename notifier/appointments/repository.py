@@ -34,6 +34,18 @@ CHANGED_COLUMNS = (
     "updated_at",
     "attendance",
     "attendance_at",
+    "channels_key",
+    "lead_days",
+)
+# Derived from the fields, stored for the attendance reports' GROUP BY.
+DERIVED_COLUMNS = ("channels_key", "lead_days")
+OUTCOME_COLUMNS = (
+    "outcome",
+    "outcome_revision",
+    "outcome_recorded_at",
+    "outcome_version",
+    "outcome_hash",
+    "updated_at",
 )
 
 
@@ -74,7 +86,8 @@ def get(conn: Connection, appointment_id: str) -> Appointment | None:
 
 def insert(conn: Connection, appointment: Appointment) -> None:
     """Store a new appointment (booked, revision 1)."""
-    conn.execute(appointments.insert().values(**_columns(appointment, [f.name for f in fields(Appointment)])))
+    names = [*(f.name for f in fields(Appointment)), *DERIVED_COLUMNS]
+    conn.execute(appointments.insert().values(**_columns(appointment, names)))
 
 
 def save_change(conn: Connection, changed: Appointment) -> None:
@@ -88,8 +101,21 @@ def save_change(conn: Connection, changed: Appointment) -> None:
         raise InvalidTransition(f"appointment {changed.id} is not open; it cannot change")
 
 
-def save_reminder_plan(conn: Connection, appointment_id: str, plan: list[dict[str, Any]]) -> None:
-    conn.execute(update(appointments).where(appointments.c.id == appointment_id).values(reminder_plan=plan))
+def save_reminder_plan(conn: Connection, appointment_id: str, plan: list[dict[str, Any]], name: str) -> None:
+    conn.execute(
+        update(appointments)
+        .where(appointments.c.id == appointment_id)
+        .values(reminder_plan=plan, reminder_plan_name=name)
+    )
+
+
+def save_outcome(conn: Connection, recorded: Appointment) -> None:
+    """Write the appointment's outcome (the caller holds the row lock and has checked the rules)."""
+    conn.execute(
+        update(appointments)
+        .where(appointments.c.id == recorded.id)
+        .values(**_columns(recorded, OUTCOME_COLUMNS))
+    )
 
 
 def cancel(conn: Connection, appointment: Appointment, now: datetime) -> Appointment:

@@ -28,6 +28,7 @@ from notifier.context import Context
 from notifier.domain.appointment_status import AppointmentStatus, can_move
 from notifier.domain.message_status import Status
 from notifier.domain.phones import parse_phone
+from notifier.domain.reminders import parse_offsets, plan_name
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as message_repo
 from notifier.messages.accept import Recipient, request_hash
@@ -81,7 +82,9 @@ def put_appointment(
                 raise ValidationFailed([FieldError("/starts_at", "must be in the future")])
             if existing is None:
                 status = 201
-                notices, appointment = _create(conn, owner, external_id, body, digest, channels, center, now)
+                notices, appointment = _create(
+                    ctx, conn, owner, external_id, body, digest, channels, center, now
+                )
                 replan = True
             else:
                 status = 200
@@ -112,6 +115,7 @@ def _from_booking(body: AppointmentIn, channels: list[str]) -> dict[str, Any]:
 
 
 def _create(
+    ctx: Context,
     conn: Connection,
     owner: str,
     external_id: str,
@@ -121,8 +125,13 @@ def _create(
     center: centers.Center,
     now: datetime,
 ) -> tuple[list[Notice], Appointment]:
+    appointment_id = str(uuid.uuid4())
+    # A running experiment of the centre assigns the appointment an arm, for good.
+    arm = (
+        ctx.assign_reminder_plan(conn, appointment_id, body.center, now) if ctx.assign_reminder_plan else None
+    )
     appointment = Appointment(
-        id=str(uuid.uuid4()),
+        id=appointment_id,
         owner=owner,
         external_id=external_id,
         version=body.version,
@@ -133,6 +142,8 @@ def _create(
         reminder_plan=[],
         created_at=now,
         updated_at=now,
+        experiment_id=arm[0] if arm else None,
+        experiment_arm=arm[1] if arm else None,
     )
     repository.insert(conn, appointment)
     send_at = notice_time(now, body.starts_at, center)
@@ -189,13 +200,19 @@ def _notices_and_reminders(
 ) -> list[dict[str, Any]]:
     """The message rows of the notices and, after a visible change, of the new reminder plan."""
     if replan:
-        plan = rules.reminder_plan(
-            appointment.starts_at, center.reminder_offsets, center.timezone, center.quiet_hours, now
+        # An experiment's arm keeps its plan when the appointment moves; others follow the centre's.
+        offsets = (
+            parse_offsets(appointment.experiment_arm)
+            if appointment.experiment_arm is not None
+            else center.reminder_offsets
         )
+        plan = rules.reminder_plan(appointment.starts_at, offsets, center.timezone, center.quiet_hours, now)
         for entry in plan:
             if entry.send_at is not None:
                 notices = [*notices, *(Notice("reminder", ch, entry.send_at) for ch in appointment.channels)]
-        repository.save_reminder_plan(conn, appointment.id, [entry.stored() for entry in plan])
+        repository.save_reminder_plan(
+            conn, appointment.id, [entry.stored() for entry in plan], plan_name(offsets)
+        )
     return build_rows(ctx, conn, appointment.owner, appointment, center, recipient, notices)
 
 

@@ -31,8 +31,44 @@ appointments = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("cancelled_at", UTCDateTime()),
+    # Attendance (notifier/attendance): what the reports group by, and the outcome.
+    Column("channels_key", String(20)),  # sms | email | email+sms
+    Column("lead_days", Integer),  # whole days from booking to start
+    Column("reminder_plan_name", String(100)),  # e.g. 24h,2h
+    Column("experiment_id", String(36)),
+    Column("experiment_arm", String(100)),  # the arm's plan name
+    Column("outcome", String(30)),  # attended | no_show | late_cancellation | rescheduled_by_person
+    Column("outcome_revision", Integer),
+    Column("outcome_recorded_at", UTCDateTime()),
+    Column("outcome_version", Integer),
+    Column("outcome_hash", String(64)),
     UniqueConstraint("owner", "external_id", name="uq_appointments_owner_external_id"),
     Index("ix_appointments_center_starts", "center_code", "starts_at"),
+    # The attendance report reads only these columns of a time range: an index-only scan
+    # (weekday and hour are computed from starts_at).
+    Index(
+        "ix_appointments_report",
+        "starts_at",
+        "center_code",
+        "kind",
+        "channels_key",
+        "outcome",
+        "attendance",
+        "reminder_plan_name",
+        "lead_days",
+    ),
+    Index("ix_appointments_experiment", "experiment_id", "experiment_arm"),
+)
+
+
+# The short path of a person's page (/s/{code}) that SMS carry: one per appointment, random,
+# good for as long as the page is (until the appointment ends).
+short_links = Table(
+    "short_links",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("appointment_id", String(36), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
 )
 
 

@@ -28,9 +28,23 @@ class PlannedReminderView(ResponseModel):
 class AppointmentMessage(ResponseModel):
     id: str
     purpose: Literal["confirmation", "reminder", "change", "cancellation"]
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "kakao", "email"]
     status: Status
     send_at: Timestamp | None
+
+
+class OutcomeView(ResponseModel):
+    """What happened at the appointment, for the revision it was recorded for."""
+
+    outcome: Literal["attended", "no_show", "late_cancellation", "rescheduled_by_person"]
+    revision: int
+    recorded_at: Timestamp
+    version: int | None
+
+
+class ExperimentArmView(ResponseModel):
+    experiment_id: str
+    arm: str = Field(description="the arm's reminder plan, e.g. 24h,2h")
 
 
 class Appointment(ResponseModel):
@@ -55,6 +69,9 @@ class Appointment(ResponseModel):
     reminders: list[PlannedReminderView] = Field(
         description="the reminder plan, including reminders moved for quiet hours or dropped"
     )
+    reminder_plan: str | None = Field(description="the named reminder plan it follows, e.g. 24h,2h")
+    experiment: ExperimentArmView | None = Field(description="the experiment arm it was assigned, if any")
+    outcome: OutcomeView | None = Field(description="what happened, once recorded")
     created_at: Timestamp
     updated_at: Timestamp
     messages: list[AppointmentMessage] = Field(default_factory=list)
@@ -93,6 +110,18 @@ def view_model(
         attendance=row["attendance"],
         page_url=page_url(ctx, row["id"]),
         reminders=row["reminder_plan"],
+        reminder_plan=row["reminder_plan_name"],
+        experiment=ExperimentArmView(experiment_id=row["experiment_id"], arm=row["experiment_arm"])
+        if row["experiment_id"] and row["experiment_arm"]
+        else None,
+        outcome=OutcomeView(
+            outcome=row["outcome"],
+            revision=row["outcome_revision"],
+            recorded_at=row["outcome_recorded_at"],
+            version=row["outcome_version"],
+        )
+        if row["outcome"]
+        else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
     )

@@ -40,6 +40,7 @@ from notifier.messages import throttle as rate_limit
 from notifier.messages.views import MessageList, decode_cursor, encode_cursor, message_model
 from notifier.schemas import IsoTime, Locale, Strict
 from notifier.templates import repository as template_repo
+from notifier.templates.rendering import ADVERTISING_NOT_BY_ALIMTALK
 
 MAX_INLINE_RECIPIENTS = 10_000
 CANCEL_BUDGET_SECONDS = 5.0
@@ -60,6 +61,11 @@ class CampaignFilterIn(Strict):
 
     center: str | None = Field(default=None, max_length=50)
     tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+CAMPAIGN_ALIMTALK_NOT_YET = (
+    "캠페인은 아직 알림톡으로 보내지 않습니다: channel을 sms, email 또는 auto로 정해 주세요."
+)
 
 
 class CampaignIn(Strict):
@@ -83,7 +89,10 @@ class CampaignIn(Strict):
     template: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_\-]+$")
     category: Literal["informational", "advertising"]
     center: str = Field(min_length=1, max_length=50, description="code of the sending centre")
-    channel: Literal["sms", "email", "auto"] = "auto"
+    channel: Literal["sms", "email", "auto", "kakao"] = Field(
+        default="auto",
+        description="kakao: refused (advertising never goes by AlimTalk; campaigns do not send it yet)",
+    )
     data: dict[str, Any] = Field(default_factory=dict, description="template values common to all")
     opt_out_number: str | None = Field(
         default=None, max_length=32, description="free 080 opt-out number; required for advertising SMS"
@@ -130,6 +139,9 @@ def _check_spec(
         errors.append(FieldError("/template", f"no template named {spec.template!r}"))
     elif spec.channel != "auto" and not any(version.has_channel(spec.channel, lo) for lo in version.sources):
         errors.append(FieldError("/channel", f"template {spec.template!r} has no {spec.channel} variant"))
+    if spec.channel == "kakao":  # Kakao's rule first: it is the reason an advertiser must hear
+        reason = ADVERTISING_NOT_BY_ALIMTALK if spec.category == ADVERTISING else CAMPAIGN_ALIMTALK_NOT_YET
+        errors.append(FieldError("/channel", reason))
     opt_out = None
     if spec.opt_out_number:
         try:
@@ -338,6 +350,8 @@ def sender_buckets(ctx: Context, row: Any) -> list[rate_limit.Bucket]:
     """The rates a message is subject to: its provider and sender, and its campaign's cap."""
     # An SMS counts against the provider it was (or will be) attempted with.
     provider = (row.get("provider") or ctx.sms.name) if row["channel"] == "sms" else ctx.email.name
+    if row["channel"] == "kakao" and ctx.alimtalk is not None:  # SOLAPI, from the same number
+        provider = ctx.alimtalk.name
     buckets = [rate_limit.Bucket(f"{provider}:{row['sender']}", ctx.settings.rate_limit_for(provider))]
     info = campaign_info(ctx, row["campaign_id"]) if row["campaign_id"] else None
     if info is not None and info.rate_per_second:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -24,6 +24,12 @@ from notifier.responses import ResponseModel
 from notifier.schemas import Strict
 
 SHIPPED = Path(__file__).resolve().parent.parent / "data" / "centers.yaml"
+SenderProvider = Literal["solapi", "twilio"]
+# Providers that send only from numbers registered with them (발신번호 사전등록, 전기통신사업법
+# 제84조의2): a centre must list the number under the provider. Twilio sends from its own
+# numbers abroad; a centre that lists numbers under "twilio" is held to them all the same.
+REGISTRATION_REQUIRED = frozenset({"solapi"})
+PF_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,100}$"
 
 
 class CenterRecord(Strict):
@@ -37,6 +43,20 @@ class CenterRecord(Strict):
     timezone: str = "Asia/Seoul"
     reminder_offsets: str | None = None
     quiet_hours: str | None = None
+    # provider -> numbers registered with it (발신번호 사전등록); a domestic gateway sends only these
+    sender_numbers: dict[SenderProvider, list[str]] = Field(default_factory=dict)
+    kakao_pf_id: str | None = Field(default=None, pattern=PF_ID_PATTERN)
+
+    @field_validator("sender_numbers")
+    @classmethod
+    def _numbers(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        try:
+            return {
+                provider: sorted({parse_phone(n).e164 for n in numbers})
+                for provider, numbers in value.items()
+            }
+        except InvalidPhoneNumber as exc:
+            raise ValueError(exc.reason) from exc
 
     @field_validator("phone", "sms_sender")
     @classmethod
@@ -82,6 +102,15 @@ class Center:
     timezone: ZoneInfo
     reminder_offsets: tuple[timedelta, ...]
     quiet_hours: QuietHours
+    sender_numbers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    kakao_pf_id: str | None = None
+
+    def may_send_from(self, provider: str, number: str) -> bool:
+        """Tell whether ``number`` is registered with ``provider`` for this centre."""
+        listed = self.sender_numbers.get(provider)
+        if listed is None:
+            return provider not in REGISTRATION_REQUIRED
+        return number in listed
 
     def identity(self) -> dict[str, str]:
         """What a message carries about its sender."""
@@ -108,6 +137,8 @@ class Center:
             "timezone": self.timezone.key,
             "reminder_offsets": [int(o.total_seconds()) for o in self.reminder_offsets],
             "quiet_hours": f"{self.quiet_hours.start:%H:%M}-{self.quiet_hours.end:%H:%M}",
+            "sender_numbers": {p: list(n) for p, n in self.sender_numbers.items()},
+            "kakao_pf_id": self.kakao_pf_id,
         }
         return CenterInfo(**fields)
 
@@ -124,6 +155,10 @@ class CenterInfo(ResponseModel):
     timezone: str
     reminder_offsets: list[int] = Field(description="seconds before the start")
     quiet_hours: str = Field(json_schema_extra={"example": "21:00-08:00"})
+    sender_numbers: dict[str, list[str]] = Field(
+        default_factory=dict, description="per provider, the E.164 sender numbers registered with it"
+    )
+    kakao_pf_id: str | None = Field(default=None, description="the KakaoTalk channel AlimTalk goes from")
 
 
 class CenterList(ResponseModel):
@@ -166,6 +201,8 @@ def _center(ctx: Context, row: Mapping[str, Any] | RowMapping) -> Center:
         if row["reminder_offsets"]
         else settings.reminder_offsets,
         quiet_hours=QuietHours.parse(row["quiet_hours"]) if row["quiet_hours"] else settings.quiet_hours,
+        sender_numbers={p: tuple(n) for p, n in (row["sender_numbers"] or {}).items()},
+        kakao_pf_id=row["kakao_pf_id"],
     )
 
 
@@ -226,3 +263,29 @@ def registered_senders(ctx: Context) -> tuple[frozenset[str], frozenset[str]]:
         return frozenset(sms), frozenset(email)
 
     return ctx.lookups.recent(("senders",), load)
+
+
+def unregistered_sender(ctx: Context, code: str | None, provider: str, number: str) -> str | None:
+    """Why ``provider`` may not send from ``number`` for centre ``code`` (None: it may).
+
+    A message for a registered centre goes only from a number that centre registered with the
+    provider; one without a centre code, from a number some centre registered with it.
+    """
+    if code:
+        try:
+            center = get(ctx, code)
+        except ValidationFailed:
+            return f"센터 {code!r}가 더 이상 등록되어 있지 않아 발신번호를 확인할 수 없습니다."
+        if center.may_send_from(provider, number):
+            return None
+        return (
+            f"발신번호 {format_phone_kr(number)}는 {center.name}이(가) {provider}에 "
+            "사전등록한 번호가 아닙니다 (발신번호 사전등록, 전기통신사업법 제84조의2)."
+        )
+    registered = ctx.lookups.recent(
+        ("senders", provider),
+        lambda: frozenset(n for c in listing(ctx) for n in c.sender_numbers.get(provider, ())),
+    )
+    if number in registered or provider not in REGISTRATION_REQUIRED:
+        return None
+    return f"발신번호 {format_phone_kr(number)}는 어느 센터도 {provider}에 사전등록하지 않은 번호입니다."

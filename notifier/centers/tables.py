@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Column,
     String,
     Table,
@@ -24,5 +25,8 @@ centers = Table(
     Column("timezone", String(50), nullable=False),
     Column("reminder_offsets", String(100)),
     Column("quiet_hours", String(20)),
+    # provider name -> the E.164 numbers the centre registered with it (발신번호 사전등록)
+    Column("sender_numbers", JSON),
+    Column("kakao_pf_id", String(100)),  # the centre's KakaoTalk channel (발신 프로필)
     Column("updated_at", UTCDateTime(), nullable=False),
 )

@@ -27,6 +27,20 @@ class SmsRequest:
 
 
 @dataclass(frozen=True)
+class AlimtalkRequest:
+    """A KakaoTalk AlimTalk with its SMS/LMS fallback (대체발송) from ``sender``."""
+
+    message_id: str
+    to: str
+    sender: str  # the centre's registered number: the fallback goes from it
+    body: str  # the approved text with its values: the AlimTalk, and the fallback's text
+    pf_id: str
+    template_id: str
+    variables: dict[str, str]  # "#{변수}" -> value
+    buttons: tuple[dict[str, str], ...] = ()  # {"name", "type", "link"}
+
+
+@dataclass(frozen=True)
 class Accepted:
     """What a provider said when it took a message."""
 
@@ -40,6 +54,16 @@ class SmsSender(Protocol):
     name: str
 
     def send(self, request: SmsRequest) -> Accepted: ...
+
+    def find_sent(self, request: SmsRequest, since: datetime) -> str | None:
+        """Return the provider id of a message already accepted, if the provider can tell."""
+        ...
+
+
+class AlimtalkSender(Protocol):
+    name: str
+
+    def send_alimtalk(self, request: AlimtalkRequest) -> Accepted: ...
 
     def find_sent(self, request: SmsRequest, since: datetime) -> str | None:
         """Return the provider id of a message already accepted, if the provider can tell."""

@@ -33,6 +33,8 @@ CLAIM_LOST = "claim_lost"
 RATE_LIMITED_CODES = frozenset({"20429", "14107", "http_429", "TooManyRequests", "RateLimitExceeded"})
 # Records the provider a message is about to be handed to; False when the claim was lost.
 Switch = Callable[[str], bool]
+# Why a provider may not take a message at all (its sender number not registered with it).
+Refuse = Callable[[str], ProviderError | None]
 
 
 class Breaker(Protocol):
@@ -105,11 +107,21 @@ class FailoverSender:
         recorded: str | None = None,
         switch: Switch | None = None,
         skip: Collection[str] = (),
+        refuse: Refuse | None = None,
     ) -> Accepted:
         """Send through the first provider in rotation that takes it; see the module docstring."""
         last: ProviderError | None = None
-        for name in self.order(center_code):
-            if name in skip or not self.breaker.available(name):
+        refused: ProviderError | None = None
+        for position, name in enumerate(self.order(center_code)):
+            if name in skip:
+                continue
+            refusal = refuse(name) if refuse is not None else None
+            if refusal is not None and position == 0:
+                raise refusal  # the centre's own first provider refuses it: the message fails
+            if refusal is not None:  # a later provider the number is not registered with: passed over
+                refused = refused or refusal
+                continue
+            if not self.breaker.available(name):
                 continue
             if name != recorded:
                 if switch is not None and not switch(name):
@@ -134,6 +146,8 @@ class FailoverSender:
             return accepted
         if last is not None:
             raise last
+        if refused is not None:
+            raise refused
         raise ProviderError(
             True, NO_PROVIDER, "every SMS provider for this centre is out of rotation", self.name
         )

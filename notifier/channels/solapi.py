@@ -31,7 +31,8 @@ from solapi.model import MessageType, RequestMessage, SendRequestConfig
 from solapi.model.request.messages.get_messages import GetMessagesRequest
 from solapi.model.response.send_message_response import FailedMessage
 
-from notifier.channels.base import Accepted, SmsRequest, provider_call
+from notifier.channels.base import Accepted, AlimtalkRequest, SmsRequest, provider_call
+from notifier.channels.solapi_kakao import alimtalk_body, post_send_many
 from notifier.config import SolapiSettings
 from notifier.domain.sms import LMS_SUBJECT_MAX_BYTES, KrClass, cp949_bytes, kr_class
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
@@ -236,6 +237,29 @@ class SolapiSender:
             str(provider_id),
             extra={"status": str(status), "type": prepared.kr_class.value, "group_id": str(group_id)},
         )
+
+    def send_alimtalk(self, request: AlimtalkRequest) -> Accepted:
+        """Send one KakaoTalk AlimTalk with SOLAPI's SMS/LMS fallback on (see ``solapi_kakao``)."""
+        try:
+            sender, to = domestic_number(request.sender), domestic_number(request.to)
+        except (ValueError, phonenumbers.NumberParseException) as exc:
+            raise ProviderError(False, "not_domestic", str(exc), NAME) from exc
+        body = alimtalk_body(request, sender, to, {CUSTOM_FIELD: request.message_id})
+
+        def call() -> Accepted:
+            answer = post_send_many(self.service, body)
+            for failed in answer.failed_message_list or []:
+                raise refusal(str(failed.status_code), str(failed.status_message))
+            for item in answer.message_list or []:
+                group = str(answer.group_info.group_id)
+                return Accepted(
+                    NAME,
+                    str(item.message_id),
+                    extra={"status": str(item.status_code), "type": "ATA", "group_id": group},
+                )
+            raise ProviderError(False, UNKNOWN_OUTCOME, "the answer lists no message", NAME)
+
+        return provider_call(NAME, "send-many/detail (alimtalk)", request.message_id, call, classify)
 
     def find_sent(self, request: SmsRequest, since: datetime) -> str | None:
         """Return SOLAPI's id of a message to this number from this sender with this text, if any."""

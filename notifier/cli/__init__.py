@@ -6,7 +6,9 @@ import click
 
 from notifier.cli.admin import centers, db, keys
 from notifier.cli.campaigns import campaign
+from notifier.cli.experiments import experiment
 from notifier.cli.processes import api, dev, scheduler, worker
+from notifier.cli.staff import staff
 from notifier.cli.templates import templates
 
 
@@ -24,3 +26,5 @@ main.add_command(scheduler)
 main.add_command(dev)
 main.add_command(templates)
 main.add_command(campaign)
+main.add_command(experiment)
+main.add_command(staff)

@@ -45,6 +45,41 @@ def keys_create(name: str, scopes: tuple[str, ...], owner: str | None) -> None:
     click.echo(key)
 
 
+@keys.command("list")
+@click.option("--all", "show_all", is_flag=True, help="revoked keys too")
+def keys_list(show_all: bool) -> None:
+    """List API keys: id, name, owner, scopes, created, last used (never the keys themselves)."""
+    from notifier.keys import repository as key_repo
+
+    with command_context() as ctx, ctx.engine.connect() as conn:
+        rows = key_repo.listing(conn, include_revoked=show_all)
+    if not rows:
+        click.echo("no keys")
+    for row in rows:
+        last = row["last_used_at"].isoformat(timespec="seconds") if row["last_used_at"] else "never"
+        state = f"  revoked {row['revoked_at'].isoformat(timespec='seconds')}" if row["revoked_at"] else ""
+        click.echo(
+            f"{row['id']}  {row['name']}  owner={row['owner']}  scopes={','.join(row['scopes'])}  "
+            f"created={row['created_at'].isoformat(timespec='seconds')}  last_used={last}{state}"
+        )
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key by the id ``notifier keys list`` shows; API processes stop taking it within
+    NOTIFIER_LOOKUP_TTL_SECONDS."""
+    from notifier.errors import NotFound
+    from notifier.keys import service as key_service
+
+    try:
+        with command_context() as ctx:
+            revoked = key_service.revoke_key(ctx, key_id, None, None)
+    except NotFound as exc:
+        raise click.ClickException(f"no live key with id {key_id}") from exc
+    click.echo(f"revoked key {revoked['name']!r} ({key_id})")
+
+
 @click.group()
 def centers() -> None:
     """The centre registry."""

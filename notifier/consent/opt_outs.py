@@ -107,9 +107,11 @@ def claim_check(
             "purpose": row["purpose"],
             "template_key": row["template_key"],
         }
-        address = row["to_phone"] if row["channel"] == "sms" else row["to_email"]
+        # An AlimTalk reaches a phone, and its SMS fallback too: a phone's opt-out stops it.
+        channel = "sms" if row["channel"] in ("sms", "kakao") else row["channel"]
+        address = row["to_phone"] if channel == "sms" else row["to_email"]
         if address and is_covered("all", **kind):
-            covered[row["id"]] = (stored_address_hash(ctx, row["channel"], address), kind)
+            covered[row["id"]] = (stored_address_hash(ctx, channel, address), kind)
     if not covered:
         return {}
     found = consent_repo.opt_outs_of(conn, (digest for digest, _ in covered.values()))
@@ -151,6 +153,13 @@ class OptOut(ResponseModel):
     created_at: Timestamp
     suppressed_messages: int = Field(description="pending messages suppressed now")
     confirmation_message_id: str | None = Field(description="the confirmation sent")
+
+
+def opt_outs_for(ctx: Context, channel: str, address: str) -> list[OptOutRecord]:
+    """Every opt-out recorded for an address (how and when), oldest first."""
+    digest = address_hash(ctx, channel, address)
+    with ctx.engine.connect() as conn:
+        return consent_repo.opt_out_records(conn, digest)
 
 
 def record_opt_out(

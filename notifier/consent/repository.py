@@ -144,6 +144,12 @@ def opt_out_in_force(conn: Connection, digest: str, scope: str) -> OptOutRecord 
     return _opt_out(row) if row else None
 
 
+def opt_out_records(conn: Connection, digest: str) -> list[OptOutRecord]:
+    """Every opt-out of this address hash, oldest first."""
+    query = select(opt_outs).where(opt_outs.c.address_hash == digest).order_by(opt_outs.c.created_at)
+    return [_opt_out(row) for row in conn.execute(query).mappings()]
+
+
 def opt_outs_of(conn: Connection, digests: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """The (scope, source) of every opt-out of each address hash, oldest first: one query."""
     query = (
@@ -178,8 +184,8 @@ def _covered_clause(scope: str) -> ColumnElement[bool]:
 
 
 def _to_address(channel: str, normalised: str) -> ColumnElement[bool]:
-    if channel == "sms":
-        return and_(messages.c.channel == "sms", messages.c.to_phone == normalised)
+    if channel == "sms":  # an AlimTalk reaches the phone too (and its fallback is an SMS)
+        return and_(messages.c.channel.in_(("sms", "kakao")), messages.c.to_phone == normalised)
     return and_(messages.c.channel == "email", func.lower(messages.c.to_email) == normalised)
 
 
@@ -208,7 +214,8 @@ def covered_in_flight(conn: Connection, channel: str, normalised: str, scope: st
 def latest_message_to(conn: Connection, channel: str, address: str, owner: str | None) -> RowMapping | None:
     """The latest message to this normalised address (of ``owner``, if given)."""
     column = messages.c.to_phone if channel == "sms" else func.lower(messages.c.to_email)
-    query = select(messages).where(messages.c.channel == channel, column == address)
+    channels = ("sms", "kakao") if channel == "sms" else (channel,)
+    query = select(messages).where(messages.c.channel.in_(channels), column == address)
     if owner:
         query = query.where(messages.c.owner == owner)
     return conn.execute(query.order_by(messages.c.created_at.desc()).limit(1)).mappings().first()

@@ -70,3 +70,12 @@ TWILIO_STATUS: dict[str, Status] = {
     "undelivered": Status.FAILED,
     "failed": Status.FAILED,
 }
+
+
+# SOLAPI's statusCode values (its delivery reports and message list). 2000 "registered" and
+# 3000 "handed to the carrier" change nothing for us; 4000 is received; every other code is
+# a failure of that message (e.g. 3010 invalid number, 3104 not a KakaoTalk user).
+SOLAPI_DELIVERED = "4000"
+SOLAPI_IN_PROGRESS = frozenset({"2000", "3000"})
+# What reached the person, by SOLAPI's message type.
+DELIVERED_VIA = {"ATA": "kakao", "SMS": "sms", "LMS": "lms"}

@@ -149,3 +149,8 @@ def _plan_one(
             return PlannedReminder(offset, None, ReminderOutcome.DROPPED_QUIET_HOURS, note)
     note = f"{why}; moved to {_clock(moved, tz)}, before quiet hours"
     return PlannedReminder(offset, moved, ReminderOutcome.MOVED_FOR_QUIET_HOURS, note)
+
+
+def plan_name(offsets: Iterable[timedelta]) -> str:
+    """The name of a reminder plan, the way ``parse_offsets`` reads it: ``24h,2h``."""
+    return ",".join(format_offset(o) for o in sorted(set(offsets), reverse=True))

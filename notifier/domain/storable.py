@@ -39,21 +39,28 @@ def pointer_part(part: str) -> str:
 
 def json_problems(value: Any, pointer: str = "") -> Iterator[FieldError]:
     """Yield every string, key or number of parsed JSON that cannot be stored, by JSON pointer."""
-    pending: list[tuple[Any, str]] = [(value, pointer)]
+    # Every request body passes through here: the path to an item is kept as a tuple and
+    # spelled as a pointer only for an item that is refused.
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(value, ())]
     while pending:
-        item, where = pending.pop()
+        item, path = pending.pop()
         if isinstance(item, str):
             reason = unstorable(item)
             if reason:
-                yield FieldError(where, reason)
+                yield FieldError(_pointer(pointer, path), reason)
         elif isinstance(item, float) and not math.isfinite(item):
-            yield FieldError(where, "must be a finite number (not NaN, Infinity or beyond 1.8e308)")
+            yield FieldError(
+                _pointer(pointer, path), "must be a finite number (not NaN, Infinity or beyond 1.8e308)"
+            )
         elif isinstance(item, dict):
             for key, child in item.items():
-                child_pointer = f"{where}/{pointer_part(str(key))}"
                 reason = unstorable(str(key))
                 if reason:
-                    yield FieldError(child_pointer, f"the key {reason}")
-                pending.append((child, child_pointer))
+                    yield FieldError(_pointer(pointer, (*path, str(key))), f"the key {reason}")
+                pending.append((child, (*path, str(key))))
         elif isinstance(item, list | tuple):
-            pending.extend((child, f"{where}/{n}") for n, child in enumerate(item))
+            pending.extend((child, (*path, n)) for n, child in enumerate(item))
+
+
+def _pointer(start: str, path: tuple[str | int, ...]) -> str:
+    return start + "".join(f"/{part}" if isinstance(part, int) else f"/{pointer_part(part)}" for part in path)

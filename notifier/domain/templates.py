@@ -6,12 +6,52 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PARTS = ("sms.txt", "email_subject.txt", "email.html", "email.txt")
+PARTS = ("sms.txt", "email_subject.txt", "email.html", "email.txt", "alimtalk.txt")
+ALIMTALK_PART = "alimtalk.txt"  # a locale's AlimTalk text, present where the spec has its variant
 CHANNEL_PARTS = {"sms": ("sms.txt",), "email": ("email_subject.txt", "email.html", "email.txt")}
 DEFAULT_LOCALE = "ko"
 PURPOSES = frozenset(
     {"message", "confirmation", "reminder", "change", "cancellation", "announcement", "opt_out_confirmation"}
 )
+
+
+@dataclass(frozen=True)
+class AlimtalkButton:
+    """A button of an approved AlimTalk template; ``link`` is Jinja (e.g. the person's page)."""
+
+    name: str
+    link: str
+    type: str = "WL"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "type": self.type, "link": self.link}
+
+
+@dataclass(frozen=True)
+class AlimtalkVariant:
+    """A locale's KakaoTalk AlimTalk template as Kakao approved it (알림톡 템플릿)."""
+
+    template_id: str
+    registered_text: str  # with #{변수} placeholders, exactly as approved
+    buttons: tuple[AlimtalkButton, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "template_id": self.template_id,
+            "registered_text": self.registered_text,
+            "buttons": [b.as_dict() for b in self.buttons],
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> AlimtalkVariant:
+        return cls(
+            template_id=str(raw.get("template_id", "")),
+            registered_text=str(raw.get("registered_text", "")),
+            buttons=tuple(
+                AlimtalkButton(str(b.get("name", "")), str(b.get("link", "")), str(b.get("type", "WL")))
+                for b in raw.get("buttons") or ()
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -28,9 +68,12 @@ class TemplateSpec:
     # Groups of optional values of which the data must give at least one, e.g. a preformatted
     # ``appointment.when`` or an ISO ``appointment.starts_at`` shown with ``| when``.
     one_of: tuple[tuple[str, ...], ...] = ()
+    # locale -> its AlimTalk variant; the text is the locale's ``alimtalk.txt`` part
+    alimtalk: Mapping[str, AlimtalkVariant] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            **({"alimtalk": {lo: v.as_dict() for lo, v in self.alimtalk.items()}} if self.alimtalk else {}),
             "description": self.description,
             "purpose": self.purpose,
             "channels": list(self.channels),
@@ -52,6 +95,7 @@ class TemplateSpec:
             sample=dict(raw.get("sample") or {}),
             sample_en=dict(raw["sample_en"]) if raw.get("sample_en") else None,
             one_of=tuple(tuple(str(name) for name in group) for group in raw.get("one_of") or ()),
+            alimtalk={str(lo): AlimtalkVariant.from_dict(v) for lo, v in (raw.get("alimtalk") or {}).items()},
         )
 
     def sample_for(self, locale: str) -> Mapping[str, Any]:
@@ -74,4 +118,12 @@ class TemplateVersion:
 
     def has_channel(self, channel: str, locale: str) -> bool:
         parts = self.sources.get(self.locale_for(locale), {})
+        if channel == "kakao":  # SOLAPI's SMS/LMS fallback carries the AlimTalk text itself
+            return self.alimtalk_for(locale) is not None
         return all(parts.get(p) for p in CHANNEL_PARTS[channel])
+
+    def alimtalk_for(self, locale: str) -> AlimtalkVariant | None:
+        """The AlimTalk variant of the locale ``locale`` is rendered in, if it has one."""
+        chosen = self.locale_for(locale)
+        variant = self.spec.alimtalk.get(chosen)
+        return variant if variant is not None and self.sources.get(chosen, {}).get(ALIMTALK_PART) else None

@@ -6,9 +6,9 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from notifier.keys.tables import api_keys
@@ -57,17 +57,45 @@ def find_by_hash(conn: Connection, key_hash: str) -> RowMapping | None:
 
 
 def revoke(conn: Connection, prefix: str, now: datetime) -> bool:
-    result = conn.execute(update(api_keys).where(api_keys.c.prefix == prefix).values(revoked_at=now))
-    return result.rowcount > 0
+    """Revoke the live key whose prefix (its id in ``notifier keys list``) is ``prefix``."""
+    query = update(api_keys).where(api_keys.c.prefix == prefix, api_keys.c.revoked_at.is_(None))
+    return conn.execute(query.values(revoked_at=now)).rowcount > 0
 
 
-def listing(conn: Connection) -> list[RowMapping]:
+def revoke_by_id(conn: Connection, key_id: str, now: datetime) -> RowMapping | None:
+    """Revoke the live key ``key_id``; return its row, or None if there is no such live key."""
+    query = (
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(api_keys.c.id, api_keys.c.name, api_keys.c.owner, api_keys.c.prefix)
+    )
+    return conn.execute(query).mappings().first()
+
+
+def find_by_id(conn: Connection, key_id: str) -> RowMapping | None:
+    return conn.execute(select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
+
+
+def touch(conn: Connection, key_id: str, now: datetime, every: timedelta) -> None:
+    """Record that a key was used, unless that was recorded less than ``every`` ago."""
+    stale = or_(api_keys.c.last_used_at.is_(None), api_keys.c.last_used_at < now - every)
+    conn.execute(update(api_keys).where(api_keys.c.id == key_id, stale).values(last_used_at=now))
+
+
+def listing(conn: Connection, include_revoked: bool = True) -> list[RowMapping]:
+    """Every key without its hash, oldest first."""
     cols = [
+        api_keys.c.id,
         api_keys.c.name,
         api_keys.c.owner,
         api_keys.c.prefix,
         api_keys.c.scopes,
         api_keys.c.created_at,
         api_keys.c.revoked_at,
+        api_keys.c.last_used_at,
     ]
-    return list(conn.execute(select(*cols).order_by(api_keys.c.created_at)).mappings())
+    query = select(*cols).order_by(api_keys.c.created_at, api_keys.c.id)
+    if not include_revoked:
+        query = query.where(api_keys.c.revoked_at.is_(None))
+    return list(conn.execute(query).mappings())

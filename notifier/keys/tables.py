@@ -23,4 +23,5 @@ api_keys = Table(
     Column("scopes", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
+    Column("last_used_at", UTCDateTime()),  # written at most once a minute per key
 )

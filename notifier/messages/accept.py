@@ -16,6 +16,7 @@ from notifier.context import Context
 from notifier.domain.message_status import Status
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.quiet_hours import next_allowed_at
+from notifier.domain.templates import TemplateVersion
 from notifier.errors import (
     FieldError,
     InvalidPhoneNumber,
@@ -28,6 +29,8 @@ from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.templates import library as template_library
 from notifier.templates.display_filters import DEFAULT_ZONE, ZONE_KEY
 from notifier.templates.rendering import RenderedMessage
+
+ALIMTALK_KEY = "_alimtalk"  # in a message's data: pf_id, template_id, variables, buttons
 
 URGENT = "urgent: goes even in quiet hours, as the client asked"
 
@@ -51,7 +54,7 @@ def resolve_channel(body: MessageIn) -> tuple[str, Recipient]:
     channel = body.channel
     if channel == "auto":
         channel = "sms" if phone is not None and phone.is_mobile else "email"
-    if channel == "sms":
+    if channel in ("sms", "kakao"):
         if phone is None:
             raise ValidationFailed([FieldError("/to/phone", "a mobile number is required for SMS")])
         try:
@@ -166,8 +169,10 @@ def _accept(
     version = template_library.find(ctx, body.template)
     if version is None:
         raise ValidationFailed([FieldError("/template", f"no template named {body.template!r}")])
+    channel = alimtalk_choice(ctx, body.channel, channel, center, version, recipient.locale)
     data = template_context(center, recipient, body.data, center_zone(ctx, center))
-    rendered = ctx.renderer.render(version, channel, recipient.locale, data)
+    rendered = render_for(ctx, version, channel, recipient.locale, data, may_fall_back=body.channel == "auto")
+    channel = rendered.channel  # an AlimTalk ``auto`` could not make goes as SMS
     send_at = body.send_at or now
     if send_at - now > MAX_SCHEDULE_AHEAD:
         raise ValidationFailed([FieldError("/send_at", "must be within a year from now")])
@@ -181,11 +186,12 @@ def _accept(
         rendered=rendered,
         template_key=version.key,
         template_version=version.version,
-        data=body.data,
+        data=with_alimtalk(ctx, body.data, center, rendered),
         now=now,
         send_at=send_at,
         reference=body.reference,
     )
+    _check_sender(ctx, row)
     response = message_view(row)
     record = None
     if idempotency_key:
@@ -204,6 +210,81 @@ def _accept(
             raise RuntimeError("an idempotency record vanished after a conflict")
         return replay
     return 202, response
+
+
+def alimtalk_choice(
+    ctx: Context, requested: str, resolved: str, center: dict[str, str], version: TemplateVersion, locale: str
+) -> str:
+    """``kakao`` when asked for (or a 422 saying why it cannot be), or when ``auto`` may use it.
+
+    ``auto`` prefers AlimTalk to SMS when SOLAPI is configured, the centre has a KakaoTalk
+    channel and the template an AlimTalk variant for the locale.
+    """
+    pf_id = kakao_channel_of(ctx, center)
+    usable = ctx.alimtalk is not None and pf_id is not None and version.has_channel("kakao", locale)
+    if requested == "kakao" and not usable:
+        errors = []
+        if ctx.alimtalk is None:
+            errors.append(FieldError("/channel", "알림톡은 SOLAPI가 설정된 경우에만 보낼 수 있습니다."))
+        if pf_id is None:
+            errors.append(FieldError("/center", "센터에 카카오톡 채널(pfId)이 등록되어 있지 않습니다."))
+        if not version.has_channel("kakao", locale):
+            errors.append(FieldError("/channel", f"template {version.key!r} has no AlimTalk variant"))
+        raise ValidationFailed(errors)
+    if requested == "kakao" or (requested == "auto" and resolved == "sms" and usable):
+        return "kakao"
+    return resolved
+
+
+def kakao_channel_of(ctx: Context, center: dict[str, str]) -> str | None:
+    """The KakaoTalk channel (pfId) of the registered centre a message is sent for, if any."""
+    from notifier.centers import service as centers
+
+    if not center.get("code"):
+        return None
+    return centers.get(ctx, center["code"]).kakao_pf_id
+
+
+def render_for(
+    ctx: Context,
+    version: TemplateVersion,
+    channel: str,
+    locale: str,
+    data: dict[str, Any],
+    *,
+    may_fall_back: bool,
+) -> RenderedMessage:
+    """Render for ``channel``; an AlimTalk that ``auto`` chose but its data cannot make goes as SMS."""
+    try:
+        return ctx.renderer.render(version, channel, locale, data)
+    except ValidationFailed:
+        if channel != "kakao" or not may_fall_back:
+            raise
+        return ctx.renderer.render(version, "sms", locale, data)
+
+
+def with_alimtalk(
+    ctx: Context, data: dict[str, Any], center: dict[str, str], rendered: RenderedMessage
+) -> dict[str, Any]:
+    """The message's data, with what SOLAPI needs for an AlimTalk kept under ``_alimtalk``."""
+    if rendered.alimtalk is None:
+        return data
+    return {**data, ALIMTALK_KEY: {"pf_id": kakao_channel_of(ctx, center), **rendered.alimtalk.as_dict()}}
+
+
+def _check_sender(ctx: Context, row: dict[str, Any]) -> None:
+    """Refuse (422) an SMS (or AlimTalk fallback) from a number not registered with its provider."""
+    from notifier.centers import service as centers
+
+    code = row["center"].get("code")
+    if row["channel"] == "kakao":
+        names = [ctx.alimtalk.name] if ctx.alimtalk is not None else []
+    else:  # judged by the first provider of the centre's order (failover passes over the others)
+        names = [] if row["channel"] != "sms" or ctx.sms_to_outbox else ctx.sms.order(code)[:1]
+    for name in names:
+        reason = centers.unregistered_sender(ctx, code, name, row["sender"])
+        if reason is not None:
+            raise ValidationFailed([FieldError("/center", reason)], "발신번호가 사전등록되지 않았습니다")
 
 
 def _after_quiet_hours(
@@ -271,7 +352,7 @@ def new_message_row(
 ) -> dict[str, Any]:
     """Build the row for a rendered message; it is queued now or scheduled for later."""
     due = send_at <= now
-    if channel == "sms":
+    if channel in ("sms", "kakao"):
         sender = center.get("sms_sender") or (
             ctx.settings.twilio.default_from if ctx.settings.twilio else center.get("phone", "sandbox")
         )
@@ -289,11 +370,12 @@ def new_message_row(
         "purpose": purpose,
         "category": category,
         "lane": lane,
-        "to_phone": recipient.phone if channel == "sms" else None,
+        "to_phone": recipient.phone if channel in ("sms", "kakao") else None,
         "to_email": recipient.email if channel == "email" else None,
         "to_name": recipient.name,
         "sender": sender,
         "center": center,
+        "center_code": center.get("code") or None,
         "data": data,
         "subject": rendered.subject,
         "body": rendered.body,

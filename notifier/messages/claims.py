@@ -161,6 +161,8 @@ class _Providers:
         self.by_center: dict[str | None, str] = {}
 
     def of(self, row: Mapping[str, Any]) -> str:
+        if row["channel"] == "kakao":
+            return self.ctx.alimtalk.name if self.ctx.alimtalk is not None else "solapi"
         if row["channel"] != "sms":
             return self.ctx.email.name
         code = (row["center"] or {}).get("code")

@@ -34,6 +34,7 @@ class Message:
     to_name: str
     sender: str
     center: dict[str, str]  # the centre's identity as stored with the message (name, reply_to...)
+    center_code: str | None  # the registered centre's code in ``center`` (None: not a registered one)
     data: dict[str, Any]  # the client's JSON template data, plus the service's own "_headers"
     subject: str | None
     body: str | None  # None until a campaign message is rendered during its claim
@@ -53,6 +54,7 @@ class Message:
     error_code: str | None
     error_reason: str | None
     sandboxed: bool
+    delivered_via: str | None  # kakao, sms or lms, once SOLAPI reported it
     appointment_id: str | None
     appointment_revision: int | None
     campaign_id: str | None

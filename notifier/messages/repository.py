@@ -191,6 +191,12 @@ def transition(
     return True
 
 
+def note(conn: Connection, message_id: str, status: Status, now: datetime, detail: str) -> None:
+    """Add a history entry that changes no status (e.g. an AlimTalk handed to its SMS fallback)."""
+    entry = message_events.insert().values(message_id=message_id, status=status.value, at=now, detail=detail)
+    conn.execute(entry)
+
+
 def transition_many(
     conn: Connection,
     condition: Any,

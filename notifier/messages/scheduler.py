@@ -129,12 +129,18 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
     sent = requeued = 0
     for message in found:
         provider_id = provider = None
-        if message.channel == "sms" and message.claimed_at is not None:  # set: the query compared it
+        if message.channel in ("sms", "kakao") and message.claimed_at is not None:  # set: compared
             request = SmsRequest(message.id, message.to_phone or "", message.sender, message.body or "")
             try:
-                # The provider recorded before the call, and only that one: never another.
-                answer = ctx.sms.find_sent_by(request, message.claimed_at, message.provider)
-                provider, provider_id = answer if answer else (None, None)
+                if message.channel == "sms":
+                    # The provider recorded before the call, and only that one: never another.
+                    answer = ctx.sms.find_sent_by(request, message.claimed_at, message.provider)
+                    provider, provider_id = answer if answer else (None, None)
+                elif ctx.alimtalk is not None:
+                    provider, provider_id = (
+                        ctx.alimtalk.name,
+                        ctx.alimtalk.find_sent(request, message.claimed_at),
+                    )
             except Exception:  # provider unreachable: try again next tick
                 log.warning(
                     "could not ask the provider about a stuck message", extra={"message_id": message.id}

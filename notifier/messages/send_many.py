@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from notifier.centers.service import unregistered_sender
 from notifier.channels.base import Accepted
 from notifier.channels.failover import BatchSender, is_rate_limited
 from notifier.context import Context
@@ -60,8 +61,12 @@ def deliver_bulk(ctx: Context, message_ids: list[str]) -> int:
 def _send_batches(ctx: Context, claimed: list[Message], email: SharedEmail) -> dict[str, Outcome]:
     groups: dict[str, list[Message]] = {}
     for message in claimed:
-        if message.channel == "sms" and message.provider and ctx.sms.batch_sender(message.provider):
-            groups.setdefault(message.provider, []).append(message)
+        provider = message.provider
+        if message.channel == "sms" and provider and ctx.sms.batch_sender(provider):
+            # From a number not registered with the provider: the send loop passes it on or fails it.
+            code = (message.center or {}).get("code")
+            if unregistered_sender(ctx, code, provider, message.sender) is None:
+                groups.setdefault(provider, []).append(message)
     results: dict[str, Outcome] = {}
     refused_by: set[str] = set()
     for provider, group in groups.items():

@@ -31,12 +31,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from functools import partial
 
-from notifier.channels.base import Accepted, EmailBatch, SmsRequest
+from notifier.centers.service import unregistered_sender
+from notifier.channels.base import Accepted, AlimtalkRequest, EmailBatch, SmsRequest
 from notifier.channels.email import Attachment, build_email
 from notifier.channels.failover import NO_PROVIDER
 from notifier.config import BULK_QUEUE
 from notifier.context import Context
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
+from notifier.messages.accept import ALIMTALK_KEY
 from notifier.messages.claims import Rejection, claim_many, last_look
 from notifier.messages.model import Message
 from notifier.messages.outcomes import IN_DOUBT, SENT, SKIPPED, Outcome, Outcomes
@@ -48,6 +50,7 @@ from notifier.messages.throttle import BULK_AHEAD_SECONDS, RedisThrottle, Thrott
 # after another (about 50 ms each at the provider), so a batch must stay far shorter than a
 # third of ``stuck_after``.
 CLAIM_BATCH = 25
+UNREGISTERED_SENDER = "unregistered_sender"
 # How old the last look at the send checks may be when a message is handed to its provider.
 LAST_LOOK_SECONDS = 1.0
 SERVICE_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
@@ -186,6 +189,8 @@ def _send(
     try:
         if message.channel == "sms":
             accepted = send_sms(ctx, message, skip)
+        elif message.channel == "kakao":
+            accepted = send_alimtalk(ctx, message)
         else:
             accepted = email.send(message.id, build_or_raise(ctx, message))
     except ProviderError as error:
@@ -259,14 +264,49 @@ def sms_request(ctx: Context, message: Message) -> SmsRequest:
 
 
 def send_sms(ctx: Context, message: Message, skip: Collection[str] = ()) -> Accepted:
-    """Hand an SMS to the first of its centre's providers in rotation that takes it."""
+    """Hand an SMS to the first of its centre's providers in rotation that takes it.
+
+    A sender number not registered with the centre's first provider fails the message before
+    any provider call (a gateway would refuse it, and the law too); a later provider of the
+    order it is not registered with is passed over.
+    """
     return ctx.sms.send(
         sms_request(ctx, message),
         (message.center or {}).get("code"),
         recorded=message.provider,
         switch=partial(record_provider, ctx, message),
         skip=skip,
+        refuse=partial(_unregistered, ctx, message),
     )
+
+
+def _unregistered(ctx: Context, message: Message, provider: str) -> ProviderError | None:
+    """Why ``provider`` may not send ``message`` from its sender number (None: it may)."""
+    refusal = unregistered_sender(ctx, (message.center or {}).get("code"), provider, message.sender)
+    return None if refusal is None else ProviderError(False, UNREGISTERED_SENDER, refusal, provider)
+
+
+def send_alimtalk(ctx: Context, message: Message) -> Accepted:
+    """Hand an AlimTalk to SOLAPI, its SMS/LMS fallback from the centre's registered number."""
+    sender = ctx.alimtalk
+    content = (message.data or {}).get(ALIMTALK_KEY) or {}
+    if sender is None or not content:
+        reason = "알림톡을 보낼 수 없습니다: SOLAPI가 설정되어 있지 않거나 알림톡 내용이 없습니다."
+        raise ProviderError(False, "alimtalk_unavailable", reason, "solapi")
+    refusal = unregistered_sender(ctx, (message.center or {}).get("code"), sender.name, message.sender)
+    if refusal is not None:  # the fallback would go from this number: SOLAPI refuses it, and the law too
+        raise ProviderError(False, UNREGISTERED_SENDER, refusal, sender.name)
+    request = AlimtalkRequest(
+        message_id=message.id,
+        to=message.to_phone or "",
+        sender=message.sender,
+        body=message.body or "",
+        pf_id=str(content["pf_id"]),
+        template_id=str(content["template_id"]),
+        variables={str(k): str(v) for k, v in content["variables"].items()},
+        buttons=tuple({str(k): str(v) for k, v in b.items()} for b in content.get("buttons") or ()),
+    )
+    return sender.send_alimtalk(request)
 
 
 def email_for(ctx: Context, message: Message) -> EmailMessage:

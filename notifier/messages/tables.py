@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 
 from notifier.storage.metadata import metadata
@@ -36,6 +37,7 @@ messages = Table(
     Column("to_name", String(200), nullable=False, default=""),
     Column("sender", String(320), nullable=False),
     Column("center", JSON, nullable=False),
+    Column("center_code", String(50)),  # the registered centre's code in ``center``; None: none
     Column("data", JSON, nullable=False),
     Column("subject", Text),
     Column("body", Text),
@@ -55,6 +57,7 @@ messages = Table(
     Column("error_code", String(50)),
     Column("error_reason", Text),
     Column("sandboxed", Boolean, nullable=False, default=False),
+    Column("delivered_via", String(10)),  # kakao, sms or lms: what reached the person (SOLAPI)
     Column("appointment_id", String(36)),
     Column("appointment_revision", Integer),  # the appointment's revision it was made for
     Column("campaign_id", String(36)),
@@ -66,7 +69,13 @@ messages = Table(
     Index("ix_messages_provider_message_id", "provider_message_id"),
     Index("ix_messages_appointment", "appointment_id"),
     Index("ix_messages_campaign", "campaign_id", "status"),
+    # The console: a centre's messages by time, and the search by address (newest first).
+    Index("ix_messages_center_created", "center_code", "created_at", "id"),
+    Index("ix_messages_created", "created_at", "id"),
+    Index("ix_messages_to_phone", "to_phone", "created_at"),
 )
+# Email addresses are searched whatever their case (intake keeps the local part as given).
+Index("ix_messages_to_email_lower", func.lower(messages.c.to_email), messages.c.created_at)
 
 message_events = Table(
     "message_events",

@@ -54,7 +54,7 @@ class Message(ResponseModel):
 
     id: str = Field(json_schema_extra={"format": "uuid"})
     status: Status
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "kakao", "email"]
     purpose: str
     template: TemplateRef
     to: MessageTo
@@ -70,6 +70,9 @@ class Message(ResponseModel):
         "solapi, twilio, smtp, or sandbox when nothing leaves the machine; null before the first attempt"
     )
     provider_message_id: str | None
+    delivered_via: Literal["kakao", "sms", "lms"] | None = Field(
+        default=None, description="what reached the person, as SOLAPI reported it (AlimTalk or its fallback)"
+    )
     error: MessageError | None
     history: list[HistoryEntry] = Field(default_factory=list)
 
@@ -102,6 +105,7 @@ def message_model(row: Any, history: list[RowMapping] | None = None) -> Message:
         sandboxed=bool(row["sandboxed"]),
         provider=row.get("provider"),
         provider_message_id=row.get("provider_message_id"),
+        delivered_via=row.get("delivered_via"),
         error=(
             MessageError(code=row["error_code"], reason=row["error_reason"])
             if row.get("error_code") and row["status"] == Status.FAILED.value

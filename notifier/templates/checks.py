@@ -26,8 +26,16 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 
+from notifier.domain import alimtalk
 from notifier.domain.sms import CP949_REPLACEMENTS, find_unencodable
-from notifier.domain.templates import CHANNEL_PARTS, DEFAULT_LOCALE, PARTS, PURPOSES, TemplateSpec
+from notifier.domain.templates import (
+    ALIMTALK_PART,
+    CHANNEL_PARTS,
+    DEFAULT_LOCALE,
+    PARTS,
+    PURPOSES,
+    TemplateSpec,
+)
 from notifier.errors import FieldError
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_\-]{1,100}$")
@@ -119,6 +127,9 @@ def check_sources(spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]]) 
         for part in PARTS:
             where = pointer("sources", locale, part)
             source = parts.get(part)
+            if part == ALIMTALK_PART and (source is not None or locale in spec.alimtalk):
+                errors += _alimtalk_part_problems(spec, locale, source, where)
+                continue
             if source is None:
                 if part in wanted:
                     needs = f"missing: the {wanted[part]} channel needs it in every locale"
@@ -134,6 +145,59 @@ def check_sources(spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]]) 
             if part not in PARTS:
                 where = pointer("sources", locale, part)
                 errors.append(FieldError(where, f"unknown part; parts are {', '.join(PARTS)}"))
+    return errors
+
+
+def _alimtalk_part_problems(
+    spec: TemplateSpec, locale: str, source: str | None, where: str
+) -> list[FieldError]:
+    if locale not in spec.alimtalk:
+        return [FieldError(where, f"not used: /alimtalk has no {locale!r} variant")]
+    if source is None:
+        return [FieldError(where, f"missing: /alimtalk/{locale} needs the AlimTalk text")]
+    if not source.strip():
+        return [FieldError(where, "is empty")]
+    return []
+
+
+def check_alimtalk(spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]]) -> list[FieldError]:
+    """Check each AlimTalk variant, and that its text is the approved one apart from #{변수} values."""
+    errors: list[FieldError] = []
+    for locale, variant in spec.alimtalk.items():
+        at = f"/alimtalk/{locale}"
+        if not variant.template_id.strip() or len(variant.template_id) > 100:
+            errors.append(
+                FieldError(f"{at}/template_id", "give the template id Kakao approved (1 to 100 characters)")
+            )
+        if not variant.registered_text.strip():
+            errors.append(FieldError(f"{at}/registered_text", "give the text exactly as Kakao approved it"))
+        elif len(variant.registered_text) > alimtalk.MAX_TEXT_CHARS:
+            errors.append(
+                FieldError(f"{at}/registered_text", f"longer than {alimtalk.MAX_TEXT_CHARS} characters")
+            )
+        if len(variant.buttons) > alimtalk.MAX_BUTTONS:
+            errors.append(FieldError(f"{at}/buttons", f"at most {alimtalk.MAX_BUTTONS} buttons"))
+        for i, button in enumerate(variant.buttons):
+            if not 1 <= len(button.name) <= alimtalk.MAX_BUTTON_NAME_CHARS:
+                limit = alimtalk.MAX_BUTTON_NAME_CHARS
+                errors.append(FieldError(f"{at}/buttons/{i}/name", f"1 to {limit} characters, as approved"))
+            if button.type not in alimtalk.BUTTON_TYPES:
+                errors.append(FieldError(f"{at}/buttons/{i}/type", "only web links ('WL') are sent"))
+            if not button.link.strip():
+                errors.append(
+                    FieldError(f"{at}/buttons/{i}/link", "give the link (Jinja, e.g. {{ appointment.link }})")
+                )
+        source = sources.get(locale, {}).get(ALIMTALK_PART)
+        if source is None or not variant.registered_text.strip():
+            continue
+        for wrong in alimtalk.mismatches(variant.registered_text, source):
+            errors.append(
+                FieldError(
+                    pointer("sources", locale, ALIMTALK_PART),
+                    f"line {wrong.line}: differs from the registered AlimTalk text apart from its #{{변수}} "
+                    f"values (registered: {wrong.registered!r}; template: {wrong.template!r})",
+                )
+            )
     return errors
 
 
@@ -154,7 +218,7 @@ def check_part(
         return [FieldError(where, f"line {exc.lineno}: {exc.message or 'syntax error'}")]
     errors = [FieldError(where, d) for d in template_reference_problems(tree, layouts)]
     errors += [FieldError(where, d) for d in undeclared_names(tree, spec, env)]
-    if part == "sms.txt":
+    if part in ("sms.txt", ALIMTALK_PART):  # SOLAPI's fallback SMS carries the AlimTalk text
         errors += [FieldError(where, d) for d in sms_character_problems(source)]
     return errors
 

@@ -34,6 +34,7 @@ from notifier.errors import (
 from notifier.responses import ResponseModel, Timestamp
 from notifier.templates import repository as repo
 from notifier.templates.checks import (
+    check_alimtalk,
     check_key,
     check_part,
     check_sources,
@@ -164,6 +165,7 @@ def save_template(
 def check_candidate(ctx: Context, candidate: TemplateVersion) -> list[FieldError]:
     """Every reason ``candidate`` may not be saved; empty when it may."""
     errors = check_spec(candidate.spec) + check_sources(candidate.spec, candidate.sources)
+    errors += check_alimtalk(candidate.spec, candidate.sources)
     if errors:
         return errors
     # A fresh renderer: the shared one caches compiled sources by key@version forever, and a
@@ -200,11 +202,13 @@ def sample_render_problems(renderer: Renderer, candidate: TemplateVersion) -> li
         if part_errors:  # the whole-channel render would only repeat them
             errors += part_errors
             continue
-        for channel in candidate.spec.channels:
+        kakao = ("kakao",) if candidate.alimtalk_for(locale) is not None else ()
+        for channel in (*candidate.spec.channels, *kakao):
             try:
                 renderer.render(candidate, channel, locale, copy.deepcopy(sample))
             except ValidationFailed as exc:  # e.g. the SMS is too long to send
-                where = pointer("sources", locale, "sms.txt" if channel == "sms" else "email.txt")
+                part = {"sms": "sms.txt", "kakao": "alimtalk.txt"}.get(channel, "email.txt")
+                where = pointer("sources", locale, part)
                 errors += [FieldError(where, f"with the {field} data: {e.detail}") for e in exc.errors]
     return errors
 
@@ -277,6 +281,8 @@ def preview(
         "locale": rendered.locale,
         "advertising": advertising,
     }
+    if rendered.alimtalk is not None:  # the text, sized as SOLAPI's SMS/LMS fallback, and its values
+        view["alimtalk"] = rendered.alimtalk.as_dict()
     if rendered.sms is not None:
         kind = rendered.sms.kr_class.value if rendered.sms.kr_class else None
         view["cost"] = [asdict(price) for price in sms_prices(ctx, kind)]
@@ -316,6 +322,10 @@ class Template(ResponseModel):
     sample_en: dict[str, Any] | None
     one_of: list[list[str]] = Field(description="groups of optional values the data must give one of")
     sources: dict[str, dict[str, str]] = Field(description="locale -> part file name -> Jinja source")
+    alimtalk: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="locale -> its AlimTalk variant (template_id, registered_text, buttons)",
+    )
     created_at: Timestamp
     created_by: str = Field(description="owner of the key that saved it")
     saved_by: str | None = Field(description="name of the key that saved it (unknown before 0007)")
@@ -347,11 +357,14 @@ class PreviewCost(ResponseModel):
 
 
 class Preview(ResponseModel):
-    """SMS previews carry body and sizing; email previews subject, html and text."""
+    """SMS and AlimTalk previews carry body and sizing; email previews subject, html and text."""
 
     key: str
     version: int
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "kakao", "email"]
+    alimtalk: dict[str, Any] | None = Field(
+        default=None, description="kakao: template_id, variables, buttons"
+    )
     locale: str = Field(description="the variant used (falls back to ko)")
     advertising: bool
     body: str = ""

@@ -17,6 +17,7 @@ import jinja2
 from jinja2.exceptions import SecurityError
 from markupsafe import escape
 
+from notifier.domain.alimtalk import variables_of
 from notifier.domain.consent import mark_advertising_sms, mark_advertising_subject
 from notifier.domain.sms import (
     LMS_MAX_BYTES,
@@ -25,7 +26,7 @@ from notifier.domain.sms import (
     apply_replacements,
     measure_sms,
 )
-from notifier.domain.templates import TemplateSpec, TemplateVersion
+from notifier.domain.templates import ALIMTALK_PART, TemplateSpec, TemplateVersion
 from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
 from notifier.templates.display_filters import LOCALE_KEY
 from notifier.templates.limits import (
@@ -40,13 +41,26 @@ from notifier.templates.sandbox import ALWAYS_PRESENT, MessageSandbox
 
 
 @dataclass(frozen=True)
+class RenderedAlimtalk:
+    """What SOLAPI needs besides the text: the approved template, its values and buttons."""
+
+    template_id: str
+    variables: dict[str, str]  # "#{변수}" -> value
+    buttons: tuple[dict[str, str], ...] = ()  # {"name", "type", "link"}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"template_id": self.template_id, "variables": self.variables, "buttons": list(self.buttons)}
+
+
+@dataclass(frozen=True)
 class RenderedMessage:
     channel: str
     locale: str
     body: str
     subject: str | None = None
     html: str | None = None
-    sms: SmsSize | None = None
+    sms: SmsSize | None = None  # for AlimTalk: the size of SOLAPI's fallback SMS/LMS (the same text)
+    alimtalk: RenderedAlimtalk | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +170,10 @@ class Renderer:
         center_name = str(context["center"].get("name", ""))
         if advertising is not None and not center_name:
             raise ValidationFailed([FieldError("/center", "advertising must name the centre that sends it")])
+        if channel == "kakao":
+            if advertising is not None:
+                raise ValidationFailed([FieldError("/channel", ADVERTISING_NOT_BY_ALIMTALK)])
+            return self._render_alimtalk(version, locale, context)
         if channel == "sms":
             body = apply_replacements(self.render_part(version, locale, "sms.txt", context).strip())
             if advertising is not None:
@@ -173,7 +191,42 @@ class Renderer:
             html, text = add_opt_out_link(html, text, link, locale)
         return RenderedMessage(channel, locale, text, subject=subject, html=html)
 
+    def _render_alimtalk(
+        self, version: TemplateVersion, locale: str, context: Mapping[str, Any]
+    ) -> RenderedMessage:
+        """Render the AlimTalk text and recover its #{변수} values; its fallback is sized as an SMS."""
+        variant = version.alimtalk_for(locale)
+        if variant is None:
+            raise ValidationFailed(
+                [FieldError("/channel", f"template {version.key!r} has no AlimTalk variant")]
+            )
+        body = apply_replacements(self.render_part(version, locale, ALIMTALK_PART, context).strip())
+        size = measure_sms(body)
+        check_sms(size)  # SOLAPI's SMS/LMS fallback carries this very text
+        values = variables_of(variant.registered_text, body)
+        if values is None:
+            reason = "the values make a text Kakao did not approve (a value with a line break?)"
+            raise ValidationFailed([FieldError("/data", reason)])
+        buttons = []
+        for button in variant.buttons:
+            try:
+                link = self.env.from_string(button.link).render(context).strip()
+            except jinja2.UndefinedError as exc:
+                raise MissingTemplateValues([_undefined_name(exc)]) from exc
+            if not link.startswith(("https://", "http://")):
+                reason = f"the AlimTalk button {button.name!r} needs a web link; the data gives {link!r}"
+                raise ValidationFailed([FieldError("/data", reason)])
+            buttons.append({"name": button.name, "type": button.type, "link": link})
+        content = RenderedAlimtalk(variant.template_id, values, tuple(buttons))
+        return RenderedMessage("kakao", locale, body, sms=size, alimtalk=content)
 
+
+ADVERTISING_NOT_BY_ALIMTALK = " ".join(
+    (
+        "광고는 알림톡으로 보낼 수 없습니다: 카카오 알림톡은 정보성 메시지만 허용합니다.",
+        "SMS(광고 표시 포함)나 이메일로 보내 주세요.",
+    )
+)
 RUNTIME_ERRORS = (ArithmeticError, LookupError, TypeError, ValueError, AttributeError)
 _TEMPLATE_FRAME = "<template>"  # how Jinja names the frames of templates loaded without a file
 

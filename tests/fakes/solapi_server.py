@@ -19,8 +19,10 @@ that differs from the approved template, 1062 a sender not in ``senders``, 3010 
 recipient, 1030 a balance too low; ``reject_number`` scripts any code for one recipient.
 ``fail_next`` answers HTTP errors (429 rate limit, 500), ``drop_next`` registers the messages
 and closes the connection unanswered, ``leave_out_of_answer`` registers one recipient's
-messages but leaves them out of ``messageList``. ``deliver`` settles accepted messages (4000, or the
-code set by ``fail_delivery``); an AlimTalk to someone not in ``kakao_users`` ends 3104 and
+messages but leaves them out of ``messageList``. ``hold``/``release`` keep sends in flight (a
+worker can die during one), then register and answer them, or close their connections having
+taken nothing. ``deliver`` settles accepted messages (4000, or the code set by ``fail_delivery``);
+an AlimTalk to someone not in ``kakao_users`` ends 3104 and
 its SMS/LMS replacement (대체발송) is delivered instead. ``send_report`` POSTs a status report.
 """
 
@@ -77,6 +79,11 @@ def _solapi_id(prefix: str, now: datetime) -> str:
     return f"{prefix}4V{now:%Y%m%d%H%M%S}{tail}"
 
 
+@dataclass
+class _Held:
+    record: bool | None = None  # set by release() or stop()
+
+
 @dataclass(frozen=True)
 class _Reply:
     status: int
@@ -113,10 +120,13 @@ class FakeSolapi:
         self._changed = threading.Condition()  # guards every field below
         self._messages: dict[str, SolapiMessage] = {}
         self._requests: list[dict[str, Any]] = []
+        self._list_queries: list[str] = []
         self._script: deque[_Reply | None] = deque()
         self._rejections: dict[str, str] = {}
         self._unlisted: set[str] = set()
         self._delivery_codes: dict[str, str] = {}
+        self._holding = False
+        self._held: list[_Held] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -141,6 +151,9 @@ class FakeSolapi:
         """Stop serving; nothing listens on the port afterwards."""
         if self._server is None or self._thread is None:
             return
+        with self._changed:
+            self._holding = False
+            self._decide_held(record=False)
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -186,6 +199,30 @@ class FakeSolapi:
         with self._changed:
             self._unlisted.add(to)
 
+    def hold(self) -> None:
+        """Keep sends waiting after they are received, until ``release``."""
+        with self._changed:
+            self._holding = True
+
+    def wait_for_held(self, n: int = 1, timeout: float = 5.0) -> None:
+        """Return once ``n`` sends are being held."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._held) >= n, timeout):
+                raise TimeoutError(f"{len(self._held)} of {n} sends held after {timeout}s")
+
+    def release(self, record: bool = True) -> int:
+        """Stop holding: register and answer the held sends (``record``), or drop them unregistered."""
+        with self._changed:
+            self._holding = False
+            return self._decide_held(record=record)
+
+    def _decide_held(self, *, record: bool) -> int:
+        held, self._held = self._held, []
+        for request in held:
+            request.record = record
+        self._changed.notify_all()
+        return len(held)
+
     def reject_number(self, to: str, status_code: str) -> None:
         """Refuse every message to ``to`` at registration with ``status_code`` (e.g. 3010)."""
         with self._changed:
@@ -209,6 +246,12 @@ class FakeSolapi:
         """Return every send body received (authenticated), whatever the answer."""
         with self._changed:
             return list(self._requests)
+
+    @property
+    def list_queries(self) -> list[str]:
+        """Return the query string of every authenticated message-list request, oldest first."""
+        with self._changed:
+            return list(self._list_queries)
 
     def wait_for_messages(self, n: int, timeout: float = 5.0) -> list[SolapiMessage]:
         """Return the registered messages once there are at least ``n``."""
@@ -286,6 +329,8 @@ class FakeSolapi:
                     raise ApiError(400, "ValidationError", "JSON 형식이 아닙니다.") from None
                 return self._send(payload)
             if method == "GET" and path in LIST_PATHS:
+                with self._changed:
+                    self._list_queries.append(query)
                 return _Reply(200, self._list(query))
             if method == "GET" and path == "/cash/v1/balance":
                 return _Reply(200, {"balance": self.balance, "point": 0})
@@ -297,6 +342,13 @@ class FakeSolapi:
         with self._changed:
             self._requests.append(body)
             scripted = self._script.popleft() if self._script else "none"
+            if self._holding and not isinstance(scripted, _Reply):
+                held = _Held()
+                self._held.append(held)
+                self._changed.notify_all()
+                self._changed.wait_for(lambda: held.record is not None)
+                if not held.record:
+                    return None  # the connection closes; nothing was registered
         if self.latency:
             time.sleep(self.latency)  # the provider's own time, in this request's thread
         if isinstance(scripted, _Reply):

@@ -71,3 +71,43 @@ def test_the_appointment_revision_of_every_message_survives_the_rename(empty_eng
         assert "appointment_version" not in columns
         history = conn.execute(sa.text("SELECT count(*) FROM message_events WHERE message_id = 'm-1'"))
         assert history.scalar_one() == 1  # the table was renamed in place, not copied and dropped
+
+
+def test_appointments_booked_before_attendance_get_their_report_columns(empty_engine) -> None:
+    upgrade(empty_engine, "0008")
+    with empty_engine.begin() as conn:
+        old = sa.Table("appointments", sa.MetaData(), autoload_with=conn)
+        # Reflected, the times are plain DateTime columns: give them aware times as UTCDateTime would.
+        values = {
+            c.name: NOW if isinstance(c.type, sa.DateTime) else filler(c)
+            for c in old.columns
+            if not c.nullable
+        }
+        values.update(
+            id="a-1",
+            starts_at=datetime(2026, 12, 10, 5, 0, tzinfo=UTC),
+            created_at=NOW,
+            channels=["sms", "email"],
+            reminder_plan=[{"offset_seconds": 7200}, {"offset_seconds": 86400}],
+        )
+        conn.execute(old.insert().values(**values))
+
+    upgrade(empty_engine)
+
+    from notifier.appointments.tables import appointments
+
+    with empty_engine.connect() as conn:
+        row = conn.execute(sa.select(appointments).where(appointments.c.id == "a-1")).mappings().one()
+    assert (row["channels_key"], row["lead_days"], row["reminder_plan_name"]) == ("email+sms", 8, "24h,2h")
+    assert row["outcome"] is None and row["experiment_id"] is None
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_defines(engine) -> None:
+    """Upgraded to head, PostgreSQL has every table, column and index of ``notifier.tables``."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from notifier.tables import metadata
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

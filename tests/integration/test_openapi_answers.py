@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse
@@ -40,7 +41,13 @@ NOT_EXERCISED = {
     ("/outbox/{entry_id}/html", "get", "200"): "shown only while a channel has no provider (test_outbox.py)",
     ("/v1/templates/{key}", "put", "409"): "needs two saves of one key racing",
     ("/v1/campaigns/{campaign_id}/test", "post", "409"): "needs a template version to vanish",
+    **{
+        ("/webhooks/solapi/{secret}", "post", code): "needs SOLAPI configured (test_solapi_reports.py)"
+        for code in ("204", "400", "415", "422")
+    },
 }
+# Routes this walk refuses only as a stranger would (403): the rest needs a configured provider.
+PROVIDER_ONLY = ("/webhooks/solapi/",)
 
 
 def openapi_path(rule: str) -> str:
@@ -202,10 +209,29 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     walk("POST", f"{page}/confirm", 303, data={"csrf_token": csrf})
     walk("POST", f"{page}/maybe", 404, data={"csrf_token": csrf})
     walk("GET", "/a/not-a-token", 404)
+    walk("GET", f"/s/{short_code(ctx, appointment['id'])}", 302)
+    walk("GET", "/s/AAAAAAAAAAA", 404)
     walk("DELETE", "/v1/appointments/b-1", 200, headers=admin)
     walk("POST", f"{page}/change", 409, data={"csrf_token": csrf})
     later = walk("PUT", "/v1/appointments/b-2", 201, json=booking(), headers=admin).json
     later_page = "/a/" + later["page_url"].rsplit("/a/", 1)[1]
+    cancelled_late = {"outcome": "late_cancellation", "recorded_at": "2026-12-01T09:30:00+09:00"}
+    walk("POST", "/v1/appointments/b-2/outcome", 200, json=cancelled_late, headers=admin)
+    earlier = {**cancelled_late, "recorded_at": "2026-12-01T09:00:00+09:00"}
+    walk("POST", "/v1/appointments/b-2/outcome", 409, json=earlier, headers=admin)
+    walk("POST", "/v1/appointments/never-stored/outcome", 404, json=earlier, headers=admin)
+    walk("GET", "/v1/reports/attendance?group_by=center,kind", 200, headers=admin)
+    walk("GET", "/v1/reports/attendance?format=csv", 200, headers=admin)
+    trial = {
+        "center": "seosan",
+        "name": "비교",
+        "arms": [{"plan": "24h,2h", "share": 0.5}, {"plan": "48h,3h", "share": 0.5}],
+    }
+    experiment = walk("POST", "/v1/experiments", 201, json=trial, headers=admin).json
+    walk("POST", "/v1/experiments", 409, json=trial, headers=admin)
+    walk("GET", f"/v1/experiments/{experiment['id']}", 200, headers=admin)
+    walk("GET", f"/v1/experiments/{experiment['id']}/report", 200, headers=admin)
+    walk("POST", f"/v1/experiments/{experiment['id']}/stop", 200, headers=admin)
 
     hook = {"url": "http://127.0.0.1:9/hook", "events": ["appointment.confirmed"]}
     walk("GET", "/v1/webhooks", 404, headers=admin)
@@ -260,13 +286,35 @@ def walk_the_happy_paths(walk: Walk, ctx, clock, make_key) -> dict[str, str]:
     twilio_post(walk, ctx, f"/webhooks/twilio/status?message_id={message['id']}", status, 204)
     walk("POST", "/webhooks/twilio/inbound", 403, data=inbound)
     walk("POST", "/webhooks/twilio/status", 403, data=status)
+    walk("POST", "/webhooks/solapi/not-the-secret", 403, json=[])
     walk("GET", "/outbox", 404)
     walk("GET", "/outbox/1/html", 404)
 
+    created_key = walk(
+        "POST", "/v1/keys", 201, json={"name": "booking", "scopes": ["send"]}, headers=admin
+    ).json
+    walk("GET", "/v1/keys", 200, headers=admin)
+    walk("DELETE", f"/v1/keys/{created_key['id']}", 204, headers=admin)
+
     clock.now = NOW + timedelta(days=30)  # after every appointment: the person's links are gone
     walk("GET", later_page, 410)
+    walk("GET", f"/s/{short_code(ctx, later['id'])}", 410)
     walk("POST", f"{later_page}/confirm", 410, data={"csrf_token": csrf})
-    return {"campaign_id": campaign["id"], "message_id": message["id"]}
+    return {
+        "campaign_id": campaign["id"],
+        "message_id": message["id"],
+        "experiment_id": experiment["id"],
+        "key_id": created_key["id"],
+    }
+
+
+def short_code(ctx, appointment_id: str) -> str:
+    """The short link code the appointment's SMS carry."""
+    from notifier.appointments.tables import short_links
+
+    with ctx.engine.connect() as conn:
+        query = select(short_links.c.code).where(short_links.c.appointment_id == appointment_id)
+        return str(conn.execute(query).scalar_one())
 
 
 def fill(path: str, ids: dict[str, str], known: bool) -> str:
@@ -274,11 +322,15 @@ def fill(path: str, ids: dict[str, str], known: bool) -> str:
     values = {
         "campaign_id": ids["campaign_id"] if known else UNKNOWN_ID,
         "message_id": ids["message_id"] if known else UNKNOWN_ID,
+        "experiment_id": ids["experiment_id"] if known else UNKNOWN_ID,
+        "key_id": ids["key_id"] if known else UNKNOWN_ID,
         "external_id": "b-2" if known else "never-stored",
         "key": "job_fair" if known else "no_such_template",
         "token": "not-a-token",
         "answer": "confirm",
         "entry_id": "1",
+        "secret": "not-the-secret",
+        "code": "AAAAAAAAAAA",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -287,6 +339,8 @@ def walk_the_refusals(walk: Walk, ctx, make_key, ids: dict[str, str]) -> None:
     """Give each route every refusal it documents: no key, a key without the scope, bad bodies."""
     big = "x" * (ctx.settings.max_body_bytes + 1)
     for path, item in walk.spec["paths"].items():
+        if path.startswith(PROVIDER_ONLY):
+            continue
         for method, operation in item.items():
             answers, verb = operation["responses"], method.upper()
             url = fill(path, ids, known=True)

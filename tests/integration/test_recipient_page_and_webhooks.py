@@ -81,7 +81,11 @@ def test_reminders_carry_the_personal_link(client, headers, clock, ctx, twilio) 
 
     dispatch_due(ctx)
     deliver(ctx, reminder["id"])
-    assert appointment["page_url"] in twilio.messages[-1].body
+    # The SMS carries the page's short link (/s/{code}), which leads to the page itself.
+    [short] = re.findall(r"https?://\S+/s/[A-Za-z0-9_\-]+", twilio.messages[-1].body)
+    answer = client.get(short.split("/s/", 1)[0] and "/s/" + short.split("/s/", 1)[1])
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/a/" + appointment["page_url"].rsplit("/a/", 1)[1])
 
 
 def test_answers_need_the_forms_csrf_token(client, headers, clock) -> None:

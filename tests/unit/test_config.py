@@ -96,6 +96,20 @@ def test_half_configured_solapi_is_refused_naming_the_missing_variable(present: 
     assert error.value.variable == missing
 
 
+def test_a_solapi_webhook_secret_without_solapi_is_refused_naming_the_missing_key() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, "NOTIFIER_SOLAPI_WEBHOOK_SECRET": "w" * 32})
+    assert error.value.variable == "SOLAPI_API_KEY"
+
+
+@pytest.mark.parametrize("secret", ["short", "w" * 31, "has/a/slash" + "w" * 30, "w" * 129])
+def test_a_solapi_webhook_secret_must_be_a_long_path_segment(secret: str) -> None:
+    env = {**BASE, "SOLAPI_API_KEY": "k", "SOLAPI_API_SECRET": "s", "NOTIFIER_SOLAPI_WEBHOOK_SECRET": secret}
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(env)
+    assert error.value.variable == "NOTIFIER_SOLAPI_WEBHOOK_SECRET"
+
+
 def test_solapi_base_url_must_be_http() -> None:
     env = {**BASE, "SOLAPI_API_KEY": "k", "SOLAPI_API_SECRET": "s", "NOTIFIER_SOLAPI_BASE_URL": "ftp://x"}
     with pytest.raises(ConfigError) as error:

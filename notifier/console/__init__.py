@@ -1,0 +1,91 @@
+"""The staff console (``/console``): thin blueprints over the feature packages.
+
+One parent blueprint holds what every page shares: the CSRF check on every form (Flask-WTF's
+token, the same mechanism as the person's page), the problem pages, the language switch and
+the static files. Each page module adds a child blueprint; ``register_console`` wires them.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, redirect, request
+from flask_wtf.csrf import validate_csrf
+from werkzeug.exceptions import HTTPException
+from wtforms import ValidationError as CsrfInvalid
+
+from notifier.console import audit_page, auth, home, keys, messages, opt_outs, staff_page
+from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language
+from notifier.console.pages import FormProblem, problem_page
+from notifier.errors import NotifierError
+
+STALE_FORM = {
+    "ko": "양식이 만료되었거나 쿠키가 차단되었습니다. 페이지를 다시 열고 시도하세요.",
+    "en": "The form has expired or cookies are blocked. Open the page again and retry.",
+}
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+@bp.before_request
+def _csrf_on_every_form() -> Response | None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except CsrfInvalid:
+        return problem_page(400, STALE_FORM[language()])
+    return None
+
+
+@bp.errorhandler(FormProblem)
+def _form_problem(exc: FormProblem) -> Response:
+    return problem_page(exc.status, exc.message, exc.details)
+
+
+@bp.errorhandler(NotifierError)
+def _notifier_error(exc: NotifierError) -> Response:
+    status = exc.status if 400 <= exc.status < 500 else 500
+    if status == 500:
+        raise exc
+    # A feature's own wording is English (it is the API's); the page's title says it in Korean.
+    readable = exc.detail if any("가" <= ch <= "힣" for ch in exc.detail) else ""
+    return problem_page(status, readable)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return problem_page(exc.code or 400, "")
+
+
+@bp.post("/language")
+def choose_language() -> Response:
+    """Remember the chosen language and go back to the page."""
+    chosen = request.form.get("lang", "")
+    if chosen not in LANGUAGES:
+        raise FormProblem(422, "언어는 ko 또는 en이어야 합니다.")
+    back = request.form.get("next", "")
+    target = back if back.startswith("/console") and "//" not in back else "/console/"
+    response: Response = redirect(target, code=303)  # type: ignore[assignment]
+    response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 86400, path="/console", samesite="Lax")
+    return response
+
+
+for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, staff_page.bp, audit_page.bp):
+    bp.register_blueprint(child)
+
+
+def register_console(app: Flask) -> None:
+    """Mount the console on the app and set the cookie rules its forms rely on."""
+    settings = app.extensions["notifier"].settings
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+    )
+    app.register_blueprint(bp)

@@ -1,0 +1,103 @@
+"""Rendering console pages in the shared layout, and the problem page a refused form gets.
+
+Every page extends ``console/layout.html`` and is rendered through ``page()``, which adds what
+the layout needs (language, words, the signed-in account, the CSRF token). A form that cannot
+be accepted raises ``FormProblem``: the person gets a page in their language saying what is
+wrong, with a 4xx status, and nothing was changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response, current_app, g, render_template, request
+from flask_wtf.csrf import generate_csrf
+
+from notifier.api.context import context
+from notifier.console.i18n import language, word
+from notifier.staff.accounts import ROLE_LABELS, StaffAccount
+
+PROBLEM_TITLES = {
+    400: ("요청을 처리할 수 없습니다", "The request cannot be handled"),
+    403: ("권한이 없습니다", "You are not allowed to do this"),
+    404: ("찾을 수 없습니다", "Not found"),
+    409: ("지금은 할 수 없습니다", "This cannot be done now"),
+    422: ("입력한 내용을 확인해 주세요", "Please check what you entered"),
+    429: ("요청이 너무 많습니다", "Too many attempts"),
+}
+
+
+# The menu: (endpoint, word key, who sees it). A page module adds its entry here; an entry whose
+# endpoint is not registered is left out.
+NAV: list[tuple[str, str, str]] = [
+    ("console.home.index", "home", "everyone"),
+    ("console.messages.index", "messages", "everyone"),
+    ("console.opt_outs.index", "opt_outs", "everyone"),
+    ("console.keys.index", "keys", "ministry"),
+    ("console.staff.index", "staff", "managers"),
+    ("console.audit.index", "audit", "managers"),
+]
+
+
+def _menu(staff: StaffAccount | None) -> list[tuple[str, str, bool]]:
+    """(endpoint, label, current) for each menu entry the account may use."""
+    if staff is None:
+        return []
+    allowed = {"everyone": True, "ministry": staff.sees_every_center, "managers": staff.reads_audit_log}
+    current = request.endpoint or ""
+    return [
+        (endpoint, key, current.rsplit(".", 1)[0] == endpoint.rsplit(".", 1)[0])
+        for endpoint, key, who in NAV
+        if allowed[who] and endpoint in current_app.view_functions
+    ]
+
+
+class FormProblem(Exception):
+    """A form or request the console refuses; ``details`` are (field label, problem) in Korean/English."""
+
+    def __init__(self, status: int, message: str, details: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details or []
+
+
+def when(value: datetime | None) -> str:
+    """A time as the console shows it: in the service's zone, in the page's language."""
+    if value is None:
+        return word("never")
+    return value.astimezone(context().settings.timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def page(template: str, status: int = 200, **values: object) -> Response:
+    """Render a console page in the shared layout."""
+    lang = language()
+    staff: StaffAccount | None = g.get("staff")
+    html = render_template(
+        template,
+        lang=lang,
+        t=lambda key: word(key, lang),
+        when=when,
+        staff=staff,
+        role_label=ROLE_LABELS[staff.role][lang] if staff else "",
+        csrf_token=generate_csrf,
+        menu=_menu(staff),
+        here=request.path,
+        **values,
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'"
+    )
+    return response
+
+
+def problem_page(status: int, message: str, details: list[tuple[str, str]] | None = None) -> Response:
+    """The page a refused request gets: what is wrong, and that nothing changed."""
+    ko, en = PROBLEM_TITLES.get(status, PROBLEM_TITLES[400])
+    title = en if language() == "en" else ko
+    return page("console/problem.html", status, title=title, message=message, details=details or [])

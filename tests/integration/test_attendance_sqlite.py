@@ -1,0 +1,39 @@
+"""The outcome and report tests again on the embedded SQLite database (its own date functions
+for weekday and hour), through the same HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from notifier import bootstrap
+from notifier.bootstrap import load_shipped_data, wire
+from notifier.storage.db import make_engine, upgrade
+from tests.integration.test_attendance_api import (  # noqa: F401  (fixtures and tests run here too)
+    admin,
+    clock,
+    headers,
+    test_an_outcome_belongs_to_the_revision_it_was_recorded_for,
+    test_only_a_later_outcome_replaces_the_stored_one,
+    test_the_report_as_csv_has_the_same_columns_and_hides_the_same_cells,
+    test_the_report_counts_each_group_and_hides_small_ones,
+    test_the_report_filters_by_kind_and_time,
+    test_the_report_groups_by_time_on_the_seoul_clock_and_by_lead_time,
+    test_weekday_and_hour_are_those_of_seoul_across_midnight,
+)
+from tests.integration.test_experiments_api import (  # noqa: F401
+    test_a_moved_appointment_keeps_its_arm_and_plan,
+    test_the_report_compares_each_arm_with_the_first,
+)
+
+
+@pytest.fixture
+def ctx(settings, tmp_path) -> Iterator[bootstrap.Context]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'notifier.sqlite'}")
+    assert engine.dialect.name == "sqlite"
+    upgrade(engine)
+    context = bootstrap.build(settings, engine=engine)
+    load_shipped_data(context)
+    yield wire(context)
+    engine.dispose()
