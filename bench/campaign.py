@@ -3,6 +3,11 @@
     .venv/bin/python -m bench.campaign                       # 10,000 then 100,000 recipients
     .venv/bin/python -m bench.campaign --recipients 100000   # one size
     .venv/bin/python -m bench.campaign --quick               # 2,000 recipients, to check it works
+    .venv/bin/python -m bench.campaign --paths solapi,twilio # through SOLAPI's send-many, then Twilio
+
+With ``--paths solapi,twilio`` each size runs twice: through SOLAPI (the SOLAPI fake, also
+50 ms per request, ``--solapi-batch`` messages per send-many call; see ``bench.solapi_path``
+for its ceiling) and through Twilio, each in a fresh stack.
 
 For each size it starts everything afresh, as production runs it: ``notifier api`` (gunicorn),
 bulk ``notifier worker`` processes (threads; one process per core unless ``--bulk-processes``
@@ -58,12 +63,13 @@ from bench.common import (
     run_notifier,
     throwaway_environment,
 )
+from bench.solapi_path import solapi_ceiling, solapi_env, solapi_fake, stop_solapi_fake
 from notifier.config import Settings
 
 SENDER = "+82416615676"
 TEMPLATE = "program_announcement_jobseekers"
 TRANSACTIONAL_EVERY = 0.5
-AIM_SHARE, AIM_P99_S, AIM_MEMORY_GROWTH = 0.60, 2.0, 0.30
+AIM_SHARE, AIM_P99_S, AIM_MEMORY_GROWTH, AIM_SOLAPI_TIMES = 0.60, 2.0, 0.30, 5.0
 TRANSACTIONAL_BODY = {
     "template": "appointment_confirmation",
     "channel": "sms",
@@ -77,6 +83,7 @@ class Result:
     recipients: int
     bulk_threads: int
     bulk_processes: int
+    path: str = "twilio"  # the provider the campaign went through
     upload_s: float = 0.0
     finish_s: float = 0.0
     messages_per_s: float = 0.0
@@ -404,11 +411,11 @@ def call_share(
         list(pool.map(send, share))
 
 
-def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
-    result = Result(recipients=count, bulk_threads=args.bulk_threads, bulk_processes=args.bulk_processes)
+def run_one(args: argparse.Namespace, count: int, workdir: Path, path: str = "twilio") -> Result:
+    result = Result(count, args.bulk_threads, args.bulk_processes, path)
     result.load_before = os.getloadavg()[0]
     with throwaway_environment(args.pg_url, args.redis_url, workdir, NOTIFIER_LOG_LEVEL="WARNING") as env:
-        logs = workdir / f"logs-{count}"
+        logs = workdir / f"logs-{path}-{count}"
         logs.mkdir()
         stack = Stack(env, logs)
         try:
@@ -422,6 +429,9 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
                     "NOTIFIER_RATE_LIMIT_PER_SECOND": args.rate_limit,
                 }
             )
+            if path == "solapi":
+                solapi_base, secret = solapi_fake(stack, args.latency_ms)
+                env.update(solapi_env(solapi_base, secret, args.solapi_batch))
             run_notifier(env, "db", "upgrade")
             key = run_notifier(env, "keys", "create", "bench", "--scope", "campaigns", "--scope", "send")
             headers = {"Authorization": f"Bearer {key.strip().splitlines()[-1]}"}
@@ -440,8 +450,8 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
             )
             stack.notifier("scheduler", "scheduler")
             wait_until(lambda: healthy(port), 60, "the API")
-            path = workdir / f"list-{count}.csv"
-            write_list(path, count)
+            csv_path = workdir / f"list-{count}.csv"
+            write_list(csv_path, count)
             form = {
                 "name": f"bench {count}",
                 "template": TEMPLATE,
@@ -450,7 +460,7 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
                 "channel": "sms",
             }
             started = time.monotonic()
-            with path.open("rb") as upload:
+            with csv_path.open("rb") as upload:
                 created = requests.post(
                     f"http://{HOST}:{port}/v1/campaigns",
                     data=form,
@@ -501,8 +511,33 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path) -> Result:
             result.transactional = len(latencies)
             result.transactional_p50_s = percentile(latencies, 50)
             result.transactional_p99_s = percentile(latencies, 99)
-            _, result.duplicates_at_provider = provider_count(base, sid, token)
+            twilio_bulk, result.duplicates_at_provider = provider_count(base, sid, token)
             request = campaign_request(env["NOTIFIER_DATABASE_URL"], campaign_id)
+            if path == "solapi":
+                # Repeats at either provider, and anyone who got one message from each.
+                solapi_bulk, repeats = stop_solapi_fake(stack, "0105")
+                result.duplicates_at_provider += repeats + max(0, solapi_bulk + twilio_bulk - count)
+                port = int(solapi_base.rsplit(":", 1)[1])
+                solapi_fake(stack, args.latency_ms, (secret, port))  # empty again, like the twilio fake
+                fake = stack.procs["solapi fake"].pid
+                faked, machine_busy = cpu_seconds(fake), busy_seconds()
+                result.ceiling_per_s, calling = solapi_ceiling(
+                    solapi_base,
+                    secret,
+                    count,
+                    args.solapi_batch,
+                    args.bulk_threads,
+                    args.bulk_processes,
+                    request[0],
+                    SENDER,
+                )
+                result.ceiling_cpu_ms_per_call = {
+                    "ceiling (solapi SDK processes), per message": calling * 1000 / count,
+                    "solapi fake, per message": (cpu_seconds(fake) - faked) * 1000 / count,
+                    "machine (all processes), per message": (busy_seconds() - machine_busy) * 1000 / count,
+                }
+                print(f"  ceiling: {result.ceiling_per_s:.0f} messages/s", flush=True)
+                return result
             fresh_twilio_fake(stack, args.latency_ms, base, sid, token)
             fake = stack.procs["twilio fake"].pid
             faked, machine_busy = cpu_seconds(fake), busy_seconds()
@@ -547,13 +582,14 @@ def machine() -> list[str]:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| recipients | upload + check | time to finish | messages/s | ceiling calls/s | share "
+        "| path | recipients | upload + check | time to finish | messages/s | ceiling messages/s | share "
         "| sent | failed | dup. at provider | transactional p50 / p99 (n) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.recipients:,} | {r.upload_s:.1f} s | {r.finish_s:.1f} s | {r.messages_per_s:.0f} | "
+            f"| {r.path} | {r.recipients:,} | {r.upload_s:.1f} s | {r.finish_s:.1f} s | "
+            f"{r.messages_per_s:.0f} | "
             f"{r.ceiling_per_s:.0f} | {r.messages_per_s / r.ceiling_per_s:.0%} | {r.sent:,} | {r.failed} | "
             f"{r.duplicates_at_provider} | {r.transactional_p50_s:.2f} s / {r.transactional_p99_s:.2f} s "
             f"({r.transactional}) |"
@@ -561,7 +597,7 @@ def table(results: list[Result]) -> str:
     names = sorted({name for r in results for name in r.peak_mib})
     lines += [
         "",
-        "| peak RSS (VmHWM), MiB | " + " | ".join(f"{r.recipients:,}" for r in results) + " |",
+        "| peak RSS (VmHWM), MiB | " + " | ".join(f"{r.path} {r.recipients:,}" for r in results) + " |",
         "|---|" + "---:|" * len(results),
     ]
     for name in names:
@@ -571,7 +607,7 @@ def table(results: list[Result]) -> str:
     lines += [
         "",
         "| CPU ms per message (campaign) or call (ceiling) | "
-        + " | ".join(f"{r.recipients:,}" for r in results)
+        + " | ".join(f"{r.path} {r.recipients:,}" for r in results)
         + " |",
         "|---|" + "---:|" * len(results),
     ]
@@ -605,20 +641,32 @@ def verdicts(results: list[Result]) -> list[str]:
     for r in results:
         share = r.messages_per_s / r.ceiling_per_s
         out.append(
-            f"{r.recipients:,}: {share:.0%} of the ceiling ({'meets' if share >= AIM_SHARE else 'misses'} "
+            f"{r.path} {r.recipients:,}: {share:.0%} of the ceiling "
+            f"({'meets' if share >= AIM_SHARE else 'misses'} "
             f"{AIM_SHARE:.0%}); transactional p99 {r.transactional_p99_s:.2f} s "
             f"({'meets' if r.transactional_p99_s < AIM_P99_S else 'misses'} {AIM_P99_S:.0f} s)"
         )
-    if len(results) >= 2:
-        small, large = results[0], results[-1]
-        # The Twilio fake keeps every message it accepted in memory; it is not the service.
-        ours = [n for n in small.peak_mib if n in large.peak_mib and n != "twilio fake"]
+    for path in sorted({r.path for r in results}):
+        runs = [r for r in results if r.path == path]
+        if len(runs) < 2:
+            continue
+        small, large = runs[0], runs[-1]
+        # The fakes keep every message they accepted in memory; they are not the service.
+        ours = [n for n in small.peak_mib if n in large.peak_mib and not n.endswith("fake")]
         growth = max(large.peak_mib[n] / small.peak_mib[n] - 1 for n in ours)
         out.append(
-            f"memory {small.recipients:,} -> {large.recipients:,}: largest growth of one service process "
-            f"{growth:+.0%} ({'meets' if growth <= AIM_MEMORY_GROWTH else 'misses'} "
+            f"{path} memory {small.recipients:,} -> {large.recipients:,}: largest growth of one service "
+            f"process {growth:+.0%} ({'meets' if growth <= AIM_MEMORY_GROWTH else 'misses'} "
             f"{AIM_MEMORY_GROWTH:.0%})"
         )
+    for solapi in (r for r in results if r.path == "solapi"):
+        twilio = next((r for r in results if r.path == "twilio" and r.recipients == solapi.recipients), None)
+        if twilio is not None:
+            times = solapi.messages_per_s / twilio.messages_per_s
+            out.append(
+                f"{solapi.recipients:,}: SOLAPI path {times:.1f}x the Twilio path's messages/s "
+                f"({'meets' if times >= AIM_SOLAPI_TIMES else 'misses'} {AIM_SOLAPI_TIMES:.0f}x)"
+            )
     return out
 
 
@@ -637,7 +685,13 @@ def main(argv: list[str] | None = None) -> None:
         default=os.cpu_count() or 1,
         help="bulk worker processes sharing them (default: one per core); the ceiling has the same shape",
     )
-    parser.add_argument("--latency-ms", type=float, default=50.0, help="added by the Twilio fake")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="added by the fakes to each request")
+    parser.add_argument(
+        "--paths", default="twilio", help="providers to run the campaign through, in turn: solapi,twilio"
+    )
+    parser.add_argument(
+        "--solapi-batch", type=int, default=500, help="NOTIFIER_SOLAPI_BATCH_SIZE (messages per send-many)"
+    )
     parser.add_argument("--rate-limit", default="100000", help="NOTIFIER_RATE_LIMIT_PER_SECOND for the run")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for one campaign")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
@@ -649,9 +703,10 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="notifier-bench-campaign-") as tmp:
         for count in sizes:
-            workers = f"{args.bulk_processes} bulk worker process(es), {args.bulk_threads} threads in all"
-            print(f"campaign of {count:,} recipients, {workers}", flush=True)
-            results.append(run_one(args, count, Path(tmp)))
+            for path in args.paths.split(","):
+                workers = f"{args.bulk_processes} bulk worker process(es), {args.bulk_threads} threads in all"
+                print(f"campaign of {count:,} recipients through {path}, {workers}", flush=True)
+                results.append(run_one(args, count, Path(tmp), path))
     print("\n" + table(results) + "\n\n" + "\n".join(verdicts(results)))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False))

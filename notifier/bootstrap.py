@@ -17,6 +17,8 @@ from notifier.attendance import experiments
 from notifier.campaigns import service as campaigns
 from notifier.centers import service as centers
 from notifier.channels.base import AlimtalkSender, EmailSender, SmsSender
+from notifier.channels.breaker import RedisBreaker
+from notifier.channels.failover import Breaker, FailoverSender, NoBreaker
 from notifier.channels.outbox import OutboxSender
 from notifier.config import Settings
 from notifier.consent import opt_outs
@@ -31,7 +33,7 @@ from notifier.templates.files import load_directory
 from notifier.templates.rendering import Renderer
 from notifier.webhooks import service as webhooks
 
-__all__ = ["Context", "build", "load_shipped_data", "sms_sender", "wire"]
+__all__ = ["Context", "build", "load_shipped_data", "sms_providers", "wire"]
 
 
 def build(
@@ -47,7 +49,6 @@ def build(
     engine = engine or make_engine(settings.database_url)
     templates_dir = templates_dir or TEMPLATES_DIR
     outbox = OutboxSender(engine, clock)
-    sms = sms_sender(settings, outbox)
     email: EmailSender = outbox
     if settings.smtp is not None:
         from notifier.channels.smtp import SmtpSender
@@ -58,6 +59,11 @@ def build(
         import redis
 
         redis_client = redis.Redis.from_url(settings.broker_url)
+    breaker: Breaker = NoBreaker()
+    if redis_client is not None:  # shared by every worker: a provider leaves rotation for all
+        seconds = partial(_seconds, clock)
+        breaker = RedisBreaker(redis_client, settings.broker_key_prefix, settings.breaker, seconds)
+    sms = FailoverSender(sms_providers(settings, outbox), settings.sms_routes, breaker)
     return Context(
         settings=settings,
         engine=engine,
@@ -71,30 +77,37 @@ def build(
     )
 
 
-def alimtalk_sender(settings: Settings, sms: SmsSender) -> AlimtalkSender | None:
-    """SOLAPI sends AlimTalk when it is configured (the SMS provider's object, if it is SOLAPI)."""
+def alimtalk_sender(settings: Settings, sms: FailoverSender) -> AlimtalkSender | None:
+    """SOLAPI sends AlimTalk when it is configured (the SMS providers' SOLAPI object, if any)."""
     if settings.solapi is None:
         return None
     from notifier.channels.solapi import SolapiSender
 
-    return sms if isinstance(sms, SolapiSender) else SolapiSender(settings.solapi)
+    solapi = sms.providers.get("solapi")
+    return solapi if isinstance(solapi, SolapiSender) else SolapiSender(settings.solapi)
 
 
-def sms_sender(settings: Settings, outbox: SmsSender) -> SmsSender:
-    """Pick the SMS provider: SOLAPI if configured, else Twilio, else the outbox.
+def sms_providers(settings: Settings, outbox: SmsSender) -> dict[str, SmsSender]:
+    """The configured SMS providers by name (the outbox when there is none).
 
-    SOLAPI comes first: it sends from the centre's registered number, where Twilio reaches
-    Korean handsets as an international message marked [국제발신].
+    Their order of preference is ``settings.sms_routes`` (SOLAPI first by default: it sends
+    from the centre's registered number, where Twilio reaches Korean handsets as an
+    international message marked [국제발신]).
     """
+    providers: dict[str, SmsSender] = {}
     if settings.solapi is not None:
         from notifier.channels.solapi import SolapiSender
 
-        return SolapiSender(settings.solapi)
+        providers["solapi"] = SolapiSender(settings.solapi)
     if settings.twilio is not None:
         from notifier.channels.twilio_sms import TwilioSender
 
-        return TwilioSender(settings.twilio, timeout=settings.provider_timeout)
-    return outbox
+        providers["twilio"] = TwilioSender(settings.twilio, timeout=settings.provider_timeout)
+    return providers or {outbox.name: outbox}
+
+
+def _seconds(clock: Clock) -> float:
+    return clock().timestamp()
 
 
 def wire(ctx: Context) -> Context:
@@ -119,8 +132,13 @@ def wire(ctx: Context) -> Context:
 
 def _buckets_of(ctx: Context, message: Message) -> list[Bucket]:
     """The rates a message is subject to, asked of the campaigns feature."""
-    # ``sender_buckets`` reads a row mapping, like the claim checks: give it the three columns.
-    row = {"channel": message.channel, "sender": message.sender, "campaign_id": message.campaign_id}
+    # ``sender_buckets`` reads a row mapping, like the claim checks: give it the columns it reads.
+    row = {
+        "channel": message.channel,
+        "sender": message.sender,
+        "campaign_id": message.campaign_id,
+        "provider": message.provider,
+    }
     return campaigns.sender_buckets(ctx, row)
 
 

@@ -16,8 +16,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from notifier.domain.breaker import BreakerRules
+from notifier.domain.prices import PriceTable, parse_prices
 from notifier.domain.quiet_hours import QuietHours
 from notifier.domain.reminders import parse_offsets
+from notifier.domain.routes import SmsRoutes, parse_routes
 from notifier.errors import ConfigError
 
 DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
@@ -28,6 +31,10 @@ BULK_QUEUE = "bulk"
 # What a provider account typically allows: Twilio's default for one long code sender is far
 # lower, a short code or a raised account limit higher; set NOTIFIER_RATE_LIMIT_PER_SECOND.
 DEFAULT_RATE_LIMITS = (("twilio", 30.0), ("smtp", 100.0))
+# Our cap on one SOLAPI send-many call (SOLAPI takes 10,000; see channels.solapi.MAX_BATCH),
+# and the default: a batch must register within the SDK's fixed 5 s timeout.
+SOLAPI_MAX_BATCH = 1000
+DEFAULT_SOLAPI_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,11 @@ class Settings:
     rate_limits: tuple[tuple[str, float], ...] = DEFAULT_RATE_LIMITS
     broker_key_prefix: str = ""
     log_level: str = "INFO"
+    # SMS providers in order of preference (per centre), the circuit breaker, the price table.
+    sms_routes: SmsRoutes = field(default_factory=SmsRoutes)
+    breaker: BreakerRules = field(default_factory=BreakerRules)
+    prices: PriceTable = field(default_factory=PriceTable)
+    solapi_batch_size: int = DEFAULT_SOLAPI_BATCH
     # Let webhooks go to loopback and private addresses: development and tests only.
     webhook_allow_private: bool = False
     # How long the API reuses an API key, a template's current version, a centre or the
@@ -221,6 +233,7 @@ class Settings:
             webhook_allow_private=_flag(env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE"),
             # At most a minute: the same time bounds how long a revoked key keeps working.
             lookup_ttl_seconds=_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=60.0, zero_ok=True),
+            **_providers(env),
             secure_cookies=(
                 _flag(env, "NOTIFIER_SECURE_COOKIES")
                 if env.get("NOTIFIER_SECURE_COOKIES", "").strip()
@@ -354,6 +367,28 @@ def _solapi(env: Mapping[str, str]) -> SolapiSettings | None:
             "must be 32 to 128 letters, digits, '-' or '_' (a URL path segment)",
         )
     return SolapiSettings(api_key=key, api_secret=secret, base_url=base_url, webhook_secret=webhook_secret)
+
+
+def _providers(env: Mapping[str, str]) -> dict[str, Any]:
+    """Read the SMS provider order, the circuit breaker, the price table and the batch size."""
+    try:
+        routes = parse_routes(env.get("NOTIFIER_SMS_PROVIDERS", ""))
+    except ValueError as exc:
+        raise ConfigError("NOTIFIER_SMS_PROVIDERS", str(exc)) from exc
+    try:
+        prices = parse_prices(env.get("NOTIFIER_PRICES", ""))
+    except ValueError as exc:
+        raise ConfigError("NOTIFIER_PRICES", str(exc)) from exc
+    breaker = BreakerRules(
+        consecutive=_int(env, "NOTIFIER_BREAKER_FAILURES", 5, minimum=1),
+        window_seconds=_float(env, "NOTIFIER_BREAKER_WINDOW_SECONDS", 30.0, maximum=3600.0),
+        min_calls=_int(env, "NOTIFIER_BREAKER_MIN_CALLS", 10, minimum=1),
+        cooldown_seconds=_float(env, "NOTIFIER_BREAKER_COOLDOWN_SECONDS", 30.0, maximum=3600.0),
+    )
+    batch = _int(env, "NOTIFIER_SOLAPI_BATCH_SIZE", DEFAULT_SOLAPI_BATCH, minimum=1)
+    if batch > SOLAPI_MAX_BATCH:
+        raise ConfigError("NOTIFIER_SOLAPI_BATCH_SIZE", f"must be at most {SOLAPI_MAX_BATCH}")
+    return {"sms_routes": routes, "prices": prices, "breaker": breaker, "solapi_batch_size": batch}
 
 
 def _dev_secret(data_dir: Path) -> str:

@@ -21,7 +21,8 @@ from notifier.lookups import Lookups
 if TYPE_CHECKING:
     from redis import Redis
 
-    from notifier.channels.base import AlimtalkSender, EmailSender, SmsSender
+    from notifier.channels.base import AlimtalkSender, EmailSender
+    from notifier.channels.failover import FailoverSender
     from notifier.config import Settings
     from notifier.domain.erasure import Person
     from notifier.messages.claims import Rejection
@@ -69,7 +70,7 @@ class Context:
     settings: Settings
     engine: Engine
     renderer: Renderer
-    sms: SmsSender
+    sms: FailoverSender  # every SMS provider, in each centre's order, behind the circuit breaker
     email: EmailSender
     clock: Clock = utc_now
     templates_dir: Path = TEMPLATES_DIR

@@ -93,20 +93,29 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
     @app.task(name=SEND_BATCH)
     def send_batch(message_ids: list[str]) -> int:
-        from notifier.messages.sending import deliver_many
+        from notifier.messages.send_many import deliver_bulk
 
-        return deliver_many(worker_context(app), message_ids)
+        return deliver_bulk(worker_context(app), message_ids)
 
     return app
+
+
+def bulk_chunk(settings: Settings) -> int:
+    """Bulk messages per task: one send-many call's worth when SOLAPI leads the default order."""
+    configured = [name for name in ("solapi", "twilio") if getattr(settings, name) is not None]
+    leads = settings.sms_routes.order(None, configured)[:1] == ["solapi"]
+    return settings.solapi_batch_size if leads else BULK_CHUNK
 
 
 def make_publish(app: Celery) -> Callable[[str, list[str]], None]:
     """Publish ids on a lane: chunks for bulk, small shares for transactional messages."""
 
+    chunk = bulk_chunk(app.conf["notifier_settings"])
+
     def enqueue(lane: str, ids: list[str]) -> None:
         if lane == BULK_QUEUE:
-            for start in range(0, len(ids), BULK_CHUNK):
-                app.send_task(SEND_BATCH, args=[ids[start : start + BULK_CHUNK]], queue=lane)
+            for start in range(0, len(ids), chunk):
+                app.send_task(SEND_BATCH, args=[ids[start : start + chunk]], queue=lane)
             return
         for start in range(0, len(ids), TRANSACTIONAL_CHUNK):
             share = ids[start : start + TRANSACTIONAL_CHUNK]

@@ -56,6 +56,7 @@ FANOUT_BATCH = 1000
 # and a cancel has little to undo.
 FANOUT_WINDOW = 5000
 TICK_BUDGET_SECONDS = 1.0
+WORKER_FANOUT_EVERY_SECONDS = 0.25
 CANCEL_BATCH = 5000
 NIGHT_HOLD = "held: advertising SMS at night without night-time consent; sent at 08:00 Korea time"
 QUIET_HOLD = "held: the centre's quiet hours; sent when they end"
@@ -181,6 +182,30 @@ def fan_out_running(ctx: Context, budget: float = TICK_BUDGET_SECONDS) -> int:
         while not done and time.monotonic() < deadline and _waiting(ctx, campaign_id) < FANOUT_WINDOW:
             count, done = fan_out_batch(ctx, campaign_id)
             created += count
+    return created
+
+
+def fan_out_more(ctx: Context, campaign_ids: Collection[str]) -> int:
+    """The worker hook after a batch: fan out the next batch of these campaigns if their window has room.
+
+    The scheduler fans out for about a second per tick; a provider that takes a batch in one
+    call (SOLAPI's send-many) empties the window faster than that. Each worker process looks
+    at most every ``WORKER_FANOUT_EVERY_SECONDS`` per campaign, and never again once its fan-out
+    is complete; ``fan_out_batch`` locks the campaign's row, so workers and the scheduler never
+    create a batch twice.
+    """
+    memo = ctx.memo.setdefault("worker_fanout", {})
+    created = 0
+    for campaign_id in campaign_ids:
+        moment = time.monotonic()
+        if moment < memo.get(campaign_id, 0.0):
+            continue
+        memo[campaign_id] = moment + WORKER_FANOUT_EVERY_SECONDS
+        if _waiting(ctx, campaign_id) < FANOUT_WINDOW - FANOUT_BATCH:
+            count, done = fan_out_batch(ctx, campaign_id)
+            created += count
+            if done:  # every message exists: this process never looks again
+                memo[campaign_id] = float("inf")
     return created
 
 

@@ -278,6 +278,20 @@ def message_counts(conn: Connection, campaign_id: str) -> dict[str, int]:
     return {status: int(n) for status, n in rows}
 
 
+def accepted_counts(conn: Connection, campaign_id: str) -> dict[tuple[str | None, str | None], int]:
+    """How many of the campaign's SMS a provider accepted, per (provider, SMS class)."""
+    rows = conn.execute(
+        select(messages.c.provider, messages.c.kr_class, func.count())
+        .where(
+            messages.c.campaign_id == campaign_id,
+            messages.c.channel == "sms",
+            messages.c.provider_message_id.is_not(None),
+        )
+        .group_by(messages.c.provider, messages.c.kr_class)
+    ).all()
+    return {(provider, kind): int(n) for provider, kind, n in rows}
+
+
 def queued_message_count(conn: Connection, campaign_id: str) -> int:
     """How many of the campaign's messages wait in the queue for a worker."""
     query = select(func.count()).where(

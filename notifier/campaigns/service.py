@@ -29,8 +29,9 @@ from notifier.campaigns import lists as campaign_lists
 from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns import upload as campaign_upload
 from notifier.campaigns.render import ADVERTISING, campaign_info, render_claimed
-from notifier.campaigns.views import campaign_view
+from notifier.campaigns.views import ExpectedCost, campaign_view
 from notifier.centers import service as centers
+from notifier.channels import pricing
 from notifier.context import Context
 from notifier.domain.campaign_status import CampaignStatus, campaign_can_move
 from notifier.domain.phones import parse_phone
@@ -245,8 +246,19 @@ def _own(conn: Connection, owner: str | None, campaign_id: str, *, lock: bool = 
 def get_campaign(ctx: Context, owner: str | None, campaign_id: str) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         row = _own(conn, owner, campaign_id)
-        counts = campaign_repo.message_counts(conn, campaign_id)
-    return campaign_view(row, counts)
+        return _view(ctx, conn, row)
+
+
+def _view(ctx: Context, conn: Connection, row: RowMapping) -> dict[str, Any]:
+    """The campaign's view, with its expected cost and what it has spent so far."""
+    counts = campaign_repo.message_counts(conn, row["id"])
+    report = row["report"] or {}
+    provider, krw = pricing.expected_krw(
+        ctx, row["center"].get("code"), {"SMS": report.get("sms", 0), "LMS": report.get("lms", 0)}
+    )
+    expected = ExpectedCost(provider=provider, krw=krw) if report else None
+    spent = pricing.spent_krw(ctx, campaign_repo.accepted_counts(conn, row["id"])) if counts else 0.0
+    return campaign_view(row, counts, expected, spent)
 
 
 def list_campaigns(ctx: Context, owner: str | None, *, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -256,7 +268,7 @@ def list_campaigns(ctx: Context, owner: str | None, *, limit: int, cursor: str |
         rows = campaign_repo.page(conn, owner, limit=limit + 1, after=after)
         more = len(rows) > limit
         rows = rows[:limit]
-        items = [campaign_view(row, campaign_repo.message_counts(conn, row["id"])) for row in rows]
+        items = [_view(ctx, conn, row) for row in rows]
     next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more and rows else None
     return {"items": items, "next_cursor": next_cursor}  # as views.CampaignList
 
@@ -354,7 +366,8 @@ def cancel_campaign(ctx: Context, owner: str | None, campaign_id: str) -> dict[s
 
 def sender_buckets(ctx: Context, row: Any) -> list[rate_limit.Bucket]:
     """The rates a message is subject to: its provider and sender, and its campaign's cap."""
-    provider = ctx.sms.name if row["channel"] == "sms" else ctx.email.name
+    # An SMS counts against the provider it was (or will be) attempted with.
+    provider = (row.get("provider") or ctx.sms.name) if row["channel"] == "sms" else ctx.email.name
     if row["channel"] == "kakao" and ctx.alimtalk is not None:  # SOLAPI, from the same number
         provider = ctx.alimtalk.name
     buckets = [rate_limit.Bucket(f"{provider}:{row['sender']}", ctx.settings.rate_limit_for(provider))]
@@ -369,6 +382,7 @@ def register(ctx: Context) -> None:
     ctx.tick_hooks.append(campaign_fanout.campaign_tick)
     ctx.claim_checks.append(lambda conn, rows, now: campaign_fanout.hold_claim_check(ctx, conn, rows, now))
     ctx.render_unrendered = render_claimed
+    ctx.batch_sent_hooks.append(campaign_fanout.fan_out_more)
     ctx.batch_sent_hooks.append(campaign_fanout.finish_done)
     ctx.erase_hooks.append(campaign_repo.erase_person)
     ctx.tick_hooks.append(campaign_fanout.scrub_ended_lists)

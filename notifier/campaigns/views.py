@@ -25,6 +25,11 @@ class RejectedRows(ResponseModel):
     items: list[RejectedRow] = Field(description="the first 100; all of them at rejections.csv")
 
 
+class ExpectedCost(ResponseModel):
+    provider: str = Field(description="the first provider of the centre's order")
+    krw: float | None = Field(description="null when the price table has no price for a class used")
+
+
 class CampaignReport(ResponseModel):
     """What the list held. SMS sizes are estimated by rendering one row per shape (channel, locale,
     which values are filled in and their lengths); workers render every message."""
@@ -40,6 +45,16 @@ class CampaignReport(ResponseModel):
     segments: int = Field(description="Twilio segments, all SMS/LMS together")
     email: int
     sizes_estimated_from: str = ""
+    expected_cost: ExpectedCost | None = Field(
+        default=None, description="the SMS and LMS above priced through the centre's first provider"
+    )
+
+
+class CampaignCost(ResponseModel):
+    spent_krw: float = Field(
+        description="KRW so far for the messages a provider accepted, each at the price of the provider "
+        "that accepted it (NOTIFIER_PRICES; email is not priced)"
+    )
 
 
 class CampaignProgress(ResponseModel):
@@ -66,6 +81,7 @@ class Campaign(ResponseModel):
     counts: dict[str, int] = Field(description="messages by status")
     progress: CampaignProgress
     report: CampaignReport
+    cost: CampaignCost
 
 
 class CampaignList(ResponseModel):
@@ -73,8 +89,12 @@ class CampaignList(ResponseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
 
 
-def campaign_view(row: RowMapping, counts: dict[str, int]) -> dict[str, Any]:
+def campaign_view(
+    row: RowMapping, counts: dict[str, int], expected: ExpectedCost | None = None, spent_krw: float = 0.0
+) -> dict[str, Any]:
     """The public JSON shape of a campaign."""
+    report = CampaignReport.model_validate(row["report"])
+    report.expected_cost = expected
     final = sum(n for status, n in counts.items() if status not in campaign_repo.UNFINISHED)
     return Campaign(
         id=row["id"],
@@ -94,7 +114,8 @@ def campaign_view(row: RowMapping, counts: dict[str, int]) -> dict[str, Any]:
         cancelled_at=row["cancelled_at"] or None,
         counts=counts,
         progress=CampaignProgress(total=int(row["report"].get("usable", 0)), done=final),
-        report=CampaignReport.model_validate(row["report"]),
+        report=report,
+        cost=CampaignCost(spent_krw=spent_krw),
     ).dump()
 
 
@@ -112,6 +133,8 @@ def report_lines(view: dict[str, Any]) -> list[str]:
         f"  SMS / LMS / email   {report['sms']:,} / {report['lms']:,} / {report['email']:,}"
         f"  ({report['segments']:,} segments)",
     ]
+    if (expected := report.get("expected_cost")) and expected["krw"] is not None:
+        lines.append(f"  expected cost       {expected['krw']:>9,.0f} KRW through {expected['provider']}")
     lines += [f"  row {item['row']}: {item['reason']}" for item in report["rejected"]["items"][:20]]
     if report["rejected"]["count"] > 20:
         lines.append(f"  ... all rejected rows: GET /v1/campaigns/{view['id']}/rejections.csv")

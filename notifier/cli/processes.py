@@ -192,10 +192,15 @@ Press Ctrl-C to stop.
 
 def where_messages_go(settings: Settings) -> list[str]:
     """Say, per channel, whether messages leave this machine and through what."""
-    if settings.solapi:  # the same order as bootstrap.sms_sender
-        sms = f"  SMS:     sent through SOLAPI at {settings.solapi.base_url}"
-    elif settings.twilio:
-        sms = f"  SMS:     sent through Twilio at {settings.twilio.base_url}"
+    urls = {"solapi": settings.solapi, "twilio": settings.twilio}
+    order = settings.sms_routes.order(None, [name for name, given in urls.items() if given])
+    labels = {"solapi": "SOLAPI", "twilio": "Twilio"}
+    if order:  # the providers' default order (NOTIFIER_SMS_PROVIDERS), as ctx.sms tries them
+        first = urls[order[0]]
+        sms = f"  SMS:     sent through {labels[order[0]]} at {first.base_url if first else ''}"
+        sms += "".join(
+            f", else {labels[name]} while {labels[order[0]]} is out of rotation" for name in order[1:]
+        )
     else:
         sms = "  SMS:     kept in the outbox (nothing leaves this machine)"
     email = (

@@ -276,12 +276,15 @@ def _check_sender(ctx: Context, row: dict[str, Any]) -> None:
     """Refuse (422) an SMS (or AlimTalk fallback) from a number not registered with its provider."""
     from notifier.centers import service as centers
 
-    provider = ctx.alimtalk if row["channel"] == "kakao" else None if ctx.sms_to_outbox else ctx.sms
-    if row["channel"] not in ("sms", "kakao") or provider is None:
-        return
-    reason = centers.unregistered_sender(ctx, row["center"].get("code"), provider.name, row["sender"])
-    if reason is not None:
-        raise ValidationFailed([FieldError("/center", reason)], "발신번호가 사전등록되지 않았습니다")
+    code = row["center"].get("code")
+    if row["channel"] == "kakao":
+        names = [ctx.alimtalk.name] if ctx.alimtalk is not None else []
+    else:  # judged by the first provider of the centre's order (failover passes over the others)
+        names = [] if row["channel"] != "sms" or ctx.sms_to_outbox else ctx.sms.order(code)[:1]
+    for name in names:
+        reason = centers.unregistered_sender(ctx, code, name, row["sender"])
+        if reason is not None:
+            raise ValidationFailed([FieldError("/center", reason)], "발신번호가 사전등록되지 않았습니다")
 
 
 def _after_quiet_hours(

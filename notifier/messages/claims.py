@@ -112,14 +112,25 @@ def _claim_batch(ctx: Context, message_ids: Sequence[str], render: RenderHook | 
                 else:
                     content[message_id] = outcome
         _reject(conn, rejected, now)
+        providers = _Providers(ctx)
         claiming = {
-            row["id"]: {**content.get(row["id"], {}), "claimed_at": now, "attempts": row["attempts"] + 1}
+            row["id"]: {
+                **content.get(row["id"], {}),
+                "claimed_at": now,
+                "attempts": row["attempts"] + 1,
+                # Recorded before any provider call, so recovery knows whom to ask.
+                "provider": providers.of(row),
+            }
             for row in ready
             if row["id"] not in rejected
         }
         won = set(transition_each(conn, Status.SENDING, now, claiming, only_from=[Status.QUEUED]))
     position = {message_id: n for n, message_id in enumerate(message_ids)}
-    claimed = [_as_claimed(row, content.get(row["id"]), now) for row in rows if row["id"] in won]
+    claimed = [
+        _as_claimed(row, content.get(row["id"]), now, claiming[row["id"]]["provider"])
+        for row in rows
+        if row["id"] in won
+    ]
     claimed.sort(key=lambda message: position[message.id])
     return claimed
 
@@ -142,7 +153,27 @@ def last_look(ctx: Context, claimed: Sequence[Message], now: datetime) -> dict[s
     return rejected
 
 
-def _as_claimed(row: dict[str, Any], content: Mapping[str, Any] | None, now: datetime) -> Message:
+class _Providers:
+    """The provider each claimed message goes to first: one breaker look per centre per claim."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.by_center: dict[str | None, str] = {}
+
+    def of(self, row: Mapping[str, Any]) -> str:
+        if row["channel"] == "kakao":
+            return self.ctx.alimtalk.name if self.ctx.alimtalk is not None else "solapi"
+        if row["channel"] != "sms":
+            return self.ctx.email.name
+        code = (row["center"] or {}).get("code")
+        if code not in self.by_center:
+            self.by_center[code] = self.ctx.sms.first(code)
+        return self.by_center[code]
+
+
+def _as_claimed(
+    row: dict[str, Any], content: Mapping[str, Any] | None, now: datetime, provider: str
+) -> Message:
     """The message as the claim left it: its rendered content stored, stamped ``sending``."""
     # ``row`` is this claim's own copy and the hooks are done with it: update it in place
     # rather than build another dict per message.
@@ -150,6 +181,7 @@ def _as_claimed(row: dict[str, Any], content: Mapping[str, Any] | None, now: dat
         row.update(content)
     row["status"] = Status.SENDING
     row["claimed_at"] = now
+    row["provider"] = provider
     row["attempts"] += 1
     row["updated_at"] = now
     # Positional: the row holds every column in the table's order (``select(messages)``, and

@@ -128,12 +128,19 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
         ]
     sent = requeued = 0
     for message in found:
-        provider_id = None
-        provider = ctx.alimtalk if message.channel == "kakao" else ctx.sms
-        if message.channel in ("sms", "kakao") and provider is not None and message.claimed_at is not None:
+        provider_id = provider = None
+        if message.channel in ("sms", "kakao") and message.claimed_at is not None:  # set: compared
             request = SmsRequest(message.id, message.to_phone or "", message.sender, message.body or "")
             try:
-                provider_id = provider.find_sent(request, message.claimed_at)
+                if message.channel == "sms":
+                    # The provider recorded before the call, and only that one: never another.
+                    answer = ctx.sms.find_sent_by(request, message.claimed_at, message.provider)
+                    provider, provider_id = answer if answer else (None, None)
+                elif ctx.alimtalk is not None:
+                    provider, provider_id = (
+                        ctx.alimtalk.name,
+                        ctx.alimtalk.find_sent(request, message.claimed_at),
+                    )
             except Exception:  # provider unreachable: try again next tick
                 log.warning(
                     "could not ask the provider about a stuck message", extra={"message_id": message.id}
@@ -150,7 +157,7 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
                     extra_where=messages.c.claimed_at == message.claimed_at,
                     detail="recovered: the provider had accepted it",
                     provider_message_id=provider_id,
-                    provider=provider.name if provider is not None else ctx.sms.name,
+                    provider=provider,
                 )
                 sent += moved
             else:

@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
 from email.message import EmailMessage
+from functools import partial
 
 from notifier.centers.service import unregistered_sender
 from notifier.channels.base import Accepted, AlimtalkRequest, EmailBatch, SmsRequest
 from notifier.channels.email import Attachment, build_email
+from notifier.channels.failover import NO_PROVIDER
 from notifier.config import BULK_QUEUE
 from notifier.context import Context
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
@@ -41,6 +43,7 @@ from notifier.messages.claims import Rejection, claim_many, last_look
 from notifier.messages.model import Message
 from notifier.messages.outcomes import IN_DOUBT, SENT, SKIPPED, Outcome, Outcomes
 from notifier.messages.publisher import publish
+from notifier.messages.routing import record_provider
 from notifier.messages.throttle import BULK_AHEAD_SECONDS, RedisThrottle, Throttled, is_rate_limited
 
 # Messages claimed in one transaction. A batch's claims age while its messages are sent one
@@ -79,7 +82,22 @@ def deliver_many(ctx: Context, message_ids: list[str]) -> int:
 def _deliver_batch(
     ctx: Context, message_ids: Sequence[str], email: SharedEmail, throttle: RedisThrottle | None
 ) -> dict[str, Outcome]:
-    """Claim, send one by one, record; return the outcome of each message this caller claimed.
+    """Claim, send one by one, record; return the outcome of each message this caller claimed."""
+    claimed = claim_many(ctx, message_ids, render=ctx.render_unrendered)
+    return send_claimed(ctx, claimed, email, throttle)
+
+
+def send_claimed(
+    ctx: Context,
+    claimed: Sequence[Message],
+    email: SharedEmail,
+    throttle: RedisThrottle | None,
+    *,
+    skip: Collection[str] = (),
+) -> dict[str, Outcome]:
+    """Send claimed messages one by one and record; return the outcome of each.
+
+    ``skip`` names SMS providers not to try (one that just refused these messages).
 
     Whatever goes wrong on the way (the rate limiter's Redis, a bug), every claimed message
     ends with an outcome: the ones never handed to the provider go back to the queue with
@@ -87,7 +105,6 @@ def _deliver_batch(
     recovery to ask the provider. An email's outcome is written as soon as it is known: an
     SMTP server cannot be asked afterwards, so a crash must leave at most one email unrecorded.
     """
-    claimed = claim_many(ctx, message_ids, render=ctx.render_unrendered)
     fresh_for = ctx.settings.stuck_after / 3
     outcomes = Outcomes(ctx)
     # An entry means an outcome is kept, or the provider may have the message.
@@ -110,7 +127,7 @@ def _deliver_batch(
                 results[message.id] = outcomes.stopped(message, refusal.status, refusal.detail)
                 continue
             results[message.id] = IN_DOUBT  # from here on the provider may get it
-            results[message.id] = _send(ctx, message, email, outcomes, throttle)
+            results[message.id] = _send(ctx, message, email, outcomes, throttle, skip)
             if message.channel == "email":
                 requeued += outcomes.record()
     finally:
@@ -119,14 +136,19 @@ def _deliver_batch(
                 results[message.id] = outcomes.not_sent(message)
         requeued += outcomes.record()
         if requeued:
-            _publish_again(ctx, claimed, set(requeued))
+            publish_again(ctx, claimed, set(requeued))
+    tell_batch_sent(ctx, claimed)
+    return results
+
+
+def tell_batch_sent(ctx: Context, claimed: Sequence[Message]) -> None:
+    """Tell the batch-sent hooks which campaigns a batch belonged to."""
     campaign_ids = {message.campaign_id for message in claimed if message.campaign_id is not None}
     for hook in ctx.batch_sent_hooks if campaign_ids else ():
         try:  # the last batch of a campaign finishes it now, not at the next tick
             hook(ctx, campaign_ids)
         except Exception:  # the scheduler's tick finishes it; the task's other batches go on
             log.exception("could not finish the campaign", extra={"campaigns": sorted(campaign_ids)})
-    return results
 
 
 class LastLook:
@@ -156,17 +178,25 @@ class LastLook:
 
 
 def _send(
-    ctx: Context, message: Message, email: SharedEmail, outcomes: Outcomes, throttle: RedisThrottle | None
+    ctx: Context,
+    message: Message,
+    email: SharedEmail,
+    outcomes: Outcomes,
+    throttle: RedisThrottle | None,
+    skip: Collection[str] = (),
 ) -> Outcome:
     """Hand one claimed message to its provider and keep the outcome."""
     try:
         if message.channel == "sms":
-            accepted = send_sms(ctx, message)
+            accepted = send_sms(ctx, message, skip)
         elif message.channel == "kakao":
             accepted = send_alimtalk(ctx, message)
         else:
             accepted = email.send(message.id, build_or_raise(ctx, message))
     except ProviderError as error:
+        if error.code == NO_PROVIDER:  # waiting for a provider back in rotation uses no attempt
+            wait = ctx.settings.breaker.cooldown_seconds / 2
+            return outcomes.waits_for_a_slot(message, wait, error.message)
         outcome = outcomes.failed(message, error)
         if error.code in ("network", UNKNOWN_OUTCOME):
             email.reconnect()  # the connection is gone; open a new one for the rest
@@ -177,7 +207,7 @@ def _send(
     return SENT
 
 
-def _publish_again(ctx: Context, claimed: Sequence[Message], requeued: set[str]) -> None:
+def publish_again(ctx: Context, claimed: Sequence[Message], requeued: set[str]) -> None:
     """Publish the messages that went back to the queue, on their lanes."""
     by_lane: dict[str, list[str]] = {}
     for message in claimed:
@@ -222,19 +252,38 @@ def status_callback_url(ctx: Context, message_id: str) -> str:
     return f"{ctx.settings.public_url}/webhooks/twilio/status?message_id={message_id}"
 
 
-def send_sms(ctx: Context, message: Message) -> Accepted:
-    """Hand an SMS to the SMS provider, from a number registered with it, or refuse it."""
-    refusal = unregistered_sender(ctx, (message.center or {}).get("code"), ctx.sms.name, message.sender)
-    if refusal is not None:  # never reaches the provider: a gateway would refuse it, and the law too
-        raise ProviderError(False, UNREGISTERED_SENDER, refusal, ctx.sms.name)
-    request = SmsRequest(
+def sms_request(ctx: Context, message: Message) -> SmsRequest:
+    """The request an SMS provider gets for ``message``."""
+    return SmsRequest(
         message_id=message.id,
         to=message.to_phone or "",
         sender=message.sender,
         body=message.body or "",
         status_callback=None if ctx.sms_to_outbox else status_callback_url(ctx, message.id),
     )
-    return ctx.sms.send(request)
+
+
+def send_sms(ctx: Context, message: Message, skip: Collection[str] = ()) -> Accepted:
+    """Hand an SMS to the first of its centre's providers in rotation that takes it.
+
+    A sender number not registered with the centre's first provider fails the message before
+    any provider call (a gateway would refuse it, and the law too); a later provider of the
+    order it is not registered with is passed over.
+    """
+    return ctx.sms.send(
+        sms_request(ctx, message),
+        (message.center or {}).get("code"),
+        recorded=message.provider,
+        switch=partial(record_provider, ctx, message),
+        skip=skip,
+        refuse=partial(_unregistered, ctx, message),
+    )
+
+
+def _unregistered(ctx: Context, message: Message, provider: str) -> ProviderError | None:
+    """Why ``provider`` may not send ``message`` from its sender number (None: it may)."""
+    refusal = unregistered_sender(ctx, (message.center or {}).get("code"), provider, message.sender)
+    return None if refusal is None else ProviderError(False, UNREGISTERED_SENDER, refusal, provider)
 
 
 def send_alimtalk(ctx: Context, message: Message) -> Accepted:

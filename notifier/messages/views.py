@@ -65,6 +65,10 @@ class Message(ResponseModel):
     segments: int | None = Field(description="Twilio segments (SMS)")
     kr_class: Literal["SMS", "LMS"] | None
     sandboxed: bool
+    provider: str | None = Field(
+        description="The provider the message was sent (or last attempted) through: "
+        "solapi, twilio, smtp, or sandbox when nothing leaves the machine; null before the first attempt"
+    )
     provider_message_id: str | None
     delivered_via: Literal["kakao", "sms", "lms"] | None = Field(
         default=None, description="what reached the person, as SOLAPI reported it (AlimTalk or its fallback)"
@@ -99,6 +103,7 @@ def message_model(row: Any, history: list[RowMapping] | None = None) -> Message:
         segments=row["segments"],
         kr_class=row["kr_class"],
         sandboxed=bool(row["sandboxed"]),
+        provider=row.get("provider"),
         provider_message_id=row.get("provider_message_id"),
         delivered_via=row.get("delivered_via"),
         error=(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -19,6 +19,7 @@ from pydantic import Field
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from notifier.channels.pricing import sms_prices
 from notifier.context import Context
 from notifier.domain.templates import TemplateSpec, TemplateVersion
 from notifier.errors import (
@@ -283,6 +284,8 @@ def preview(
     if rendered.alimtalk is not None:  # the text, sized as SOLAPI's SMS/LMS fallback, and its values
         view["alimtalk"] = rendered.alimtalk.as_dict()
     if rendered.sms is not None:
+        kind = rendered.sms.kr_class.value if rendered.sms.kr_class else None
+        view["cost"] = [asdict(price) for price in sms_prices(ctx, kind)]
         return Preview.model_validate({**view, "body": rendered.body, **rendered.sms.as_dict()}).dump()
     return Preview.model_validate(
         {**view, "subject": rendered.subject, "html": rendered.html, "text": rendered.body}
@@ -348,6 +351,11 @@ class UnencodableChar(ResponseModel):
     column: int
 
 
+class PreviewCost(ResponseModel):
+    provider: str
+    krw: float | None = Field(description="null when the price table has no price for this class")
+
+
 class Preview(ResponseModel):
     """SMS and AlimTalk previews carry body and sizing; email previews subject, html and text."""
 
@@ -370,6 +378,7 @@ class Preview(ResponseModel):
     subject: str | None = None
     html: str | None = None
     text: str = ""
+    cost: list[PreviewCost] = Field(default_factory=list, description="SMS: KRW each, per provider in order")
 
 
 def summary_view(version: TemplateVersion) -> dict[str, Any]:

@@ -18,24 +18,28 @@ LMS over 2,000 or a subject over 40, 1041/1042 unknown Kakao channel or template
 that differs from the approved template, 1062 a sender not in ``senders``, 3010 a malformed
 recipient, 1030 a balance too low; ``reject_number`` scripts any code for one recipient.
 ``fail_next`` answers HTTP errors (429 rate limit, 500), ``drop_next`` registers the messages
-and closes the connection unanswered. ``hold``/``release`` keep sends in flight (a worker can
-die during one), then register and answer them, or close their connections having taken
-nothing. ``deliver`` settles accepted messages (4000, or the code set by ``fail_delivery``);
+and closes the connection unanswered, ``leave_out_of_answer`` registers one recipient's
+messages but leaves them out of ``messageList``. ``hold``/``release`` keep sends in flight (a
+worker can die during one), then register and answer them, or close their connections having
+taken nothing. ``deliver`` settles accepted messages (4000, or the code set by ``fail_delivery``);
 an AlimTalk to someone not in ``kakao_users`` ends 3104 and
 its SMS/LMS replacement (대체발송) is delivered instead. ``send_report`` POSTs a status report.
 """
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import logging
 import re
 import secrets
+import signal
 import string
 import sys
 import threading
-from collections import deque
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -97,6 +101,7 @@ class FakeSolapi:
         senders: set[str] | None = None,
         balance: float = 100_000.0,
         clock: Callable[[], datetime] = _utcnow,
+        latency: float = 0.0,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret or secrets.token_hex(16)
@@ -109,6 +114,7 @@ class FakeSolapi:
         }
         self.kakao_users: set[str] = set()
         self.account_id = "12925149"
+        self.latency = latency  # seconds each send takes before it is registered and answered
         self._clock = clock
         self._checker = SignatureChecker({api_key: self.api_secret}, clock)
         self._changed = threading.Condition()  # guards every field below
@@ -117,6 +123,7 @@ class FakeSolapi:
         self._list_queries: list[str] = []
         self._script: deque[_Reply | None] = deque()
         self._rejections: dict[str, str] = {}
+        self._unlisted: set[str] = set()
         self._delivery_codes: dict[str, str] = {}
         self._holding = False
         self._held: list[_Held] = []
@@ -125,11 +132,15 @@ class FakeSolapi:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> Self:
-        """Bind a free port and serve in a daemon thread."""
+    def start(self, port: int = 0) -> Self:
+        """Bind ``port`` (a free one by default) and serve in a daemon thread.
+
+        Stopped and started again on the port it had (``start(fake.port)``), it keeps what it
+        recorded: a test stops the provider and brings it back.
+        """
         if self._server is not None:
             raise RuntimeError("FakeSolapi is already running")
-        self._server = _Server(("127.0.0.1", 0), self)
+        self._server = _Server(("127.0.0.1", port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-solapi", daemon=True
         )
@@ -157,6 +168,13 @@ class FakeSolapi:
         self.stop()
 
     @property
+    def port(self) -> int:
+        """The port it listens on."""
+        if self._server is None:
+            raise RuntimeError("FakeSolapi is not running")
+        return int(self._server.server_address[1])
+
+    @property
     def base_url(self) -> str:
         """Return what to assign to ``service.base_url``."""
         if self._server is None:
@@ -175,6 +193,11 @@ class FakeSolapi:
         """Register the next ``times`` sends, then close the connection without answering."""
         with self._changed:
             self._script.extend([None] * times)
+
+    def leave_out_of_answer(self, to: str) -> None:
+        """Register messages to ``to`` but leave them out of the answer (their outcome unknown)."""
+        with self._changed:
+            self._unlisted.add(to)
 
     def hold(self) -> None:
         """Keep sends waiting after they are received, until ``release``."""
@@ -326,6 +349,8 @@ class FakeSolapi:
                 self._changed.wait_for(lambda: held.record is not None)
                 if not held.record:
                     return None  # the connection closes; nothing was registered
+        if self.latency:
+            time.sleep(self.latency)  # the provider's own time, in this request's thread
         if isinstance(scripted, _Reply):
             return scripted
         raw = body.get("messages")
@@ -361,7 +386,7 @@ class FakeSolapi:
             "groupInfo": group_info(group_id, self.account_id, accepted, len(failed), body, now),
         }
         if body.get("showMessageList"):  # like SOLAPI: per-message ids only on request
-            answer["messageList"] = [m.accepted_entry() for m in accepted]
+            answer["messageList"] = [m.accepted_entry() for m in accepted if m.to not in self._unlisted]
         return _Reply(200, answer)
 
     def _register(self, item: dict[str, Any], seen_to: set[str], allow_duplicates: bool) -> tuple[str, str]:
@@ -407,6 +432,7 @@ class FakeSolapi:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # benchmarks open many connections at once
 
     def __init__(self, address: tuple[str, int], fake: FakeSolapi) -> None:
         super().__init__(address, _Handler)
@@ -446,3 +472,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a FakeSolapi until SIGTERM or SIGINT (benchmarks run it as its own process)."""
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.solapi_server")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--api-key", default="NCSFAKEKEY")
+    parser.add_argument("--api-secret")
+    args = parser.parse_args(argv)
+    # Block the signals before any thread starts, so only sigwait() below receives them.
+    stop_signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
+    fake = FakeSolapi(args.api_key, args.api_secret, balance=1e12, latency=args.latency_ms / 1000)
+    fake.start(args.port)
+    try:
+        print(fake.base_url, flush=True)
+        print(f"api_key={fake.api_key} api_secret={fake.api_secret}", file=sys.stderr)
+        signal.sigwait(stop_signals)
+    finally:
+        fake.stop()
+    # What it took, for the benchmark: every registered message and the recipients it had seen.
+    seen = Counter(message.to for message in fake.messages)
+    by_prefix = Counter(message.to[:4] for message in fake.messages)
+    duplicates = {to: n for to, n in seen.items() if n > 1}
+    summary = {"messages": sum(seen.values()), "by_prefix": by_prefix, "duplicates": duplicates}
+    print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -31,7 +31,7 @@ def test_with_twilio_set_sms_is_said_to_leave() -> None:
     assert "nothing leaves this machine" in email
 
 
-def test_with_solapi_set_sms_is_said_to_leave_through_solapi_even_with_twilio() -> None:
+def test_with_solapi_set_sms_is_said_to_leave_through_solapi_with_twilio_as_failover() -> None:
     env = {
         **BASE,
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
@@ -41,4 +41,7 @@ def test_with_solapi_set_sms_is_said_to_leave_through_solapi_even_with_twilio() 
         "SOLAPI_API_SECRET": "s" * 32,
     }
     sms, _ = where_messages_go(Settings.from_env(env))
-    assert sms == "  SMS:     sent through SOLAPI at https://api.solapi.com"
+    assert sms == (
+        "  SMS:     sent through SOLAPI at https://api.solapi.com,"
+        " else Twilio while SOLAPI is out of rotation"
+    )
