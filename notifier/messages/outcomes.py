@@ -28,7 +28,7 @@ from notifier.domain.message_status import Status
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
 from notifier.messages.batches import transition_each
 from notifier.messages.model import Message
-from notifier.messages.tables import messages
+from notifier.messages.tables import ERROR_CODE_LENGTH, PROVIDER_ID_LENGTH, messages
 
 log = logging.getLogger("notifier.messages")
 
@@ -66,6 +66,16 @@ def backoff_seconds(ctx: Context, attempt: int) -> float:
     return float(ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
+def storable_provider_id(message: Message, provider_id: str) -> str | None:
+    """The provider's id as stored; one too long to store is left out (the message was sent)."""
+    if len(provider_id) <= PROVIDER_ID_LENGTH:
+        return provider_id
+    log.warning(
+        "provider id too long to keep (%d characters)", len(provider_id), extra={"message_id": message.id}
+    )
+    return None
+
+
 class Outcomes:
     """The outcomes of sending claimed messages, kept until ``record`` writes them together."""
 
@@ -82,7 +92,7 @@ class Outcomes:
             Status.SENT,
             None,
             provider=accepted.provider,
-            provider_message_id=accepted.provider_message_id,
+            provider_message_id=storable_provider_id(message, accepted.provider_message_id),
             sandboxed=accepted.sandboxed,
             error_code=None,
             error_reason=None,
@@ -102,12 +112,14 @@ class Outcomes:
                 Status.SCHEDULED,
                 f"attempt {attempts} failed ({error.code}); retry in {delay:.1f}s",
                 send_at=self.ctx.clock() + timedelta(seconds=delay),
-                error_code=error.code,
+                error_code=error.code[:ERROR_CODE_LENGTH],
                 error_reason=reason,
             )
             return Outcome(Status.SCHEDULED.value, retry_in=delay)
         detail = f"{error.code}: {reason}" + (" (gave up after retries)" if error.retryable else "")
-        self._move(message, Status.FAILED, detail, error_code=error.code, error_reason=reason)
+        self._move(
+            message, Status.FAILED, detail, error_code=error.code[:ERROR_CODE_LENGTH], error_reason=reason
+        )
         return Outcome(Status.FAILED.value)
 
     def waits_for_a_slot(self, message: Message, wait: float, detail: str) -> Outcome:

@@ -17,6 +17,7 @@ from notifier.context import Context
 from notifier.domain.message_status import Status
 from notifier.messages import repository as repo
 from notifier.messages.model import Message
+from notifier.messages.outcomes import storable_provider_id
 from notifier.messages.publisher import publish
 from notifier.messages.tables import messages
 
@@ -156,7 +157,7 @@ def recover_stuck(ctx: Context) -> tuple[int, int]:
                     only_from=[Status.SENDING],
                     extra_where=messages.c.claimed_at == message.claimed_at,
                     detail="recovered: the provider had accepted it",
-                    provider_message_id=provider_id,
+                    provider_message_id=storable_provider_id(message, provider_id),
                     provider=provider,
                 )
                 sent += moved

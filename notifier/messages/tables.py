@@ -20,6 +20,11 @@ from notifier.storage.types import UTCDateTime
 
 REFERENCE_LENGTH = 200  # appointments derive their longest external id from it
 
+# What a provider hands back is bounded here, where it is stored (``outcomes.py``): an id or a
+# code longer than these is not the provider's usual answer, and must not fail a batch's write.
+PROVIDER_ID_LENGTH = 100
+ERROR_CODE_LENGTH = 50
+
 messages = Table(
     "messages",
     metadata,
@@ -53,8 +58,8 @@ messages = Table(
     Column("claimed_at", UTCDateTime()),
     Column("attempts", Integer, nullable=False, default=0),
     Column("provider", String(20)),
-    Column("provider_message_id", String(100)),
-    Column("error_code", String(50)),
+    Column("provider_message_id", String(PROVIDER_ID_LENGTH)),
+    Column("error_code", String(ERROR_CODE_LENGTH)),
     Column("error_reason", Text),
     Column("sandboxed", Boolean, nullable=False, default=False),
     Column("delivered_via", String(10)),  # kakao, sms or lms: what reached the person (SOLAPI)

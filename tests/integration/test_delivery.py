@@ -317,3 +317,23 @@ class FrozenClock:
         from datetime import timedelta
 
         self.now += timedelta(seconds=seconds)
+
+
+def test_a_provider_answer_too_long_to_store_does_not_break_the_batch_write(ctx, post) -> None:
+    """A provider id over 100 characters or an error code over 50 would fail the outcome write."""
+    from notifier.channels.base import Accepted
+    from notifier.errors import ProviderError
+    from notifier.messages.claims import claim
+    from notifier.messages.outcomes import Outcomes
+
+    sent_id, failed_id = post(message_body()), post(message_body())
+    sent, failed = claim(ctx, sent_id), claim(ctx, failed_id)
+    outcomes = Outcomes(ctx)
+    outcomes.accepted(sent, Accepted("twilio", "SM" + "x" * 150))
+    outcomes.failed(
+        failed, ProviderError(retryable=False, code="E" * 80, message="refused", provider="twilio")
+    )
+    outcomes.record()
+    sent_row, failed_row = status_of(ctx, sent_id), status_of(ctx, failed_id)
+    assert (sent_row["status"], sent_row["provider_message_id"]) == ("sent", None)
+    assert (failed_row["status"], failed_row["error_code"]) == ("failed", "E" * 50)
