@@ -84,7 +84,7 @@ def load(dsn: str, messages: int, appointments: int, campaigns: int) -> dict[str
                        'queued'])[1 + i %% 7],
                 t, 1, 'twilio', CASE WHEN i %% 7 = 4 THEN 'unreachable handset' END, false,
                 CASE WHEN i %% 5 = 0 THEN NULL
-                     ELSE md5('c' || (1 + (i / 5) %% %(campaigns)s))::uuid::text END,
+                     ELSE md5('c' || (1 + (i - 1)::bigint * %(campaigns)s / %(n)s))::uuid::text END,
                 t, t
             FROM (SELECT i, now() - (i::float / %(n)s) * interval '60 days' AS t
                   FROM generate_series(1, %(n)s) AS i) AS s
