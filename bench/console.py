@@ -13,8 +13,10 @@ over two months either side of now). ``ANALYZE`` follows, as autovacuum would.
 
 Then, through the Flask test client of an app built on that database (no network, the same
 request path as a served app minus the WSGI server), signed in as a centre's staff member and
-as the ministry (every centre: the widest pages), it times each page ``--requests`` times after
-a few warm-up requests, and prints p50, p95 and max in milliseconds with the aim (p95 <= 200 ms).
+as the ministry (every centre: the widest pages), it times the first request to each page
+(the home page's first view after a day ends counts and stores that day), then each page
+``--requests`` times after a few warm-up requests, and prints first, p50, p95 and max in
+milliseconds with the aim (p95 <= 200 ms).
 Talks only to 127.0.0.1.
 """
 
@@ -131,7 +133,10 @@ def signed_in_client(app, ctx, email: str, role: str, centers: list[str]):  # ty
 
 
 def timed(call, requests: int, warm_up: int = 5) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    for _ in range(warm_up):
+    started = time.perf_counter()
+    call()  # the first view (the home page's first one stores the closed days' counts)
+    first = (time.perf_counter() - started) * 1000
+    for _ in range(warm_up - 1):
         call()
     took = []
     for _ in range(requests):
@@ -140,7 +145,7 @@ def timed(call, requests: int, warm_up: int = 5) -> dict[str, float]:  # type: i
         took.append((time.perf_counter() - started) * 1000)
         assert answer.status_code == 200, answer.status_code
     took.sort()
-    return {"p50": percentile(took, 50), "p95": percentile(took, 95), "max": took[-1]}
+    return {"first": first, "p50": percentile(took, 50), "p95": percentile(took, 95), "max": took[-1]}
 
 
 def main() -> None:
@@ -180,8 +185,8 @@ def main() -> None:
                 row = results[f"{name} ({who})"]
                 verdict = "ok" if row["p95"] <= AIM_P95_MS else "OVER"
                 print(
-                    f"{name + ' (' + who + ')':<42} p50 {row['p50']:7.1f}  p95 {row['p95']:7.1f}  "
-                    f"max {row['max']:7.1f} ms  {verdict}",
+                    f"{name + ' (' + who + ')':<42} first {row['first']:7.1f}  p50 {row['p50']:7.1f}  "
+                    f"p95 {row['p95']:7.1f}  max {row['max']:7.1f} ms  {verdict}",
                     flush=True,
                 )
         ctx.engine.dispose()
