@@ -1,5 +1,5 @@
 """The console home page's stored counts of closed days (message_day_counts) and the index of
-failed messages by time (ix_messages_failed_created)
+failed messages by time (ix_messages_failed_created); audit entries by object (ix_audit_log_object)
 
 Revision ID: 0014
 Revises: 0009
@@ -37,8 +37,10 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'failed'"),
         sqlite_where=sa.text("status = 'failed'"),
     )
+    op.create_index("ix_audit_log_object", "audit_log", ["object_type", "object_id", "action"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_object", table_name="audit_log")
     op.drop_index("ix_messages_failed_created", table_name="messages")
     op.drop_table("message_day_counts")
