@@ -28,7 +28,7 @@ from notifier.console.pages import FormProblem, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.errors import ValidationFailed
 from notifier.messages.views import decode_cursor, encode_cursor
-from notifier.staff import audit as audit_log
+from notifier.staff import audit as staff_audit
 from notifier.staff.accounts import Role
 from notifier.staff.scope import require_center, visible_centers
 
@@ -56,9 +56,9 @@ def _campaign(campaign_id: str, *, lock: bool = False) -> RowMapping:
     return row
 
 
-def _approvals(campaign_id: str) -> list[audit_log.AuditEntry]:
+def _approvals(campaign_id: str) -> list[staff_audit.AuditEntry]:
     with context().engine.connect() as conn:
-        return audit_log.entries_for(conn, "campaign", campaign_id, APPROVED)
+        return staff_audit.entries_for(conn, "campaign", campaign_id, APPROVED)
 
 
 @bp.get("/campaigns")
