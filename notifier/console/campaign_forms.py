@@ -17,7 +17,9 @@ from notifier.console.pages import FormProblem
 from notifier.staff.accounts import StaffAccount
 from notifier.staff.scope import may_see
 from notifier.templates import ownership
+from notifier.templates import repository as template_repo
 
+ANNOUNCEMENT = "announcement"
 CATEGORIES = ("informational", "advertising")
 CHANNELS = ("auto", "sms", "email")
 MAX_NAME = 200
@@ -25,10 +27,13 @@ MAX_NUMBER = 32
 
 
 def visible_template_keys(staff: StaffAccount) -> list[str]:
-    """The templates ``staff`` may use: the shipped ones, their centres' ones (ministry: all)."""
+    """The templates ``staff`` may use (shipped, their centres', ministry: all), announcements first."""
     with context().engine.connect() as conn:
         authors = ownership.first_authors(conn)
-    return sorted(key for key, author in authors.items() if template_visible(staff, author))
+        current = template_repo.listing(conn)
+    # Announcements first: a campaign is rarely an appointment notice.
+    ordered = sorted(current, key=lambda v: (v.spec.purpose != ANNOUNCEMENT, v.key))
+    return [v.key for v in ordered if template_visible(staff, authors.get(v.key, ""))]
 
 
 def template_visible(staff: StaffAccount, first_author: str) -> bool:

@@ -10,6 +10,7 @@ templates are shared, and only a manager or the ministry may change one (the API
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -123,7 +124,9 @@ def _problems(errors: list[FieldError]) -> dict[tuple[str, str], list[tuple[int 
     for error in errors:
         bits = error.pointer.strip("/").split("/")
         where = (bits[1], bits[2]) if len(bits) == 3 and bits[0] == "sources" else ("", "")
-        found.setdefault(where, []).append((line_of(error.detail), error.detail))
+        line = line_of(error.detail)
+        detail = re.sub(r"^line \d+: ", "", error.detail) if line else error.detail
+        found.setdefault(where, []).append((line, detail))
     return found
 
 
