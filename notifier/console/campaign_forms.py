@@ -24,6 +24,9 @@ CATEGORIES = ("informational", "advertising")
 CHANNELS = ("auto", "sms", "email")
 MAX_NAME = 200
 MAX_NUMBER = 32
+SOURCES = ("csv", "stored")
+MAX_TAGS = 20
+MAX_TAG = 50
 
 
 def visible_template_keys(staff: StaffAccount) -> list[str]:
@@ -56,8 +59,9 @@ def choices(staff: StaffAccount) -> dict[str, Any]:
 
 def campaign_form(
     staff: StaffAccount, form: ImmutableMultiDict[str, str] | MultiDict[str, str], files: Any
-) -> tuple[dict[str, Any], IO[bytes]]:
-    """The campaign the wizard's first form asks for (as CampaignIn's fields) and its CSV file."""
+) -> tuple[dict[str, Any], IO[bytes] | None]:
+    """The campaign the wizard's first form asks for (as CampaignIn's fields) and its CSV file
+    (None when it goes to stored recipients chosen by centre and tags)."""
     problems: list[tuple[str, str]] = []
     name = form.get("name", "").strip()
     if not name or len(name) > MAX_NAME:
@@ -77,13 +81,18 @@ def campaign_form(
     number = form.get("opt_out_number", "").strip()[:MAX_NUMBER] or None
     if category == "advertising" and channel != "email" and not number:
         problems.append(("무료수신거부 080 번호", "광고성 문자에는 무료수신거부 080 번호가 필요합니다."))
+    source = form.get("source", "csv")
     upload: FileStorage | None = files.get("file")
-    if upload is None or not upload.filename:
+    tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
+    if source not in SOURCES:
+        problems.append(("받는 사람", "CSV 파일 또는 저장된 받는 사람을 고르세요."))
+    elif source == "csv" and (upload is None or not upload.filename):
         problems.append(("받는 사람 목록 (CSV)", "CSV 파일을 첨부하세요."))
+    elif source == "stored" and (len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags)):
+        problems.append(("태그", f"태그는 {MAX_TAGS}개까지, 각 {MAX_TAG}자 이하입니다."))
     if problems:
         raise FormProblem(422, "캠페인을 만들 수 없습니다.", problems)
-    assert upload is not None
-    spec = {
+    spec: dict[str, Any] = {
         "name": name,
         "template": template,
         "category": category,
@@ -91,6 +100,10 @@ def campaign_form(
         "center": center,
         "opt_out_number": number,
     }
+    if source == "stored":  # the console owner's stored recipients of the centre with every tag
+        spec["filter"] = {"center": center, "tags": tags}
+        return spec, None
+    assert upload is not None
     return spec, upload.stream
 
 

@@ -25,6 +25,15 @@ WORK_WORDS: dict[str, tuple[str, str]] = {
         "첫 줄: phone, email, name, locale 및 템플릿 값. UTF-8 또는 CP949.",
         "Header row: phone, email, name, locale and template values. UTF-8 or CP949.",
     ),
+    "stored_recipients": (
+        "저장된 받는 사람 (센터와 태그로 고르기)",
+        "Stored recipients (by centre and tags)",
+    ),
+    "tags": ("태그 (쉼표로 구분)", "Tags (comma-separated)"),
+    "tags_hint": (
+        "저장된 받는 사람 중 이 센터의, 모든 태그를 가진 사람에게 보냅니다.",
+        "Sends to the centre's stored recipients carrying every tag.",
+    ),
     "upload_check": ("올리고 검사하기", "Upload and check"),
     "progress": ("진행", "Progress"),
     "report": ("검사 결과", "Validation report"),

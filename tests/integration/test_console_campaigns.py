@@ -208,3 +208,27 @@ def test_bad_campaign_forms_get_a_korean_problem_page_and_change_nothing(ctx, cl
     assert no_token.status_code == 400
     assert client.get("/console/campaigns?cursor=garbage").status_code == 422
     assert status_of(ctx, campaign_id) == "draft" and audit_actions(ctx, campaign_id) == ["campaign_created"]
+
+
+def test_a_campaign_to_stored_recipients_chosen_by_centre_and_tags(ctx, client, make_key) -> None:
+    key = {"Authorization": f"Bearer {make_key('campaigns', name='crm', owner='console')}"}
+    people = (
+        ("p1", "010-2345-0001", "seosan", ["jobseeker"]),
+        ("p2", "010-2345-0002", "seosan", []),
+        ("p3", "010-2345-0003", "gumi", ["jobseeker"]),
+    )
+    for external_id, phone, center, tags in people:
+        body = {"phone": phone, "center": center, "tags": tags}
+        answer = client.put(f"/v1/recipients/{external_id}", json=body, headers=key)
+        assert answer.status_code in (200, 201), answer.json
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    campaign_id = created_id(upload(client, None, source="stored", tags="jobseeker"))
+    live = client.get(f"/console/campaigns/{campaign_id}/progress.json").json
+    assert live["progress"]["total"] == 1  # seosan's, with the tag
+    with ctx.engine.connect() as conn:
+        source = conn.execute(select(campaigns.c.source).where(campaigns.c.id == campaign_id)).scalar_one()
+    assert source == "filter"
+    too_many = upload(client, None, source="stored", tags=",".join(f"t{n}" for n in range(21)))
+    assert too_many.status_code == 422 and "태그는 20개까지" in too_many.get_data(as_text=True)
+    assert upload(client, None, source="elsewhere").status_code == 422
