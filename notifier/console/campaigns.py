@@ -26,7 +26,7 @@ from notifier.console import campaign_forms as forms
 from notifier.console.i18n import word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import audit, current_staff, login_required
-from notifier.errors import ValidationFailed
+from notifier.errors import Conflict, ValidationFailed
 from notifier.messages.views import decode_cursor, encode_cursor
 from notifier.staff import audit as staff_audit
 from notifier.staff.accounts import Role
@@ -36,7 +36,8 @@ bp = Blueprint("campaigns", __name__)
 PAGE = 30
 REJECTIONS_SHOWN = 1000
 APPROVED = "campaign_approved"
-LIVE = ("scheduled", "running")
+NOT_STARTABLE = "작성 중이고 보낼 사람이 있는 캠페인만 시작할 수 있습니다."
+NOT_CANCELLABLE = "이미 끝났거나 취소된 캠페인입니다."
 
 
 @bp.url_value_preprocessor
@@ -206,7 +207,10 @@ def start(campaign_id: str) -> Response:
     at = forms.start_time(request.form, context().settings.timezone, context().clock())
     if row["category"] == ADVERTISING and not _approvals(row["id"]):
         raise FormProblem(409, word("needs_approval"))
-    view = campaigns.start_campaign(context(), None, row["id"], at)
+    try:
+        view = campaigns.start_campaign(context(), None, row["id"], at)
+    except Conflict as exc:  # started or cancelled meanwhile, or nobody to send to
+        raise FormProblem(409, NOT_STARTABLE, [(word("status"), exc.detail)]) from exc
     with context().engine.begin() as conn:
         audit(
             conn,
@@ -223,7 +227,10 @@ def start(campaign_id: str) -> Response:
 @login_required
 def cancel(campaign_id: str) -> Response:
     row = _campaign(campaign_id)
-    campaigns.cancel_campaign(context(), None, row["id"])
+    try:
+        campaigns.cancel_campaign(context(), None, row["id"])
+    except Conflict as exc:  # already finished or cancelled
+        raise FormProblem(409, NOT_CANCELLABLE, [(word("status"), exc.detail)]) from exc
     with context().engine.begin() as conn:
         audit(conn, "campaign_cancelled", "campaign", row["id"], center_code=by_center.center_of(row))
     return _redirect(row["id"])

@@ -53,6 +53,7 @@ WORK_WORDS: dict[str, tuple[str, str]] = {
     "encoding": ("인코딩", "Encoding"),
     "subject": ("제목", "Subject"),
     "expected_cost": ("예상 비용", "Expected cost"),
+    "spent": ("지금까지 든 비용", "Spent so far"),
     "no_price_table": (
         "가격표가 설정되지 않아 예상 비용을 표시할 수 없습니다.",
         "No price table is configured, so no expected cost is shown.",

@@ -6,6 +6,7 @@ form gets a Korean problem page and changes nothing."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -95,9 +96,30 @@ def test_start_shows_live_progress_and_cancel_is_audited(ctx, client) -> None:
     assert live.json["status"] == "running" and live.json["progress"]["total"] == 2
     assert sum(live.json["counts"].values()) == 2  # the first batch is fanned out at once
     assert 'src="/console/static/live.js"' in client.get(page).get_data(as_text=True)
+    again = post(client, f"{page}/start", {}, page)
+    assert again.status_code == 409 and "작성 중이고" in again.get_data(as_text=True)
     assert post(client, f"{page}/cancel", {}, page).status_code == 303
     assert client.get(f"{page}/progress.json").json["status"] == "cancelled"
+    twice = post(client, f"{page}/cancel", {}, page)
+    assert twice.status_code == 409 and "이미 끝났거나 취소된" in twice.get_data(as_text=True)
     assert audit_actions(ctx, campaign_id) == ["campaign_created", "campaign_started", "campaign_cancelled"]
+
+
+def test_a_campaign_started_for_later_is_scheduled_at_that_local_time(ctx, client) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    campaign_id = created_id(upload(client))
+    page = f"/console/campaigns/{campaign_id}"
+    later = (ctx.clock().astimezone(ctx.settings.timezone) + timedelta(days=1)).replace(
+        second=0, microsecond=0
+    )
+    assert post(client, f"{page}/start", {"at": later.strftime("%Y-%m-%dT%H:%M")}, page).status_code == 303
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            select(campaigns.c.status, campaigns.c.send_at).where(campaigns.c.id == campaign_id)
+        ).one()
+    assert row.status == "scheduled" and row.send_at == later
+    assert client.get(f"{page}/progress.json").json["counts"] == {}  # nothing sent before then
 
 
 def test_a_test_send_goes_to_the_given_address_and_is_audited(ctx, client) -> None:
