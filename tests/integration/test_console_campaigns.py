@@ -254,3 +254,13 @@ def test_a_campaign_to_stored_recipients_chosen_by_centre_and_tags(ctx, client, 
     too_many = upload(client, None, source="stored", tags=",".join(f"t{n}" for n in range(21)))
     assert too_many.status_code == 422 and "태그는 20개까지" in too_many.get_data(as_text=True)
     assert upload(client, None, source="elsewhere").status_code == 422
+
+
+def test_a_list_larger_than_the_request_limit_uploads_up_to_the_upload_limit(ctx, client) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    rows = [f"010-{5000 + n // 10000:04d}-{n % 10000:04d},홍길동{n},12월 19일(금)" for n in range(40_000)]
+    big = "phone,name,deadline\n" + "\n".join(rows) + "\n"
+    assert len(big.encode()) > ctx.settings.max_body_bytes  # over the limit of other requests
+    campaign_id = created_id(upload(client, big))
+    assert client.get(f"/console/campaigns/{campaign_id}/progress.json").json["progress"]["total"] == 40_000
