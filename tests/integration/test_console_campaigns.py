@@ -9,6 +9,8 @@ import io
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from notifier.campaigns.tables import campaigns
 from notifier.staff.tables import audit_log
@@ -35,8 +37,12 @@ def upload(client, content: str = LIST, **fields):
         "csrf_token": form_token(client, "/console/campaigns/new"),
     }
     if content is not None:
-        form["file"] = (io.BytesIO(content.encode()), "list.csv", "text/csv")
-    return client.post("/console/campaigns", data=form, content_type="multipart/form-data")
+        form["file"] = FileStorage(io.BytesIO(content.encode()), filename="list.csv", content_type="text/csv")
+    # Encoded here, in memory: the test client would spool a large body to a file it never closes.
+    boundary, body = encode_multipart(form)
+    return client.post(
+        "/console/campaigns", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def post(client, path: str, data: dict | None = None, token_from: str = "/console/campaigns"):
