@@ -21,6 +21,7 @@ from notifier.console import (
     keys,
     messages,
     opt_outs,
+    staff_page,
     templates,
 )
 from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language
@@ -64,7 +65,9 @@ def _notifier_error(exc: NotifierError) -> Response:
     status = exc.status if 400 <= exc.status < 500 else 500
     if status == 500:
         raise exc
-    return problem_page(status, exc.detail)
+    # A feature's own wording is English (it is the API's); the page's title says it in Korean.
+    readable = exc.detail if any("가" <= ch <= "힣" for ch in exc.detail) else ""
+    return problem_page(status, readable)
 
 
 @bp.errorhandler(HTTPException)
@@ -86,7 +89,7 @@ def choose_language() -> Response:
 
 
 add_words()
-for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, audit_page.bp):
+for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, staff_page.bp, audit_page.bp):
     bp.register_blueprint(child)
 for child in (campaigns.bp, templates.bp, appointments.bp):
     bp.register_blueprint(child)

@@ -95,6 +95,18 @@ WORDS: dict[str, tuple[str, str]] = {
     "from_where": ("어디서", "From where"),
     "audit_read_only": ("감사 기록은 읽기만 할 수 있습니다.", "The audit log is read-only."),
     "key_revoked": ("API 키를 폐기했습니다.", "The API key is revoked."),
+    "staff": ("직원 계정", "Staff accounts"),
+    "role": ("역할", "Role"),
+    "create_staff": ("직원 계정 만들기", "Create a staff account"),
+    "new_link": ("비밀번호 설정 링크", "Password link"),
+    "link_shown_once": (
+        "아래 링크를 본인에게 전달하세요. 24시간 동안 한 번만 쓸 수 있고, 다시 표시되지 않습니다.",
+        "Give this link to the person. It works once within 24 hours and is not shown again.",
+    ),
+    "centers_hint": (
+        "센터 코드, 여러 개는 쉼표로 (ministry는 비워 둠)",
+        "Centre codes, comma-separated (empty for ministry)",
+    ),
 }
 
 

@@ -55,7 +55,7 @@ def parse_search(form: dict[str, str]) -> MessageSearch:
     phone = email = None
     if address:
         if "@" in address:
-            email = address.lower()
+            email = address
             if len(email) > 320 or " " in email or email.startswith("@") or email.endswith("@"):
                 problems.append(("휴대전화 번호 또는 이메일", BAD_ADDRESS))
         else:

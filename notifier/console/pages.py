@@ -37,6 +37,7 @@ NAV: list[tuple[str, str, str]] = [
     ("console.messages.index", "messages", "everyone"),
     ("console.opt_outs.index", "opt_outs", "everyone"),
     ("console.keys.index", "keys", "ministry"),
+    ("console.staff.index", "staff", "managers"),
     ("console.audit.index", "audit", "managers"),
 ]
 

@@ -1,9 +1,10 @@
 """Finding messages for the staff console: by address, reference, status, channel and dates,
 limited to the centres a staff member may see, newest first, a keyset page at a time.
 
-Each search starts from an index: the address (``ix_messages_to_phone``/``_to_email``), or the
-centre and time (``ix_messages_center_created``), or time alone for the ministry
-(``ix_messages_created``); the other conditions filter what that range yields.
+Each search starts from an index: the address (``ix_messages_to_phone``,
+``ix_messages_to_email_lower``: an email matches whatever its case), or the centre and time
+(``ix_messages_center_created``), or time alone for the ministry (``ix_messages_created``);
+the other conditions filter what that range yields.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, func, select
 from sqlalchemy.engine import RowMapping
 
 from notifier.messages import repository as repo
@@ -55,7 +56,7 @@ class MessageSearch:
         if self.phone:
             found.append(messages.c.to_phone == self.phone)
         if self.email:
-            found.append(messages.c.to_email == self.email)
+            found.append(func.lower(messages.c.to_email) == self.email.strip().lower())
         if self.reference:
             found.append(messages.c.reference == self.reference)
         if self.status:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
 )
 
 from notifier.storage.metadata import metadata
@@ -72,8 +73,9 @@ messages = Table(
     Index("ix_messages_center_created", "center_code", "created_at", "id"),
     Index("ix_messages_created", "created_at", "id"),
     Index("ix_messages_to_phone", "to_phone", "created_at"),
-    Index("ix_messages_to_email", "to_email", "created_at"),
 )
+# Email addresses are searched whatever their case (intake keeps the local part as given).
+Index("ix_messages_to_email_lower", func.lower(messages.c.to_email), messages.c.created_at)
 
 message_events = Table(
     "message_events",

@@ -138,6 +138,16 @@ def get(conn: Connection, account_id: str) -> StaffAccount | None:
     return _account(row) if row is not None else None
 
 
+def listing(conn: Connection, centers: Iterable[str] | None) -> list[StaffAccount]:
+    """Active accounts working for any of ``centers`` (None: every account), by email."""
+    query = select(staff_accounts).where(staff_accounts.c.active).order_by(staff_accounts.c.email)
+    found = [_account(row) for row in conn.execute(query).mappings()]
+    if centers is None:
+        return found
+    wanted = set(centers)
+    return [account for account in found if wanted & set(account.centers)]
+
+
 def set_password_hash(conn: Connection, account_id: str, password_hash: str, now: datetime) -> None:
     conn.execute(
         update(staff_accounts)

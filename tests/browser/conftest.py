@@ -149,3 +149,12 @@ def press(driver: WebDriver, text: str) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']").click()
     wait_for(lambda: gone(page), WAIT_SECONDS, what=f"the page after pressing {text!r}")
+    wait_for(lambda: loaded(driver), WAIT_SECONDS, what=f"the page after pressing {text!r} to load")
+
+
+def loaded(driver: WebDriver) -> bool:
+    """Whether the browser has finished loading the current page (after any redirect)."""
+    try:
+        return bool(driver.execute_script("return document.readyState") == "complete")
+    except StaleElementReferenceException:
+        return False

@@ -75,3 +75,28 @@ def test_the_ministry_revokes_an_api_key(ctx, make_key, browser, console_url, ax
     axe_check()
     with ctx.engine.connect() as conn:
         assert conn.execute(select(api_keys.c.revoked_at)).scalar_one() is not None
+
+
+def test_the_other_pages_pass_the_accessibility_check(ctx, browser, console_url, live_api, axe_check) -> None:
+    from notifier.staff import signin
+
+    signin.create_account(ctx, "new@seosan.example.kr", "신입", "staff", ["seosan"])
+    link = signin.issue_reset_link(ctx, "new@seosan.example.kr")
+    assert link.startswith(live_api)  # NOTIFIER_PUBLIC_URL is the live server
+    browser.get(link)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "비밀번호 설정"
+    axe_check()
+    make_staff(ctx, "moel@moel.example.kr", role="ministry", centers=[])
+    signed_in(browser, console_url, "moel@moel.example.kr")
+    for menu in ("직원 계정", "감사 기록"):
+        browser.find_element(By.LINK_TEXT, menu).click()
+        assert browser.find_element(By.TAG_NAME, "h1").text == menu
+        axe_check()
+    browser.get(f"{console_url}/messages/no-such-message")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "찾을 수 없습니다"
+    axe_check()
+    press(browser, "English")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    browser.get(f"{console_url}/")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Home"
+    axe_check()

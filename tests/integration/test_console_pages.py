@@ -220,7 +220,9 @@ def test_the_ministry_creates_a_key_shown_once_and_revokes_it(ctx, client) -> No
     assert client.get("/v1/messages", headers={"Authorization": f"Bearer {key}"}).status_code == 401
     actions = [e["action"] for e in rows(ctx, audit_log)]
     assert "api_key_created" in actions and "api_key_revoked" in actions
-    assert post(client, f"/console/keys/{key_id}/revoke", {}, "/console/keys").status_code == 404
+    twice = post(client, f"/console/keys/{key_id}/revoke", {}, "/console/keys")
+    assert twice.status_code == 404 and "찾을 수 없습니다" in twice.get_data(as_text=True)
+    assert "no live API key" not in twice.get_data(as_text=True)  # the API's English stays in the API
 
 
 def test_staff_and_managers_cannot_see_or_revoke_keys(ctx, client, make_key) -> None:
@@ -244,3 +246,81 @@ def test_a_bad_key_form_is_refused_in_korean_and_creates_nothing(ctx, client) ->
         refused = post(client, "/console/keys", data, "/console/keys")
         assert refused.status_code == 422 and "API 키를 만들 수 없습니다" in refused.get_data(as_text=True)
     assert rows(ctx, api_keys) == []
+
+
+# ---- staff accounts -------------------------------------------------------------------------
+
+
+def test_a_manager_creates_an_account_for_their_centre_whose_link_works(ctx, client) -> None:
+    from notifier.staff.tables import staff_accounts
+
+    make_staff(ctx, "boss@seosan.example.kr", role="manager")
+    sign_in(client, "boss@seosan.example.kr")
+    new = {"email": "new@seosan.example.kr", "name": "신입", "role": "staff", "centers": "seosan"}
+    created = post(client, "/console/staff", new, "/console/staff")
+    assert created.status_code == 201
+    link = created.get_data(as_text=True).split('id="reset-link">', 1)[1].split("<", 1)[0]
+    path = "/console/reset/" + link.rsplit("/", 1)[1]
+    fresh = client.application.test_client()
+    assert (
+        fresh.post(
+            path, data={"password": "a new password", "csrf_token": form_token(fresh, path)}
+        ).status_code
+        == 303
+    )
+    assert sign_in(fresh, "new@seosan.example.kr", "a new password").status_code == 303
+    actions = [
+        (e["actor"], e["action"]) for e in rows(ctx, audit_log) if e["actor"] == "boss@seosan.example.kr"
+    ]
+    assert ("boss@seosan.example.kr", "staff_created") in actions
+    assert ("boss@seosan.example.kr", "reset_link_issued") in actions
+    assert len(rows(ctx, staff_accounts)) == 2
+
+
+def test_a_manager_cannot_make_managers_or_reach_other_centres_accounts(ctx, client) -> None:
+    from notifier.staff.tables import staff_accounts, staff_reset_tokens
+
+    make_staff(ctx, "boss@seosan.example.kr", role="manager")
+    other = make_staff(ctx, "kim@gumi.example.kr", centers=["gumi"])
+    sign_in(client, "boss@seosan.example.kr")
+    before = len(rows(ctx, staff_reset_tokens))
+    for data in (
+        {"email": "x@seosan.example.kr", "name": "x", "role": "manager", "centers": "seosan"},
+        {"email": "x@gumi.example.kr", "name": "x", "role": "staff", "centers": "gumi"},
+        {"email": "not-an-email", "name": "x", "role": "staff", "centers": "seosan"},
+        {"email": "kim@gumi.example.kr", "name": "x", "role": "staff", "centers": "seosan"},
+    ):
+        refused = post(client, "/console/staff", data, "/console/staff")
+        assert refused.status_code == 422 and "아무것도 변경되지 않았습니다" in refused.get_data(
+            as_text=True
+        ), data
+    assert post(client, f"/console/staff/{other.id}/reset-link", {}, "/console/staff").status_code == 404
+    assert "kim@gumi.example.kr" not in client.get("/console/staff").get_data(as_text=True)
+    assert len(rows(ctx, staff_accounts)) == 2 and len(rows(ctx, staff_reset_tokens)) == before
+
+
+def test_staff_have_no_staff_page_and_the_ministry_sees_everyone(ctx, client) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    make_staff(ctx, "lee@gumi.example.kr", centers=["gumi"])
+    make_staff(ctx, "moel@moel.example.kr", role="ministry", centers=[])
+    sign_in(client, "kim@seosan.example.kr")
+    assert client.get("/console/staff").status_code == 404
+    assert post(client, "/console/staff", {"email": "y@seosan.example.kr", "name": "y"}).status_code == 404
+    sign_in(client, "moel@moel.example.kr")
+    html = client.get("/console/staff").get_data(as_text=True)
+    assert "kim@seosan.example.kr" in html and "lee@gumi.example.kr" in html
+    manager = {"email": "boss@gumi.example.kr", "name": "관리", "role": "manager", "centers": "gumi"}
+    made = post(client, "/console/staff", manager, "/console/staff")
+    assert made.status_code == 201
+
+
+def test_an_email_is_found_whatever_the_case_it_is_typed_in(ctx, client, auth) -> None:
+    body = message_body(to={"email": "Hong.Gildong@Example.COM", "name": "홍길동"}, channel="email",
+                        center={"code": "seosan"})  # fmt: skip
+    assert client.post("/v1/messages", json=body, headers=auth).status_code == 202
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    for typed in ("hong.gildong@example.com", "Hong.Gildong@example.com", "HONG.GILDONG@EXAMPLE.COM"):
+        html = post(client, "/console/messages", {"q": typed}, "/console/messages").get_data(as_text=True)
+        assert "/console/messages/" in html.split('id="results"', 1)[1], typed
+        assert "Gildong" not in html.split('id="results"', 1)[1]  # shown masked

@@ -20,7 +20,6 @@ MESSAGE_INDEXES = (
     ("ix_messages_center_created", ["center_code", "created_at", "id"]),
     ("ix_messages_created", ["created_at", "id"]),
     ("ix_messages_to_phone", ["to_phone", "created_at"]),
-    ("ix_messages_to_email", ["to_email", "created_at"]),
 )
 
 
@@ -102,9 +101,11 @@ def upgrade() -> None:
         op.execute("UPDATE messages SET center_code = json_extract(center, '$.code') WHERE center_code IS NULL")
     for name, columns in MESSAGE_INDEXES:
         op.create_index(name, "messages", columns)
+    op.create_index("ix_messages_to_email_lower", "messages", [sa.text("lower(to_email)"), "created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_to_email_lower", table_name="messages")
     for name, _ in MESSAGE_INDEXES:
         op.drop_index(name, table_name="messages")
     with op.batch_alter_table("messages", recreate="never") as batch_op:

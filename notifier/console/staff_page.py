@@ -1,0 +1,70 @@
+"""Staff accounts, for managers (their centre's staff) and the ministry (everyone): list,
+create one (its one-time password link shown once), give an account a new link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from notifier.api.context import context
+from notifier.console.i18n import word
+from notifier.console.pages import FormProblem, page
+from notifier.console.session import current_staff, login_required
+from notifier.errors import NotFound
+from notifier.staff import accounts, signin
+from notifier.staff.accounts import AccountRefused, Role
+from notifier.staff.scope import may_see, visible_centers
+
+bp = Blueprint("staff", __name__)
+
+
+def _managing() -> None:
+    if not current_staff().reads_audit_log:  # managers and the ministry
+        raise NotFound("없는 페이지입니다.")
+
+
+def _listing(status: int = 200, **values: object) -> Response:
+    account = current_staff()
+    with context().engine.connect() as conn:
+        people = accounts.listing(conn, visible_centers(account))
+    roles = [r.value for r in Role] if account.sees_every_center else [Role.STAFF.value]
+    centers = list(account.centers) if not account.sees_every_center else None
+    return page("console/staff.html", status, people=people, roles=roles, centers=centers, **values)
+
+
+@bp.get("/staff")
+@login_required
+def index() -> Response:
+    _managing()
+    return _listing()
+
+
+@bp.post("/staff")
+@login_required
+def create() -> Response:
+    _managing()
+    actor = current_staff()
+    email = request.form.get("email", "").strip()[:320]
+    name = request.form.get("name", "").strip()[:100]
+    role = request.form.get("role", "staff")
+    codes = [c.strip() for c in request.form.get("centers", "").split(",") if c.strip()][:20]
+    if not actor.sees_every_center and (role != Role.STAFF.value or not set(codes) <= set(actor.centers)):
+        raise FormProblem(422, "센터 관리자는 자기 센터의 직원(staff) 계정만 만들 수 있습니다.")
+    try:
+        created = signin.create_account(context(), email, name, role, codes, actor=actor)
+    except AccountRefused as exc:
+        raise FormProblem(422, str(exc), [(word("email"), str(exc))]) from exc
+    link = signin.issue_reset_link(context(), created.email, actor=actor)
+    return _listing(201, link=link, link_for=created.email)
+
+
+@bp.post("/staff/<account_id>/reset-link")
+@login_required
+def reset_link(account_id: str) -> Response:
+    _managing()
+    actor = current_staff()
+    with context().engine.connect() as conn:
+        target = accounts.get(conn, account_id[:36])
+    if target is None or not any(may_see(actor, code) for code in target.centers or (None,)):
+        raise NotFound("없는 계정입니다.")
+    link = signin.issue_reset_link(context(), target.email, actor=actor)
+    return _listing(link=link, link_for=target.email)
