@@ -154,6 +154,9 @@ class Settings:
     secure_cookies: bool = False
     # A console session unused for this long is over.
     console_idle_timeout: timedelta = timedelta(minutes=30)
+    # The client (API key owner) the console's campaigns act for: their stored recipients and
+    # advertising consents are that owner's.
+    console_owner: str = "console"
 
     @property
     def sandbox(self) -> bool:
@@ -240,6 +243,7 @@ class Settings:
                 else public_url.startswith("https://")
             ),
             console_idle_timeout=timedelta(minutes=_int(env, "NOTIFIER_CONSOLE_IDLE_MINUTES", 30, minimum=1)),
+            console_owner=env.get("NOTIFIER_CONSOLE_OWNER", "console")[:100] or "console",
         )
 
 

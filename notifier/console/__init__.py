@@ -12,9 +12,21 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfInvalid
 
-from notifier.console import audit_page, auth, home, keys, messages, opt_outs, staff_page
+from notifier.console import (
+    appointments,
+    audit_page,
+    auth,
+    campaigns,
+    home,
+    keys,
+    messages,
+    opt_outs,
+    staff_page,
+    templates,
+)
 from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language
 from notifier.console.pages import FormProblem, problem_page
+from notifier.console.work_words import add_words
 from notifier.errors import NotifierError
 
 STALE_FORM = {
@@ -76,7 +88,10 @@ def choose_language() -> Response:
     return response
 
 
+add_words()
 for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, staff_page.bp, audit_page.bp):
+    bp.register_blueprint(child)
+for child in (campaigns.bp, templates.bp, appointments.bp):
     bp.register_blueprint(child)
 
 

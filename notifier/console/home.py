@@ -11,7 +11,7 @@ from notifier.console.charts import rate_chart
 from notifier.console.i18n import word
 from notifier.console.pages import page
 from notifier.console.session import current_staff, login_required
-from notifier.messages import dashboard
+from notifier.messages import dashboard, day_counts
 from notifier.staff.scope import visible_centers
 
 bp = Blueprint("home", __name__)
@@ -24,8 +24,8 @@ def index() -> Response:
     centers = visible_centers(current_staff())
     now = ctx.clock()
     zone = ctx.settings.timezone
+    days = day_counts.daily_counts(ctx.engine, centers, now, zone)  # closed days stored
     with ctx.engine.connect() as conn:
-        days = dashboard.daily_counts(conn, centers, now, zone)
         due_total, due = dashboard.reminders_due(conn, centers, now)
         failures = dashboard.failures_by_reason(conn, centers, now)
         active = campaign_dashboard.active(conn, centers)

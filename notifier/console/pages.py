@@ -31,6 +31,9 @@ PROBLEM_TITLES = {
 # endpoint is not registered is left out.
 NAV: list[tuple[str, str, str]] = [
     ("console.home.index", "home", "everyone"),
+    ("console.campaigns.index", "campaigns", "everyone"),
+    ("console.templates.index", "templates", "everyone"),
+    ("console.appointments.index", "appointments", "everyone"),
     ("console.messages.index", "messages", "everyone"),
     ("console.opt_outs.index", "opt_outs", "everyone"),
     ("console.keys.index", "keys", "ministry"),

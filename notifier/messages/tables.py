@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -102,4 +103,32 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("response", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# The console home page's counts of a closed local day, per centre ('' for none) and channel:
+# stored the first time a page needs them (notifier.messages.day_counts), so a view never counts
+# more than today's messages.
+message_day_counts = Table(
+    "message_day_counts",
+    metadata,
+    Column("center_code", String(50), primary_key=True),
+    Column("day", Date, primary_key=True),  # the local day (the service's zone)
+    Column("channel", String(10), primary_key=True),
+    Column("sent", Integer, nullable=False),
+    Column("delivered", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("suppressed", Integer, nullable=False),
+    Column("computed_at", UTCDateTime(), nullable=False),
+)
+
+# The console home page's failures of the last 14 days, grouped by reason: read from the index
+# alone (a failed message does not change again, so its pages stay all-visible).
+_FAILED = messages.c.status == "failed"
+Index(
+    "ix_messages_failed_created",
+    messages.c.created_at,
+    messages.c.center_code,
+    postgresql_include=["error_code", "error_reason"],
+    postgresql_where=_FAILED,
+    sqlite_where=_FAILED,
 )

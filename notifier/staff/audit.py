@@ -78,3 +78,17 @@ def read(
     if before_id is not None:
         query = query.where(audit_log.c.id < before_id)
     return [AuditEntry(**row) for row in conn.execute(query).mappings()]
+
+
+def entries_for(conn: Connection, object_type: str, object_id: str, action: str) -> list[AuditEntry]:
+    """The entries of one action on one object, oldest first (e.g. a campaign's approvals)."""
+    query = (
+        select(audit_log)
+        .where(
+            audit_log.c.object_type == object_type,
+            audit_log.c.object_id == object_id,
+            audit_log.c.action == action,
+        )
+        .order_by(audit_log.c.id)
+    )
+    return [AuditEntry(**row) for row in conn.execute(query).mappings()]

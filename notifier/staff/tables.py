@@ -73,4 +73,5 @@ audit_log = Table(
     Column("address", String(64)),
     Column("detail", Text),  # masked: never a phone number or email in clear
     Index("ix_audit_log_center_code", "center_code", "id"),
+    Index("ix_audit_log_object", "object_type", "object_id", "action"),  # e.g. a campaign's approvals
 )

@@ -1,0 +1,138 @@
+"""The campaign wizard's forms: what each may hold, and the Korean problem page for each bad field.
+
+Every check runs before anything is stored, so a refused form changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
+
+from notifier.api.context import context
+from notifier.centers import service as centers
+from notifier.console.pages import FormProblem
+from notifier.staff.accounts import StaffAccount
+from notifier.staff.scope import may_see
+from notifier.templates import ownership
+from notifier.templates import repository as template_repo
+
+ANNOUNCEMENT = "announcement"
+CATEGORIES = ("informational", "advertising")
+CHANNELS = ("auto", "sms", "email")
+MAX_NAME = 200
+MAX_NUMBER = 32
+SOURCES = ("csv", "stored")
+MAX_TAGS = 20
+MAX_TAG = 50
+
+
+def visible_template_keys(staff: StaffAccount) -> list[str]:
+    """The templates ``staff`` may use (shipped, their centres', ministry: all), announcements first."""
+    with context().engine.connect() as conn:
+        authors = ownership.first_authors(conn)
+        current = template_repo.listing(conn)
+    # Announcements first: a campaign is rarely an appointment notice.
+    ordered = sorted(current, key=lambda v: (v.spec.purpose != ANNOUNCEMENT, v.key))
+    return [v.key for v in ordered if template_visible(staff, authors.get(v.key, ""))]
+
+
+def template_visible(staff: StaffAccount, first_author: str) -> bool:
+    return ownership.is_shipped(first_author) or may_see(staff, ownership.center_of(first_author))
+
+
+def center_choices(staff: StaffAccount) -> list[tuple[str, str]]:
+    """(code, name) of the centres ``staff`` may send for."""
+    return [(c.code, c.name) for c in centers.listing(context()) if may_see(staff, c.code)]
+
+
+def choices(staff: StaffAccount) -> dict[str, Any]:
+    return {
+        "templates": visible_template_keys(staff),
+        "centers": center_choices(staff),
+        "categories": CATEGORIES,
+        "channels": CHANNELS,
+    }
+
+
+def campaign_form(
+    staff: StaffAccount, form: ImmutableMultiDict[str, str] | MultiDict[str, str], files: Any
+) -> tuple[dict[str, Any], IO[bytes] | None]:
+    """The campaign the wizard's first form asks for (as CampaignIn's fields) and its CSV file
+    (None when it goes to stored recipients chosen by centre and tags)."""
+    problems: list[tuple[str, str]] = []
+    name = form.get("name", "").strip()
+    if not name or len(name) > MAX_NAME:
+        problems.append(("캠페인 이름", f"1자 이상 {MAX_NAME}자 이하로 입력하세요."))
+    template = form.get("template", "")
+    if template not in visible_template_keys(staff):
+        problems.append(("템플릿", "목록에서 템플릿을 고르세요."))
+    category = form.get("category", "")
+    if category not in CATEGORIES:
+        problems.append(("분류", "정보성 또는 광고성을 고르세요."))
+    channel = form.get("channel", "auto")
+    if channel not in CHANNELS:
+        problems.append(("채널", "자동, sms 또는 email을 고르세요."))
+    center = form.get("center", "")
+    if center not in {code for code, _ in center_choices(staff)}:
+        problems.append(("센터", "목록에서 센터를 고르세요."))
+    number = form.get("opt_out_number", "").strip()[:MAX_NUMBER] or None
+    if category == "advertising" and channel != "email" and not number:
+        problems.append(("무료수신거부 080 번호", "광고성 문자에는 무료수신거부 080 번호가 필요합니다."))
+    source = form.get("source", "csv")
+    upload: FileStorage | None = files.get("file")
+    tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
+    if source not in SOURCES:
+        problems.append(("받는 사람", "CSV 파일 또는 저장된 받는 사람을 고르세요."))
+    elif source == "csv" and (upload is None or not upload.filename):
+        problems.append(("받는 사람 목록 (CSV)", "CSV 파일을 첨부하세요."))
+    elif source == "stored" and (len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags)):
+        problems.append(("태그", f"태그는 {MAX_TAGS}개까지, 각 {MAX_TAG}자 이하입니다."))
+    if problems:
+        raise FormProblem(422, "캠페인을 만들 수 없습니다.", problems)
+    spec: dict[str, Any] = {
+        "name": name,
+        "template": template,
+        "category": category,
+        "channel": channel,
+        "center": center,
+        "opt_out_number": number,
+    }
+    if source == "stored":  # the console owner's stored recipients of the centre with every tag
+        spec["filter"] = {"center": center, "tags": tags}
+        return spec, None
+    assert upload is not None
+    return spec, upload.stream
+
+
+def test_addresses(form: ImmutableMultiDict[str, str]) -> tuple[str | None, str | None]:
+    phone = form.get("phone", "").strip()[:64] or None
+    email = form.get("email", "").strip()[:320] or None
+    if not phone and not email:
+        raise FormProblem(
+            422,
+            "테스트를 받을 휴대전화 번호나 이메일을 입력하세요.",
+            [("테스트 받을 휴대전화", "비어 있습니다."), ("테스트 받을 이메일", "비어 있습니다.")],
+        )
+    return phone, email
+
+
+def start_time(form: ImmutableMultiDict[str, str], zone: ZoneInfo, now: datetime) -> datetime | None:
+    """The start time the form asks for (local time of the service's zone); None: now."""
+    raw = form.get("at", "").strip()
+    if not raw:
+        return None
+    try:
+        local = datetime.fromisoformat(raw[:32])
+    except ValueError as exc:
+        raise FormProblem(
+            422, "시각은 YYYY-MM-DDTHH:MM 형식이어야 합니다.", [("예약 시각", raw[:32])]
+        ) from exc
+    if local.tzinfo is not None:
+        raise FormProblem(422, "시각은 YYYY-MM-DDTHH:MM 형식이어야 합니다.", [("예약 시각", raw[:32])])
+    at = local.replace(tzinfo=zone)
+    if at <= now:
+        raise FormProblem(422, "예약 시각은 지금보다 뒤여야 합니다.", [("예약 시각", raw[:32])])
+    return at

@@ -1,0 +1,84 @@
+"""The console's appointment page: a centre's day with each appointment's reminder plan, what
+was sent and the person's answer, personal data masked; another centre's day or appointment is
+a 404; a bad day is a Korean problem page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from notifier.appointments import repository as appointment_repo
+from notifier.appointments.page import record_answer
+from tests.console import make_staff, sign_in
+from tests.integration.test_delivery import FrozenClock
+
+NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
+
+
+@pytest.fixture
+def clock(ctx):
+    ctx.clock = FrozenClock(NOW)
+    return ctx.clock
+
+
+@pytest.fixture
+def booked(client, make_key, clock):
+    headers = {"Authorization": f"Bearer {make_key('appointments')}"}
+
+    def book(external_id: str, center: str, phone: str, name: str = "홍길동") -> str:
+        body = {
+            "recipient": {"name": name, "phone": phone, "email": "hong@example.com"},
+            "center": center,
+            "kind": "in_depth_counseling",
+            "starts_at": "2026-12-03T14:00:00+09:00",
+            "duration_minutes": 50,
+            "counselor": "김상담",
+            "location": "2층 상담실",
+        }
+        answer = client.put(f"/v1/appointments/{external_id}", json=body, headers=headers)
+        assert answer.status_code == 201, answer.json
+        return answer.json["id"]
+
+    return book
+
+
+def test_a_centres_day_shows_plan_messages_and_answer_masked(ctx, client, booked) -> None:
+    mine = booked("bk-1", "seosan", "010-2345-6789")
+    booked("bk-2", "gumi", "010-8765-4321", name="김철수")
+    with ctx.engine.connect() as conn:
+        appointment = appointment_repo.get(conn, mine)
+    record_answer(ctx, appointment, "confirm")
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    html = client.get("/console/appointments?center=seosan&day=2026-12-03").get_data(as_text=True)
+    assert "홍*동" in html and "010-****-6789" in html and "h***@example.com" in html
+    assert "홍길동" not in html and "2345-6789" not in html and "hong@" not in html
+    assert "참석 확인" in html  # the person's answer
+    assert "confirmation · sms · queued" in html  # what was sent (the workers are not running)
+    assert "scheduled" in html  # the reminder plan
+    assert "김*수" not in html and "4321" not in html  # not the other centre's
+    detail = client.get(f"/console/appointments/{mine}").get_data(as_text=True)
+    assert "홍*동" in detail and "참석 확인" in detail
+
+
+def test_another_centres_day_and_appointment_are_not_found(ctx, client, booked) -> None:
+    theirs = booked("bk-2", "gumi", "010-8765-4321")
+    make_staff(ctx, "kim@seosan.example.kr")
+    make_staff(ctx, "boss@seosan.example.kr", role="manager")
+    for email in ("kim@seosan.example.kr", "boss@seosan.example.kr"):
+        sign_in(client, email)
+        assert client.get("/console/appointments?center=gumi&day=2026-12-03").status_code == 404
+        assert client.get(f"/console/appointments/{theirs}").status_code == 404
+        assert client.get("/console/appointments/no-such-id").status_code == 404
+    make_staff(ctx, "moel@moel.example.kr", role="ministry", centers=[])
+    sign_in(client, "moel@moel.example.kr")
+    assert client.get(f"/console/appointments/{theirs}").status_code == 200
+
+
+def test_a_bad_day_is_a_korean_problem_page(ctx, client, clock) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    bad = client.get("/console/appointments?center=seosan&day=3%20Dec")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert client.get("/console/appointments").status_code == 200  # today at the first centre
