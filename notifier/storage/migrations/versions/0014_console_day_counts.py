@@ -2,7 +2,7 @@
 failed messages by time (ix_messages_failed_created); audit entries by object (ix_audit_log_object)
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import notifier.storage.types
 
 revision = "0014"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
