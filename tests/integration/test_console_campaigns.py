@@ -6,6 +6,7 @@ form gets a Korean problem page and changes nothing."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -82,6 +83,8 @@ def test_an_uploaded_list_shows_every_rejected_row_and_downloads_them(ctx, clien
     assert "<td>3</td>" in html and "<td>5</td>" in html
     # What a person receives: the SMS as rendered for the first recipient, with its size.
     assert "홍길동님" in html and "바이트 (CP949)" in html and "UCS-2" in html.upper()
+    # And what it will cost, from the price table (NOTIFIER_PRICES' example defaults).
+    assert "예상 비용" in html and re.search(r"<dd>\d[\d,]* KRW \((solapi|twilio)\)</dd>", html)
     download = client.get(f"/console/campaigns/{campaign_id}/rejections.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     lines = download.get_data(as_text=True).splitlines()
