@@ -12,7 +12,18 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfInvalid
 
-from notifier.console import audit_page, auth, home, keys, messages, opt_outs, staff_page
+from notifier.console import (
+    attendance,
+    audit_page,
+    auth,
+    experiments,
+    home,
+    keys,
+    messages,
+    opt_outs,
+    outcomes,
+    staff_page,
+)
 from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language
 from notifier.console.pages import FormProblem, problem_page
 from notifier.errors import NotifierError
@@ -77,6 +88,8 @@ def choose_language() -> Response:
 
 
 for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, staff_page.bp, audit_page.bp):
+    bp.register_blueprint(child)
+for child in (attendance.bp, experiments.bp, outcomes.bp):  # attendance (issue 16)
     bp.register_blueprint(child)
 
 
