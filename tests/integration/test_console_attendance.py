@@ -299,3 +299,51 @@ def test_another_centres_appointment_outcome_is_a_404(ctx, client, headers, cloc
     assert post(client, path, {"outcome": "attended"}).status_code == 404
     assert client.get("/console/appointments/no-such-id/outcome").status_code == 404
     assert stored_outcome(ctx, appointment) is None and actions(ctx) == []
+
+
+def test_the_experiment_report_shows_each_arms_figures_with_their_meaning(
+    ctx, client, headers, clock
+) -> None:
+    from notifier.attendance.experiments import experiment_report
+
+    signed_in(ctx, client, "lee@seosan.example.kr", role="manager")
+    assert post(client, "/console/experiments", TRIAL, "/console/experiments").status_code == 303
+    [stored] = rows(ctx, experiments)
+    later = "2026-12-10T14:00:00+09:00"
+    for index in range(40):
+        body = booking(starts_at=later)
+        assert client.put(f"/v1/appointments/e{index}", json=body, headers=headers).status_code == 201
+    clock.now = NOW + timedelta(days=10)
+    with ctx.engine.connect() as conn:
+        arms = conn.execute(select(appointments.c.external_id, appointments.c.experiment_arm)).all()
+    for index, (external_id, arm) in enumerate(sorted(arms)):
+        result = (
+            "no_show"
+            if (arm == "24h,2h" and index % 2) or (arm == "48h,3h" and index % 7 == 0)
+            else "attended"
+        )
+        answer = client.post(
+            f"/v1/appointments/{external_id}/outcome", json={"outcome": result}, headers=headers
+        )
+        assert answer.status_code == 200
+    expected = experiment_report(ctx, stored["id"])["arms"]
+    assert all(arm["appointments"] >= 5 for arm in expected)  # no arm hidden: every figure shown
+    signed_in(ctx, client, "lee2@seosan.example.kr", role="manager")
+    html = re.sub(r">\s+<", "><", client.get(f"/console/experiments/{stored['id']}").get_data(as_text=True))
+    second = html.split('<th scope="row">48h,3h</th>', 1)[1].split("</tr>", 1)[0]
+    arm = expected[1]
+    assert f"{arm['no_show_rate'] * 100:.1f}% ({arm['no_show_rate_low'] * 100:.1f}%" in second
+    assert f"{arm['difference'] * 100:+.1f}%p ({arm['difference_low'] * 100:+.1f}%p" in second
+    assert f"<td>{arm['p_value']:.3f}</td><td>{arm['n_per_arm_for_80_power']}</td>" in second
+    assert "두 계획의 효과가 실제로 같다면" in html  # what the p-value means, in plain Korean
+
+
+def test_the_pages_speak_english_when_the_console_is_switched(ctx, client, clock) -> None:
+    signed_in(ctx, client, "lee@seosan.example.kr", role="manager")
+    client.set_cookie("console_lang", "en", path="/console")
+    report = client.get("/console/attendance").get_data(as_text=True)
+    assert "No-show rate per group" in report and "불참률" not in report
+    assert post(client, "/console/experiments", TRIAL, "/console/experiments").status_code == 303
+    [stored] = rows(ctx, experiments)
+    shown = client.get(f"/console/experiments/{stored['id']}").get_data(as_text=True)
+    assert "How to read these figures" in shown and "Running" in shown
