@@ -17,6 +17,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 from notifier.api.context import context
 from notifier.attendance import experiments
 from notifier.attendance.experiments import MAX_ARMS, ArmIn, ExperimentIn
+from notifier.centers import service as centers_service
 from notifier.console.attendance import local_moment
 from notifier.console.i18n import word
 from notifier.console.pages import FormProblem, page, when
@@ -112,8 +113,6 @@ def index() -> Response:
 
 
 def _every_center() -> list[str]:
-    from notifier.centers import service as centers_service
-
     return sorted(center.code for center in centers_service.listing(context()))
 
 
