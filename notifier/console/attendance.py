@@ -104,6 +104,7 @@ class Filters:
             if value:
                 values[name] = value
         values["group_by"] = list(self.group_by)
+        values["shown"] = "1"  # no group ticked stays the total in the CSV too
         return values
 
 
@@ -151,7 +152,9 @@ def row_label(report: AttendanceReport, row: AttendanceRow, lang: str) -> str:
 
 def _filters() -> Filters:
     today = context().clock().astimezone(context().settings.timezone).date()
-    return Filters(request.args, request.args.getlist("group_by") or ["kind"], current_staff(), today)
+    # The first visit groups by kind; a submitted form with no box ticked asks for the total.
+    group_by = request.args.getlist("group_by") or ([] if request.args.get("shown") else ["kind"])
+    return Filters(request.args, group_by, current_staff(), today)
 
 
 def _center_choices(centers: frozenset[str] | None, chosen: str | None) -> list[str]:

@@ -108,6 +108,10 @@ def test_the_ministry_sees_every_centre(ctx, client, headers, clock) -> None:
     assert '<th scope="row">gumi</th><td>5</td>' in html
     assert '<th scope="row">seosan</th><td>9</td>' in html
     assert client.get("/console/attendance?center=gumi").status_code == 200
+    total = re.sub(r">\s+<", "><", client.get("/console/attendance?shown=1").get_data(as_text=True))
+    assert '<th scope="row">전체</th><td>14</td>' in total  # no group ticked: every centre together
+    csv_link = re.search(r'id="csv-link" href="([^"]+)"', total).group(1).replace("&amp;", "&")
+    assert client.get(csv_link).get_data(as_text=True).splitlines()[1].startswith("14,")
 
 
 def test_the_csv_is_the_apis_csv_of_the_same_report(ctx, client, headers, clock) -> None:
