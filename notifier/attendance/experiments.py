@@ -186,6 +186,16 @@ def get_experiment(ctx: Context, experiment_id: str) -> dict[str, Any]:
         return _view(_find(conn, experiment_id), ctx.clock()).dump()
 
 
+def list_experiments(ctx: Context, centers: frozenset[str] | None) -> list[Experiment]:
+    """The experiments of ``centers`` (None: every centre), the newest start first."""
+    query = select(experiments).order_by(experiments.c.starts_at.desc(), experiments.c.id)
+    if centers is not None:
+        query = query.where(experiments.c.center_code.in_(sorted(centers)))
+    now = ctx.clock()
+    with ctx.engine.connect() as conn:
+        return [_view(row, now) for row in conn.execute(query).mappings()]
+
+
 def stop_experiment(ctx: Context, experiment_id: str) -> dict[str, Any]:
     """Stop it: new appointments get the default plan, assigned ones keep theirs; a repeat changes nothing."""
     now = ctx.clock()

@@ -14,13 +14,16 @@ from wtforms import ValidationError as CsrfInvalid
 
 from notifier.console import (
     appointments,
+    attendance,
     audit_page,
     auth,
     campaigns,
+    experiments,
     home,
     keys,
     messages,
     opt_outs,
+    outcomes,
     staff_page,
     templates,
 )
@@ -91,7 +94,7 @@ def choose_language() -> Response:
 add_words()
 for child in (auth.bp, home.bp, messages.bp, opt_outs.bp, keys.bp, staff_page.bp, audit_page.bp):
     bp.register_blueprint(child)
-for child in (campaigns.bp, templates.bp, appointments.bp):
+for child in (campaigns.bp, templates.bp, appointments.bp, attendance.bp, experiments.bp, outcomes.bp):
     bp.register_blueprint(child)
 
 

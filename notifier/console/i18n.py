@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import request
 
+from notifier.console.attendance_words import ATTENDANCE_WORDS
+
 LANGUAGES = ("ko", "en")
 LANG_COOKIE = "console_lang"
 
@@ -122,3 +124,6 @@ def word(key: str, lang: str | None = None) -> str:
     """The console's word for ``key`` in ``lang`` (default: this request's language)."""
     ko, en = WORDS[key]
     return en if (lang or language()) == "en" else ko
+
+
+WORDS.update(ATTENDANCE_WORDS)  # the attendance and experiment pages' words (own module)

@@ -36,6 +36,8 @@ NAV: list[tuple[str, str, str]] = [
     ("console.appointments.index", "appointments", "everyone"),
     ("console.messages.index", "messages", "everyone"),
     ("console.opt_outs.index", "opt_outs", "everyone"),
+    ("console.attendance.index", "attendance", "everyone"),
+    ("console.experiments.index", "experiments", "everyone"),
     ("console.keys.index", "keys", "ministry"),
     ("console.staff.index", "staff", "managers"),
     ("console.audit.index", "audit", "managers"),

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -141,6 +141,12 @@ def gone(element: WebElement) -> bool:
         element.tag_name  # noqa: B018  (touching it raises once its page is gone)
     except StaleElementReferenceException:
         return True
+    except WebDriverException as exc:
+        # Asked while the old page is being torn down, Chromium may answer that the node "does
+        # not belong to the document" instead of calling it stale: it is gone all the same.
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
     return False
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from notifier.appointments import repository as appointment_repo
 from notifier.appointments.page import record_answer
-from tests.console import make_staff, sign_in
+from tests.console import csrf_of, make_staff, sign_in
 from tests.integration.test_delivery import FrozenClock
 
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
@@ -82,3 +82,20 @@ def test_a_bad_day_is_a_korean_problem_page(ctx, client, clock) -> None:
     bad = client.get("/console/appointments?center=seosan&day=3%20Dec")
     assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_data(as_text=True)
     assert client.get("/console/appointments").status_code == 200  # today at the first centre
+
+
+def test_the_appointment_page_carries_the_outcome_form_and_shows_what_was_recorded(
+    ctx, client, booked
+) -> None:
+    mine = booked("bk-3", "seosan", "010-2345-6789")
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    page = f"/console/appointments/{mine}"
+    html = client.get(page).get_data(as_text=True)
+    assert f'action="/console/appointments/{mine}/outcome"' in html and 'name="outcome"' in html
+    answer = client.post(
+        f"{page}/outcome",
+        data={"outcome": "late_cancellation", "next": page, "csrf_token": csrf_of(html)},
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == page
+    assert "직전 취소 · " in client.get(page).get_data(as_text=True)  # recorded, with its time

@@ -1,0 +1,113 @@
+"""Marking an appointment's outcome from the console (attended, no-show, ...).
+
+``POST /console/appointments/<id>/outcome`` runs the same use case as the API
+(``attendance.outcomes.record_outcome``), so the same rules hold: attended and no-show only
+after the start, one outcome per revision replaced only by a later one; a refusal is a Korean
+problem page (422 or 409) and changes nothing. Another centre's appointment is a 404. Each
+recorded outcome is in the audit log.
+
+The form is the macro ``outcome_form`` in ``console/outcome_form.html``; any page that shows an
+appointment imports it. ``GET`` on the same path shows the form on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request
+
+from notifier.api.context import context
+from notifier.appointments import repository
+from notifier.appointments.appointment import Appointment
+from notifier.attendance import outcomes
+from notifier.console.attendance import local_moment
+from notifier.console.i18n import word
+from notifier.console.pages import FormProblem, page
+from notifier.console.session import audit, current_staff, login_required
+from notifier.domain.attendance import Outcome
+from notifier.errors import Conflict, NotFound, ValidationFailed
+from notifier.schemas import OutcomeIn
+from notifier.staff.scope import require_center
+
+bp = Blueprint("outcomes", __name__)
+REFUSED = "참석 결과를 기록할 수 없습니다."
+# The use case's reasons (English, for the API) as the console says them.
+REASONS = (
+    ("in the future", "발생 시각은 지금보다 뒤일 수 없습니다."),
+    ("was cancelled", "취소된 예약에는 참석이나 불참을 기록할 수 없습니다."),
+    ("only after the appointment starts", "참석과 불참은 예약 시작 시각이 지난 뒤에만 기록할 수 있습니다."),
+    ("before the appointment starts", "발생 시각은 예약 시작 시각보다 앞설 수 없습니다."),
+)
+CONFLICT = (
+    "이 예약에는 같은 시각이나 더 늦은 시각의 결과가 이미 기록되어 있습니다. 페이지를 새로 열어 확인하세요."
+)
+
+
+def _appointment(appointment_id: str) -> Appointment:
+    """The appointment, if the signed-in account's centres include its centre; else 404."""
+    with context().engine.connect() as conn:
+        found = repository.get(conn, appointment_id[:36])
+    if found is None:
+        raise NotFound("없는 항목입니다.")
+    require_center(current_staff(), found.center_code)
+    return found
+
+
+def _korean(exc: ValidationFailed) -> list[tuple[str, str]]:
+    labels = {"/outcome": word("attendance_outcome"), "/recorded_at": word("recorded_at")}
+    details = []
+    for error in exc.errors:
+        reason = next(
+            (ko for english, ko in REASONS if english in error.detail), "입력한 값을 받을 수 없습니다."
+        )
+        details.append((labels.get(error.pointer, word("attendance_outcome")), reason))
+    return details
+
+
+def outcome_choices() -> list[tuple[str, str]]:
+    return [(o.value, word(f"outcome_{o.value}")) for o in Outcome]
+
+
+@bp.get("/appointments/<appointment_id>/outcome")
+@login_required
+def form(appointment_id: str) -> Response:
+    appointment = _appointment(appointment_id)
+    return page(
+        "console/outcome.html",
+        appointment=appointment,
+        recorded=request.args.get("recorded") == "1",
+        outcome_choices=outcome_choices(),
+    )
+
+
+@bp.post("/appointments/<appointment_id>/outcome")
+@login_required
+def record(appointment_id: str) -> Response:
+    appointment = _appointment(appointment_id)
+    problems: list[tuple[str, str]] = []
+    chosen = request.form.get("outcome", "")
+    if chosen not in {o.value for o in Outcome}:
+        problems.append((word("attendance_outcome"), "참석 결과를 고르세요."))
+    recorded_at = local_moment(request.form.get("recorded_at", ""), word("recorded_at"), problems)
+    if problems:
+        raise FormProblem(422, REFUSED, problems)
+    raw: dict[str, Any] = {"outcome": chosen}
+    if recorded_at is not None:
+        raw["recorded_at"] = recorded_at.isoformat()
+    body = OutcomeIn.model_validate({"outcome": chosen, "recorded_at": recorded_at})
+    ctx = context()
+    try:
+        outcomes.record_outcome(ctx, appointment.owner, appointment.external_id, body, raw)
+    except ValidationFailed as exc:
+        raise FormProblem(422, REFUSED, _korean(exc)) from exc
+    except Conflict as exc:
+        raise FormProblem(409, CONFLICT) from exc
+    with ctx.engine.begin() as conn:
+        audit(
+            conn, "outcome_recorded", "appointment", appointment.id,
+            center_code=appointment.center_code, detail=chosen,
+        )  # fmt: skip
+    back = request.form.get("next", "")
+    if not (back.startswith("/console/") and "//" not in back and "\\" not in back):
+        back = f"/console/appointments/{appointment.id}/outcome?recorded=1"
+    return redirect(back, code=303)  # type: ignore[return-value]
