@@ -126,4 +126,12 @@ def word(key: str, lang: str | None = None) -> str:
     return en if (lang or language()) == "en" else ko
 
 
-WORDS.update(ATTENDANCE_WORDS)  # the attendance and experiment pages' words (own module)
+def add_words(words: dict[str, tuple[str, str]]) -> None:
+    """Add a page module's words; a key already meaning something else is a mistake, refused."""
+    clashes = sorted(key for key, value in words.items() if WORDS.get(key, value) != value)
+    if clashes:
+        raise ValueError(f"console words defined twice with different meanings: {clashes}")
+    WORDS.update(words)
+
+
+add_words(ATTENDANCE_WORDS)  # the attendance and experiment pages' words (own module)

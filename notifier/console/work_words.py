@@ -6,7 +6,7 @@ puts them into the console's one dictionary when the console is wired.
 
 from __future__ import annotations
 
-from notifier.console.i18n import WORDS
+from notifier.console.i18n import add_words as add_console_words
 
 WORK_WORDS: dict[str, tuple[str, str]] = {
     "campaigns": ("캠페인", "Campaigns"),
@@ -115,4 +115,4 @@ WORK_WORDS: dict[str, tuple[str, str]] = {
 
 def add_words() -> None:
     """Put these pages' words into the console's dictionary (idempotent)."""
-    WORDS.update(WORK_WORDS)
+    add_console_words(WORK_WORDS)
