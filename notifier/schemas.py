@@ -259,8 +259,15 @@ WebhookEvent = Literal[
 
 
 class OutcomeIn(Strict):
-    outcome: Literal["attended", "no_show", "late_cancellation", "rescheduled_by_person"]
-    recorded_at: IsoTime | None = Field(default=None, description="when it happened; default: now")
+    outcome: Literal["attended", "no_show", "late_cancellation", "rescheduled_by_person"] = Field(
+        description="attended and no_show only once the appointment has started; "
+        "a cancelled appointment takes only the two cancellations (422 otherwise)"
+    )
+    recorded_at: IsoTime | None = Field(
+        default=None,
+        description="when it happened; default: now. Not in the future, "
+        "and for attended or no_show not before the start (422 otherwise)",
+    )
     version: int | None = Field(
         default=None, ge=0, le=MAX_INT32, description="the sender's own number for outcomes; only increases"
     )

@@ -86,6 +86,16 @@ STATED_RULES = [
         r"template '[^']*' has no (sms|email|kakao|AlimTalk) variant",
         "one the template has a variant for (422 otherwise)",
     ),
+    (
+        r"/outcome",
+        r".* can be recorded only after the appointment starts|the appointment was cancelled; .*",
+        "only once the appointment has started; a cancelled appointment takes only",
+    ),
+    (
+        r"/recorded_at",
+        r"must not be in the future|must not be before the appointment starts",
+        "Not in the future, and for attended or no_show not before the start (422 otherwise)",
+    ),
     (r"/file", r".+", "or without a row after it, is refused (422)"),
     (
         r"/data",
