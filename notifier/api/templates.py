@@ -27,7 +27,7 @@ from notifier.templates.library import Author, Preview, Template, TemplateList, 
 bp = Blueprint("templates", __name__, url_prefix="/v1/templates")
 SECURITY = scope("templates")
 
-PartName = Literal["sms.txt", "email_subject.txt", "email.html", "email.txt", "alimtalk.txt"]
+PartName = Literal["sms.txt", "sms_short.txt", "email_subject.txt", "email.html", "email.txt", "alimtalk.txt"]
 LocaleName = Annotated[str, StringConstraints(pattern=LOCALE_PATTERN.pattern)]
 ValueName = Annotated[str, StringConstraints(pattern=VALUE_NAME_PATTERN.pattern, max_length=200)]
 PURPOSE_NAMES: list[JsonValue] = [p for p in sorted(PURPOSES)]

@@ -94,6 +94,9 @@ def template_data(
         "kind": appointment.kind,
         "kind_label": KIND_LABELS[appointment.kind][lang],
         "when": format_datetime(appointment.starts_at, locale, tz),
+        # ISO with the offset: what a template's filters format, e.g. the reminder's one-part SMS
+        # (sms_short.txt) shows it as '12/3(수) 14:00' in the centre's zone.
+        "starts_at": appointment.starts_at.isoformat(),
         "duration": format_duration_minutes(appointment.duration_minutes, locale),
         "location": appointment.location,
         "counselor": appointment.counselor,

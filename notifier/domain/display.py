@@ -55,6 +55,15 @@ def format_datetime(dt: datetime, locale: str, tz: ZoneInfo) -> str:
     return format_date(dt, locale, tz) + separator + format_time(dt, locale, tz)
 
 
+def format_compact_datetime(dt: datetime, locale: str, tz: ZoneInfo) -> str:
+    """Format ``dt`` in ``tz`` as short as a one-part SMS needs: '12/3(수) 14:00' or 'Wed 12/3 14:00'."""
+    local = _local(dt, tz)
+    clock = f"{local.hour}:{local.minute:02d}"
+    if _is_english(locale):
+        return f"{_EN_WEEKDAYS[local.weekday()]} {local.month}/{local.day} {clock}"
+    return f"{local.month}/{local.day}({_KO_WEEKDAYS[local.weekday()]}) {clock}"
+
+
 def format_duration_minutes(minutes: int, locale: str) -> str:
     """Format a duration: '1시간 30분' or '1 hour 30 minutes'."""
     if minutes < 0:

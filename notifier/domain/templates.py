@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PARTS = ("sms.txt", "email_subject.txt", "email.html", "email.txt", "alimtalk.txt")
+PARTS = ("sms.txt", "sms_short.txt", "email_subject.txt", "email.html", "email.txt", "alimtalk.txt")
 ALIMTALK_PART = "alimtalk.txt"  # a locale's AlimTalk text, present where the spec has its variant
+# An optional one-part form of sms.txt: sent instead of it whenever it renders within 90 bytes.
+SMS_SHORT_PART = "sms_short.txt"
 CHANNEL_PARTS = {"sms": ("sms.txt",), "email": ("email_subject.txt", "email.html", "email.txt")}
 DEFAULT_LOCALE = "ko"
 PURPOSES = frozenset(

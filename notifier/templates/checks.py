@@ -11,7 +11,8 @@ What is checked here, without I/O (parsing needs the renderer's Jinja environmen
   (``ko`` present, every listed channel complete in every locale, nothing unused);
 - every part compiles in the sandbox, references only shared layouts, and uses only declared
   values (top-level names, and dotted access such as ``appointment.when``);
-- SMS parts contain only characters cp949 can encode.
+- SMS parts (``sms.txt``, the optional one-part ``sms_short.txt``, the AlimTalk text) contain
+  only characters cp949 can encode.
 
 Rendering each locale and channel with the sample data needs the renderer itself, so it lives
 in ``notifier.templates.library``.
@@ -34,6 +35,7 @@ from notifier.domain.templates import (
     DEFAULT_LOCALE,
     PARTS,
     PURPOSES,
+    SMS_SHORT_PART,
     TemplateSpec,
 )
 from notifier.errors import FieldError
@@ -130,11 +132,14 @@ def check_sources(spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]]) 
             if part == ALIMTALK_PART and (source is not None or locale in spec.alimtalk):
                 errors += _alimtalk_part_problems(spec, locale, source, where)
                 continue
+            if part == SMS_SHORT_PART and source is not None and "sms" not in spec.channels:
+                errors.append(FieldError(where, "not used: 'sms' is not in channels"))
+                continue
             if source is None:
                 if part in wanted:
                     needs = f"missing: the {wanted[part]} channel needs it in every locale"
                     errors.append(FieldError(where, needs))
-            elif part not in wanted:
+            elif part not in wanted and part != SMS_SHORT_PART:  # the short SMS is optional
                 channel = next(c for c, ps in CHANNEL_PARTS.items() if part in ps)
                 errors.append(FieldError(where, f"not used: {channel!r} is not in channels"))
             elif not source.strip():
@@ -218,7 +223,7 @@ def check_part(
         return [FieldError(where, f"line {exc.lineno}: {exc.message or 'syntax error'}")]
     errors = [FieldError(where, d) for d in template_reference_problems(tree, layouts)]
     errors += [FieldError(where, d) for d in undeclared_names(tree, spec, env)]
-    if part in ("sms.txt", ALIMTALK_PART):  # SOLAPI's fallback SMS carries the AlimTalk text
+    if part in ("sms.txt", SMS_SHORT_PART, ALIMTALK_PART):  # SOLAPI's fallback SMS carries the AlimTalk text
         errors += [FieldError(where, d) for d in sms_character_problems(source)]
     return errors
 

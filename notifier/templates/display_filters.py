@@ -2,7 +2,8 @@
 
 ``{{ appointment.starts_at | when }}`` gives ``12월 3일(수) 오후 2시`` (``Wed 3 Dec, 2:00 PM`` in
 an English variant) in the zone of the centre the message is sent for; ``| date`` and
-``| time`` give either half; ``{{ appointment.duration_minutes | duration }}`` gives ``1시간 30분``
+``| time`` give either half; ``| compact_when`` gives ``12/3(수) 14:00`` (``Wed 12/3 14:00``)
+for a one-part SMS; ``{{ appointment.duration_minutes | duration }}`` gives ``1시간 30분``
 (``1 hour 30 minutes``). The renderer puts the variant's locale and the centre's zone in the
 context under ``LOCALE_KEY`` and ``ZONE_KEY``; clients cannot set keys starting with ``_``.
 The formats themselves live in ``notifier.domain.display``.
@@ -18,7 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 from jinja2.runtime import Context as JinjaContext
 
-from notifier.domain.display import format_date, format_datetime, format_duration_minutes, format_time
+from notifier.domain.display import (
+    format_compact_datetime,
+    format_date,
+    format_datetime,
+    format_duration_minutes,
+    format_time,
+)
 
 LOCALE_KEY = "_locale"
 ZONE_KEY = "_zone"
@@ -86,6 +93,12 @@ def time(context: JinjaContext, value: Any) -> str:
 
 
 @jinja2.pass_context
+def compact_when(context: JinjaContext, value: Any) -> str:
+    """'12/3(수) 14:00' for an ISO time: the date and time of a one-part SMS (``sms_short.txt``)."""
+    return format_compact_datetime(moment(value), _locale(context), _zone(context))
+
+
+@jinja2.pass_context
 def duration(context: JinjaContext, value: Any) -> str:
     """'1시간 30분' for a number of minutes."""
     return format_duration_minutes(minutes(value), _locale(context))
@@ -95,5 +108,6 @@ DISPLAY_FILTERS: dict[str, Callable[..., str]] = {
     "when": when,
     "date": date,
     "time": time,
+    "compact_when": compact_when,
     "duration": duration,
 }

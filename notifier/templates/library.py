@@ -21,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from notifier.channels.pricing import sms_prices
 from notifier.context import Context
-from notifier.domain.templates import TemplateSpec, TemplateVersion
+from notifier.domain.sms import SMS_MAX_BYTES
+from notifier.domain.templates import SMS_SHORT_PART, TemplateSpec, TemplateVersion
 from notifier.errors import (
     Conflict,
     FieldError,
@@ -41,6 +42,7 @@ from notifier.templates.checks import (
     check_spec,
     pointer,
 )
+from notifier.templates.display_filters import LOCALE_KEY
 from notifier.templates.rendering import Advertising, Renderer, line_prefix, prepare_context
 
 T = TypeVar("T")
@@ -202,6 +204,11 @@ def sample_render_problems(renderer: Renderer, candidate: TemplateVersion) -> li
         if part_errors:  # the whole-channel render would only repeat them
             errors += part_errors
             continue
+        if SMS_SHORT_PART in parts and not renderer.short_sms(
+            candidate, locale, {**context, LOCALE_KEY: locale}
+        ):
+            detail = f"with the {field} data it does not fit one SMS ({SMS_MAX_BYTES} bytes in cp949)"
+            errors.append(FieldError(pointer("sources", locale, SMS_SHORT_PART), detail))
         kakao = ("kakao",) if candidate.alimtalk_for(locale) is not None else ()
         for channel in (*candidate.spec.channels, *kakao):
             try:

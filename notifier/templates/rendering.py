@@ -21,12 +21,14 @@ from notifier.domain.alimtalk import variables_of
 from notifier.domain.consent import mark_advertising_sms, mark_advertising_subject
 from notifier.domain.sms import (
     LMS_MAX_BYTES,
+    SMS_MAX_BYTES,
     TWILIO_MAX_CHARS,
     SmsSize,
     apply_replacements,
+    cp949_bytes,
     measure_sms,
 )
-from notifier.domain.templates import ALIMTALK_PART, TemplateSpec, TemplateVersion
+from notifier.domain.templates import ALIMTALK_PART, SMS_SHORT_PART, TemplateSpec, TemplateVersion
 from notifier.errors import FieldError, MissingTemplateValues, TemplateRejected, ValidationFailed
 from notifier.templates.display_filters import LOCALE_KEY
 from notifier.templates.limits import (
@@ -175,7 +177,8 @@ class Renderer:
                 raise ValidationFailed([FieldError("/channel", ADVERTISING_NOT_BY_ALIMTALK)])
             return self._render_alimtalk(version, locale, context)
         if channel == "sms":
-            body = apply_replacements(self.render_part(version, locale, "sms.txt", context).strip())
+            body = "" if advertising is not None else self.short_sms(version, locale, context)
+            body = body or apply_replacements(self.render_part(version, locale, "sms.txt", context).strip())
             if advertising is not None:
                 body = mark_advertising_sms(body, center_name, advertising.opt_out_line)
             size = measure_sms(body)
@@ -190,6 +193,20 @@ class Renderer:
         if link:
             html, text = add_opt_out_link(html, text, link, locale)
         return RenderedMessage(channel, locale, text, subject=subject, html=html)
+
+    def short_sms(self, version: TemplateVersion, locale: str, context: Mapping[str, Any]) -> str:
+        """The one-part form (``sms_short.txt``) if the locale has one and it fits 90 bytes, else ''.
+
+        The short form is an optimisation: when its values are missing (a caller gave only
+        ``appointment.when``) or the centre's name makes it too long, ``sms.txt`` goes instead.
+        """
+        if not version.sources.get(locale, {}).get(SMS_SHORT_PART):
+            return ""
+        try:
+            body = apply_replacements(self.render_part(version, locale, SMS_SHORT_PART, context).strip())
+        except (MissingTemplateValues, TemplateRejected):
+            return ""
+        return body if body and cp949_bytes(body) <= SMS_MAX_BYTES else ""
 
     def _render_alimtalk(
         self, version: TemplateVersion, locale: str, context: Mapping[str, Any]

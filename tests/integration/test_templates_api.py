@@ -416,14 +416,14 @@ def test_an_email_preview_shows_subject_html_and_text(client, editor, spec) -> N
 
 
 def test_without_data_the_sample_for_the_locale_is_used(client, editor) -> None:
-    korean = preview(client, editor, channel="sms").json
+    korean = preview(client, editor, key="appointment_change", channel="sms").json
     assert "홍길동님" in korean["body"]
-    english = preview(client, editor, channel="sms", locale="en").json
+    english = preview(client, editor, key="appointment_change", channel="sms", locale="en").json
     assert "Hong Gildong" in english["body"]
 
 
 def test_a_locale_without_a_variant_falls_back_to_korean(client, editor) -> None:
-    shown = preview(client, editor, channel="sms", locale="ja").json
+    shown = preview(client, editor, key="appointment_change", channel="sms", locale="ja").json
     assert shown["locale"] == "ko"
     assert "안녕하세요" in shown["body"]
 
@@ -464,11 +464,12 @@ def test_an_advertising_preview_needs_the_center_name(client, editor) -> None:
 
 
 def test_a_preview_of_an_older_version(client, editor, admin_editor) -> None:
-    edit = as_edit(client.get("/v1/templates/appointment_reminder", headers=editor).json)
+    key = "appointment_change"  # its SMS is sms.txt (the reminder's preview shows sms_short.txt)
+    edit = as_edit(client.get(f"/v1/templates/{key}", headers=editor).json)
     edit["sources"]["ko"]["sms.txt"] = "[v2] " + edit["sources"]["ko"]["sms.txt"]
-    client.put("/v1/templates/appointment_reminder", json=edit, headers=admin_editor)
-    assert preview(client, editor, channel="sms").json["body"].startswith("[v2] ")
-    old = preview(client, editor, query="?version=1", channel="sms").json
+    client.put(f"/v1/templates/{key}", json=edit, headers=admin_editor)
+    assert preview(client, editor, key=key, channel="sms").json["body"].startswith("[v2] ")
+    old = preview(client, editor, key=key, query="?version=1", channel="sms").json
     assert old["version"] == 1
     assert not old["body"].startswith("[v2]")
 

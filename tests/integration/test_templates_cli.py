@@ -89,20 +89,20 @@ def test_an_advertising_preview_is_marked(notifier) -> None:
 
 
 def test_an_older_version_can_be_previewed(notifier, ctx) -> None:
-    current = template_library.get_template(ctx, "appointment_reminder")
+    current = template_library.get_template(ctx, "appointment_change")
     spec = TemplateSpec.from_dict(current)
     sources = {locale: dict(parts) for locale, parts in current["sources"].items()}
     sources["ko"]["sms.txt"] = "[v2] " + sources["ko"]["sms.txt"]
     template_library.save_template(
         ctx,
-        "appointment_reminder",
+        "appointment_change",
         spec,
         sources,
         template_library.Author("cli-test", "cli-test", admin=True),
     )
-    newest = json.loads(notifier("templates", "preview", "appointment_reminder").output)
+    newest = json.loads(notifier("templates", "preview", "appointment_change").output)
     assert (newest["version"], newest["body"][:5]) == (2, "[v2] ")
-    older = json.loads(notifier("templates", "preview", "appointment_reminder", "--version", "1").output)
+    older = json.loads(notifier("templates", "preview", "appointment_change", "--version", "1").output)
     assert older["version"] == 1
     assert not older["body"].startswith("[v2]")
 

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.domain.display import (
+    format_compact_datetime,
     format_date,
     format_datetime,
     format_duration_minutes,
@@ -61,6 +62,23 @@ def test_utc_moment_is_shown_in_seoul_in_english(moment: datetime, shown: str) -
 def test_same_instant_is_shown_in_the_recipients_zone() -> None:
     assert format_datetime(utc(5), "en", NEW_YORK) == "Wed 3 Dec, 12:00 AM"
     assert format_datetime(utc(5), "ko", NEW_YORK) == "12월 3일(수) 오전 12시"
+
+
+@pytest.mark.parametrize(
+    ("moment", "ko", "en"),
+    [
+        (utc(5), "12/3(수) 14:00", "Wed 12/3 14:00"),
+        (utc(0, 5), "12/3(수) 9:05", "Wed 12/3 9:05"),
+        (utc(15), "12/4(목) 0:00", "Thu 12/4 0:00"),
+        (utc(5, day=31), "12/31(수) 14:00", "Wed 12/31 14:00"),
+    ],
+)
+def test_the_compact_form_of_a_one_part_sms(moment: datetime, ko: str, en: str) -> None:
+    # 24-hour clock and month/day: at most 15 bytes in cp949, so an SMS keeps room for the link.
+    assert format_compact_datetime(moment, "ko", SEOUL) == ko
+    assert format_compact_datetime(moment, "en", SEOUL) == en
+    assert len(ko.encode("cp949")) <= 15
+    assert format_compact_datetime(utc(5), "ko", NEW_YORK) == "12/3(수) 0:00"
 
 
 def test_moment_given_in_another_zone_is_converted_to_seoul() -> None:
