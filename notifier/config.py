@@ -21,6 +21,7 @@ from notifier.domain.prices import PriceTable, parse_prices
 from notifier.domain.quiet_hours import QuietHours
 from notifier.domain.reminders import parse_offsets
 from notifier.domain.routes import SmsRoutes, parse_routes
+from notifier.env_values import env_flag, env_float, env_int
 from notifier.errors import ConfigError
 
 DEFAULT_TWILIO_BASE_URL = "https://api.twilio.com"
@@ -196,11 +197,11 @@ class Settings:
         public_url = env.get("NOTIFIER_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
         if not public_url.startswith(("http://", "https://")):
             raise ConfigError("NOTIFIER_PUBLIC_URL", "must start with http:// or https://")
-        provider_timeout = _float(env, "NOTIFIER_PROVIDER_TIMEOUT_SECONDS", 10.0, maximum=120.0)
+        provider_timeout = env_float(env, "NOTIFIER_PROVIDER_TIMEOUT_SECONDS", 10.0, maximum=120.0)
         smtp = SmtpSettings.parse(env["NOTIFIER_SMTP_URL"]) if env.get("NOTIFIER_SMTP_URL") else None
         if smtp is not None and smtp.timeout is None:
             smtp = replace(smtp, timeout=provider_timeout)
-        stuck_after = timedelta(seconds=_int(env, "NOTIFIER_STUCK_AFTER_SECONDS", 300, minimum=1))
+        stuck_after = timedelta(seconds=env_int(env, "NOTIFIER_STUCK_AFTER_SECONDS", 300, minimum=1))
         longest_call = max(provider_timeout, smtp.timeout if smtp and smtp.timeout else 0.0)
         if stuck_after.total_seconds() < 3 * longest_call:
             # Recovery must never take over a message whose provider call may still be running.
@@ -222,27 +223,29 @@ class Settings:
             mail_from=env.get("NOTIFIER_MAIL_FROM", "noreply@localhost"),
             reminder_offsets=_offsets(env.get("NOTIFIER_REMINDER_OFFSETS", "24h,2h")),
             quiet_hours=_quiet(env.get("NOTIFIER_QUIET_HOURS", "21:00-08:00")),
-            max_attempts=_int(env, "NOTIFIER_MAX_ATTEMPTS", 5, minimum=1),
-            retention_days=_int(env, "NOTIFIER_RETENTION_DAYS", 30, minimum=1),
+            max_attempts=env_int(env, "NOTIFIER_MAX_ATTEMPTS", 5, minimum=1),
+            retention_days=env_int(env, "NOTIFIER_RETENTION_DAYS", 30, minimum=1),
             stuck_after=stuck_after,
-            requeue_after=timedelta(seconds=_int(env, "NOTIFIER_REQUEUE_AFTER_SECONDS", 120, minimum=1)),
-            scheduler_interval=_float(env, "NOTIFIER_SCHEDULER_INTERVAL", 2.0, maximum=10.0),
-            retry_base_seconds=_float(env, "NOTIFIER_RETRY_BASE_SECONDS", 2.0, maximum=3600.0),
-            max_body_bytes=_int(env, "NOTIFIER_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
-            max_upload_bytes=_int(env, "NOTIFIER_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024),
+            requeue_after=timedelta(seconds=env_int(env, "NOTIFIER_REQUEUE_AFTER_SECONDS", 120, minimum=1)),
+            scheduler_interval=env_float(env, "NOTIFIER_SCHEDULER_INTERVAL", 2.0, maximum=10.0),
+            retry_base_seconds=env_float(env, "NOTIFIER_RETRY_BASE_SECONDS", 2.0, maximum=3600.0),
+            max_body_bytes=env_int(env, "NOTIFIER_MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            max_upload_bytes=env_int(env, "NOTIFIER_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024),
             rate_limits=_rate_limits(env.get("NOTIFIER_RATE_LIMIT_PER_SECOND", "")),
             broker_key_prefix=env.get("NOTIFIER_BROKER_KEY_PREFIX", ""),
             log_level=env.get("NOTIFIER_LOG_LEVEL", "INFO").upper(),
-            webhook_allow_private=_flag(env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE"),
+            webhook_allow_private=env_flag(env, "NOTIFIER_WEBHOOK_ALLOW_PRIVATE"),
             # At most a minute: the same time bounds how long a revoked key keeps working.
-            lookup_ttl_seconds=_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=60.0, zero_ok=True),
+            lookup_ttl_seconds=env_float(env, "NOTIFIER_LOOKUP_TTL_SECONDS", 5.0, maximum=60.0, zero_ok=True),
             **_providers(env),
             secure_cookies=(
-                _flag(env, "NOTIFIER_SECURE_COOKIES")
+                env_flag(env, "NOTIFIER_SECURE_COOKIES")
                 if env.get("NOTIFIER_SECURE_COOKIES", "").strip()
                 else public_url.startswith("https://")
             ),
-            console_idle_timeout=timedelta(minutes=_int(env, "NOTIFIER_CONSOLE_IDLE_MINUTES", 30, minimum=1)),
+            console_idle_timeout=timedelta(
+                minutes=env_int(env, "NOTIFIER_CONSOLE_IDLE_MINUTES", 30, minimum=1)
+            ),
             console_owner=env.get("NOTIFIER_CONSOLE_OWNER", "console")[:100] or "console",
         )
 
@@ -266,42 +269,6 @@ def _quiet(spec: str) -> QuietHours:
         return QuietHours.parse(spec)
     except ValueError as exc:
         raise ConfigError("NOTIFIER_QUIET_HOURS", str(exc)) from exc
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(name, f"must be a whole number, got {raw!r}") from exc
-    if value < minimum:
-        raise ConfigError(name, f"must be at least {minimum}")
-    return value
-
-
-def _float(
-    env: Mapping[str, str], name: str, default: float, *, maximum: float, zero_ok: bool = False
-) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(name, f"must be a number, got {raw!r}") from exc
-    if not (value >= 0 if zero_ok else value > 0) or value > maximum:
-        lowest = "0" if zero_ok else "above 0"
-        raise ConfigError(name, f"must be {lowest} and at most {maximum:g}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw not in ("", "0", "false", "no", "1", "true", "yes"):
-        raise ConfigError(name, f"must be true or false, got {raw!r}")
-    return raw in ("1", "true", "yes")
 
 
 def _rate_limits(spec: str) -> tuple[tuple[str, float], ...]:
@@ -384,12 +351,12 @@ def _providers(env: Mapping[str, str]) -> dict[str, Any]:
     except ValueError as exc:
         raise ConfigError("NOTIFIER_PRICES", str(exc)) from exc
     breaker = BreakerRules(
-        consecutive=_int(env, "NOTIFIER_BREAKER_FAILURES", 5, minimum=1),
-        window_seconds=_float(env, "NOTIFIER_BREAKER_WINDOW_SECONDS", 30.0, maximum=3600.0),
-        min_calls=_int(env, "NOTIFIER_BREAKER_MIN_CALLS", 10, minimum=1),
-        cooldown_seconds=_float(env, "NOTIFIER_BREAKER_COOLDOWN_SECONDS", 30.0, maximum=3600.0),
+        consecutive=env_int(env, "NOTIFIER_BREAKER_FAILURES", 5, minimum=1),
+        window_seconds=env_float(env, "NOTIFIER_BREAKER_WINDOW_SECONDS", 30.0, maximum=3600.0),
+        min_calls=env_int(env, "NOTIFIER_BREAKER_MIN_CALLS", 10, minimum=1),
+        cooldown_seconds=env_float(env, "NOTIFIER_BREAKER_COOLDOWN_SECONDS", 30.0, maximum=3600.0),
     )
-    batch = _int(env, "NOTIFIER_SOLAPI_BATCH_SIZE", DEFAULT_SOLAPI_BATCH, minimum=1)
+    batch = env_int(env, "NOTIFIER_SOLAPI_BATCH_SIZE", DEFAULT_SOLAPI_BATCH, minimum=1)
     if batch > SOLAPI_MAX_BATCH:
         raise ConfigError("NOTIFIER_SOLAPI_BATCH_SIZE", f"must be at most {SOLAPI_MAX_BATCH}")
     return {"sms_routes": routes, "prices": prices, "breaker": breaker, "solapi_batch_size": batch}

@@ -22,7 +22,8 @@ from notifier.errors import FieldError, ValidationFailed
 from notifier.schemas import NOT_BLANK
 from notifier.templates import library as template_library
 from notifier.templates.checks import LOCALE_PATTERN, VALUE_NAME_PATTERN
-from notifier.templates.library import Author, Preview, Template, TemplateList, TemplateVersions
+from notifier.templates.library import Author
+from notifier.templates.views import Preview, Template, TemplateList, TemplateVersions
 
 bp = Blueprint("templates", __name__, url_prefix="/v1/templates")
 SECURITY = scope("templates")
