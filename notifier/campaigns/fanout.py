@@ -132,11 +132,17 @@ def _message(
     )
 
 
-def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
-    """Create the next batch of a running campaign's messages; returns (created, finished)."""
+def fan_out_batch(ctx: Context, campaign_id: str, *, wait: bool = True) -> tuple[int, bool]:
+    """Create the next batch of a running campaign's messages; returns (created, finished).
+
+    Without ``wait``, a campaign another process is fanning out right now is left to it:
+    (0, False) at once instead of waiting for its lock.
+    """
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        campaign = campaign_repo.find(conn, campaign_id, lock=True)
+        campaign = campaign_repo.find(conn, campaign_id, lock=True, skip_locked=not wait)
+        if campaign is None and not wait:
+            return 0, False
         if campaign is None or campaign["status"] != CampaignStatus.RUNNING or campaign["fanned_out"]:
             return 0, True
         people = campaign_repo.next_recipients(conn, campaign_id, campaign["fanout_after"], FANOUT_BATCH)
@@ -197,7 +203,8 @@ def fan_out_more(ctx: Context, campaign_ids: Collection[str]) -> int:
     worker process looks
     at most every ``WORKER_FANOUT_EVERY_SECONDS`` per campaign, and never again once its fan-out
     is complete; ``fan_out_batch`` locks the campaign's row, so workers and the scheduler never
-    create a batch twice.
+    create a batch twice. A worker does not wait for that lock: while another process holds it,
+    that process is filling the window, and the worker's thread goes back to sending.
     """
     memo = ctx.memo.setdefault("worker_fanout", {})
     created = 0
@@ -209,11 +216,13 @@ def fan_out_more(ctx: Context, campaign_ids: Collection[str]) -> int:
         deadline = moment + WORKER_FANOUT_BUDGET_SECONDS
         waiting = _waiting(ctx, campaign_id)
         while waiting < FANOUT_WINDOW - FANOUT_BATCH and time.monotonic() < deadline:
-            count, done = fan_out_batch(ctx, campaign_id)
+            count, done = fan_out_batch(ctx, campaign_id, wait=False)
             created += count
             waiting += count
             if done:  # every message exists: this process never looks again
                 memo[campaign_id] = float("inf")
+                break
+            if not count:  # another worker or the scheduler is fanning it out: back to sending
                 break
     return created
 
