@@ -57,6 +57,8 @@ FANOUT_BATCH = 1000
 FANOUT_WINDOW = 5000
 TICK_BUDGET_SECONDS = 1.0
 WORKER_FANOUT_EVERY_SECONDS = 0.25
+# How long a worker's look may keep fanning out batches until the window is full again.
+WORKER_FANOUT_BUDGET_SECONDS = 0.5
 CANCEL_BATCH = 5000
 NIGHT_HOLD = "held: advertising SMS at night without night-time consent; sent at 08:00 Korea time"
 QUIET_HOLD = "held: the centre's quiet hours; sent when they end"
@@ -130,11 +132,17 @@ def _message(
     )
 
 
-def fan_out_batch(ctx: Context, campaign_id: str) -> tuple[int, bool]:
-    """Create the next batch of a running campaign's messages; returns (created, finished)."""
+def fan_out_batch(ctx: Context, campaign_id: str, *, wait: bool = True) -> tuple[int, bool]:
+    """Create the next batch of a running campaign's messages; returns (created, finished).
+
+    Without ``wait``, a campaign another process is fanning out right now is left to it:
+    (0, False) at once instead of waiting for its lock.
+    """
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        campaign = campaign_repo.find(conn, campaign_id, lock=True)
+        campaign = campaign_repo.find(conn, campaign_id, lock=True, skip_locked=not wait)
+        if campaign is None and not wait:
+            return 0, False
         if campaign is None or campaign["status"] != CampaignStatus.RUNNING or campaign["fanned_out"]:
             return 0, True
         people = campaign_repo.next_recipients(conn, campaign_id, campaign["fanout_after"], FANOUT_BATCH)
@@ -189,10 +197,14 @@ def fan_out_more(ctx: Context, campaign_ids: Collection[str]) -> int:
     """The worker hook after a batch: fan out the next batch of these campaigns if their window has room.
 
     The scheduler fans out for about a second per tick; a provider that takes a batch in one
-    call (SOLAPI's send-many) empties the window faster than that. Each worker process looks
+    call (SOLAPI's send-many) empties the window faster than that. A look fills the window
+    again (batch after batch, for at most ``WORKER_FANOUT_BUDGET_SECONDS``): one batch per look
+    left the queue holding one or two send-many calls' worth while most threads waited. Each
+    worker process looks
     at most every ``WORKER_FANOUT_EVERY_SECONDS`` per campaign, and never again once its fan-out
     is complete; ``fan_out_batch`` locks the campaign's row, so workers and the scheduler never
-    create a batch twice.
+    create a batch twice. A worker does not wait for that lock: while another process holds it,
+    that process is filling the window, and the worker's thread goes back to sending.
     """
     memo = ctx.memo.setdefault("worker_fanout", {})
     created = 0
@@ -201,11 +213,17 @@ def fan_out_more(ctx: Context, campaign_ids: Collection[str]) -> int:
         if moment < memo.get(campaign_id, 0.0):
             continue
         memo[campaign_id] = moment + WORKER_FANOUT_EVERY_SECONDS
-        if _waiting(ctx, campaign_id) < FANOUT_WINDOW - FANOUT_BATCH:
-            count, done = fan_out_batch(ctx, campaign_id)
+        deadline = moment + WORKER_FANOUT_BUDGET_SECONDS
+        waiting = _waiting(ctx, campaign_id)
+        while waiting < FANOUT_WINDOW - FANOUT_BATCH and time.monotonic() < deadline:
+            count, done = fan_out_batch(ctx, campaign_id, wait=False)
             created += count
+            waiting += count
             if done:  # every message exists: this process never looks again
                 memo[campaign_id] = float("inf")
+                break
+            if not count:  # another worker or the scheduler is fanning it out: back to sending
+                break
     return created
 
 

@@ -82,10 +82,15 @@ def set_report(conn: Connection, campaign_id: str, report: dict[str, Any]) -> No
     conn.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(report=report))
 
 
-def find(conn: Connection, campaign_id: str, *, lock: bool = False) -> RowMapping | None:
-    """The campaign's row; with ``lock``, held until the transaction ends."""
+def find(
+    conn: Connection, campaign_id: str, *, lock: bool = False, skip_locked: bool = False
+) -> RowMapping | None:
+    """The campaign's row; with ``lock``, held until the transaction ends. With ``skip_locked``
+    too, None at once if another transaction holds it (PostgreSQL; SQLite has no row locks)."""
     query = select(campaigns).where(campaigns.c.id == campaign_id)
-    return conn.execute(query.with_for_update() if lock else query).mappings().first()
+    if lock:
+        query = query.with_for_update(skip_locked=skip_locked)
+    return conn.execute(query).mappings().first()
 
 
 def page(

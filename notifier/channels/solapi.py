@@ -16,6 +16,7 @@ for an answer it cannot read. ``classify`` sorts them into one ``ProviderError``
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,9 +108,15 @@ def domestic_number(number: str) -> str:
         return compact
     if not compact.startswith("+82"):
         raise ValueError("SOLAPI sends to and from Korean numbers only")
+    if len(compact) == 13 and compact.startswith("+8210"):
+        return "0" + compact[3:]  # a mobile number (010): its trunk 0 back, as the parse below gives
     national = phonenumbers.format_number(phonenumbers.parse(compact), PhoneNumberFormat.NATIONAL)
     # National format keeps the trunk 0 for area and mobile numbers, none for 1588-style numbers.
     return "".join(ch for ch in national if ch.isdigit())
+
+
+# Senders are a centre's few numbers: each is parsed once per process (recipients are not kept).
+_domestic_sender = functools.lru_cache(maxsize=64)(domestic_number)
 
 
 def lms_subject(body: str) -> str | None:
@@ -135,7 +142,7 @@ def prepare(request: SmsRequest) -> _Prepared:
     if size is None:
         raise ProviderError(False, "body_too_long", f"{nbytes} cp949 bytes; an LMS takes 2,000", NAME)
     try:
-        sender, to = domestic_number(request.sender), domestic_number(request.to)
+        sender, to = _domestic_sender(request.sender), domestic_number(request.to)
     except (ValueError, phonenumbers.NumberParseException) as exc:
         raise ProviderError(False, "not_domestic", str(exc), NAME) from exc
     message = RequestMessage(
@@ -241,7 +248,7 @@ class SolapiSender:
     def send_alimtalk(self, request: AlimtalkRequest) -> Accepted:
         """Send one KakaoTalk AlimTalk with SOLAPI's SMS/LMS fallback on (see ``solapi_kakao``)."""
         try:
-            sender, to = domestic_number(request.sender), domestic_number(request.to)
+            sender, to = _domestic_sender(request.sender), domestic_number(request.to)
         except (ValueError, phonenumbers.NumberParseException) as exc:
             raise ProviderError(False, "not_domestic", str(exc), NAME) from exc
         body = alimtalk_body(request, sender, to, {CUSTOM_FIELD: request.message_id})
@@ -264,7 +271,7 @@ class SolapiSender:
     def find_sent(self, request: SmsRequest, since: datetime) -> str | None:
         """Return SOLAPI's id of a message to this number from this sender with this text, if any."""
         try:
-            sender, to = domestic_number(request.sender), domestic_number(request.to)
+            sender, to = _domestic_sender(request.sender), domestic_number(request.to)
         except (ValueError, phonenumbers.NumberParseException):
             return None  # never sendable through SOLAPI, so never sent
 
