@@ -305,6 +305,7 @@ def send_alimtalk(ctx: Context, message: Message) -> Accepted:
         template_id=str(content["template_id"]),
         variables={str(k): str(v) for k, v in content["variables"].items()},
         buttons=tuple({str(k): str(v) for k, v in b.items()} for b in content.get("buttons") or ()),
+        fallback_text=str(content.get("fallback_text") or ""),
     )
     return sender.send_alimtalk(request)
 

@@ -202,7 +202,7 @@ def sample_render_problems(renderer: Renderer, candidate: TemplateVersion) -> li
         if part_errors:  # the whole-channel render would only repeat them
             errors += part_errors
             continue
-        kakao = ("kakao",) if candidate.alimtalk_for(locale) is not None else ()
+        kakao = ("kakao",) if candidate.has_channel("kakao", locale) else ()
         for channel in (*candidate.spec.channels, *kakao):
             try:
                 renderer.render(candidate, channel, locale, copy.deepcopy(sample))
@@ -281,7 +281,7 @@ def preview(
         "locale": rendered.locale,
         "advertising": advertising,
     }
-    if rendered.alimtalk is not None:  # the text, sized as SOLAPI's SMS/LMS fallback, and its values
+    if rendered.alimtalk is not None:  # its values, buttons and SMS/LMS fallback (the sizes are its)
         view["alimtalk"] = rendered.alimtalk.as_dict()
     if rendered.sms is not None:
         kind = rendered.sms.kr_class.value if rendered.sms.kr_class else None
@@ -363,7 +363,9 @@ class Preview(ResponseModel):
     version: int
     channel: Literal["sms", "kakao", "email"]
     alimtalk: dict[str, Any] | None = Field(
-        default=None, description="kakao: template_id, variables, buttons"
+        default=None,
+        description="kakao: template_id, variables, buttons, and the SMS/LMS fallback (fallback_text, "
+        "fallback_class); the sizes below are the fallback's",
     )
     locale: str = Field(description="the variant used (falls back to ko)")
     advertising: bool
