@@ -23,15 +23,13 @@ from notifier.errors import (
     ValidationFailed,
 )
 from notifier.messages import intake
+from notifier.messages.model import ALIMTALK_KEY
 from notifier.messages.tables import idempotency_keys
 from notifier.messages.views import message_view
 from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.templates import library as template_library
 from notifier.templates.display_filters import DEFAULT_ZONE, ZONE_KEY
 from notifier.templates.rendering import RenderedMessage
-
-# In a message's data: pf_id, template_id, variables, buttons, fallback_text, fallback_class.
-ALIMTALK_KEY = "_alimtalk"
 
 URGENT = "urgent: goes even in quiet hours, as the client asked"
 

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from notifier.centers import service as centers
 from notifier.messages.scheduler import dispatch_due
 from notifier.messages.sending import deliver
+from notifier.messages.tables import messages
 from tests.fakes.solapi_server import FakeSolapi
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_delivery import FrozenClock
@@ -231,6 +233,15 @@ def test_an_alimtalk_reaches_solapi_with_its_channel_template_values_and_button(
     ]
     assert sent["customFields"] == {"notifierId": message_id}
     assert sent["replacements"] == [{"from": "0416615676", "to": "01012345678", "text": SMS_TEXT}]
+    with ctx.engine.connect() as conn:  # stored with the message when it was accepted
+        row = conn.execute(
+            select(messages.c.data, messages.c.kr_class).where(messages.c.id == message_id)
+        ).one()
+    assert (row.data["_alimtalk"]["fallback_text"], row.data["_alimtalk"]["fallback_class"]) == (
+        SMS_TEXT,
+        "SMS",
+    )
+    assert row.kr_class == "SMS"
     [registered] = solapi_fake.messages
     assert registered.text == ALIMTALK_TEXT
     assert shown(client, editor, message_id)["status"] == "sent"
