@@ -33,11 +33,12 @@ class AlimtalkRequest:
     message_id: str
     to: str
     sender: str  # the centre's registered number: the fallback goes from it
-    body: str  # the approved text with its values: the AlimTalk, and the fallback's text
+    body: str  # the approved text with its values
     pf_id: str
     template_id: str
     variables: dict[str, str]  # "#{변수}" -> value
     buttons: tuple[dict[str, str], ...] = ()  # {"name", "type", "link"}
+    fallback_text: str = ""  # the template's SMS text, sent as SMS/LMS when the AlimTalk cannot be
 
 
 @dataclass(frozen=True)

@@ -251,7 +251,9 @@ class SolapiSender:
             sender, to = _domestic_sender(request.sender), domestic_number(request.to)
         except (ValueError, phonenumbers.NumberParseException) as exc:
             raise ProviderError(False, "not_domestic", str(exc), NAME) from exc
-        body = alimtalk_body(request, sender, to, {CUSTOM_FIELD: request.message_id})
+        fallback = request.fallback_text
+        subject = lms_subject(fallback) if kr_class(cp949_bytes(fallback)) is KrClass.LMS else None
+        body = alimtalk_body(request, sender, to, {CUSTOM_FIELD: request.message_id}, subject)
 
         def call() -> Accepted:
             answer = post_send_many(self.service, body)

@@ -2,9 +2,12 @@
 
 An AlimTalk goes from the centre's KakaoTalk channel (``pfId``) with a template Kakao approved;
 ``disableSms`` is false, so when the person cannot get it (no KakaoTalk, blocked channel)
-SOLAPI itself sends the same text as an SMS or LMS from the centre's registered number: one
-message to the person, never both. The fallback's class follows the text's cp949 size, which
-the service checked like any SMS when the message was accepted.
+SOLAPI itself sends an SMS or LMS from the centre's registered number: one message to the
+person, never both. What that fallback says is the message's ``replacements`` entry (SOLAPI's
+replacement message: ``from``, ``to``, ``text``, ``subject`` for an LMS): the template's SMS
+text, rendered with the same data and checked like any SMS when the message was accepted.
+Its class follows the text's cp949 size. A message accepted before the fallback text was
+rendered has none, and SOLAPI's fallback then carries the AlimTalk text, as it did before.
 
 Buttons: the ``solapi`` SDK (5.0.3) drops them. ``RequestMessage.kakao_options`` is typed as
 ``solapi.model.KakaoOption``, which has no ``buttons`` field (only the unused
@@ -33,9 +36,16 @@ SEND_PATH = "/messages/v4/send-many/detail"
 
 
 def alimtalk_body(
-    request: AlimtalkRequest, sender: str, to: str, custom_fields: dict[str, str]
+    request: AlimtalkRequest,
+    sender: str,
+    to: str,
+    custom_fields: dict[str, str],
+    fallback_subject: str | None = None,
 ) -> dict[str, Any]:
-    """The send-many body for one AlimTalk (numbers in domestic form), buttons included."""
+    """The send-many body for one AlimTalk (numbers in domestic form), buttons and fallback included.
+
+    ``fallback_subject`` is the LMS subject of the fallback, if it goes as an LMS with one.
+    """
     message = RequestMessage(
         from_=sender,
         to=to,
@@ -59,6 +69,11 @@ def alimtalk_body(
             ).model_dump(exclude_none=True, by_alias=True)
             for b in request.buttons
         ]
+    if request.fallback_text:  # the SDK's RequestMessage has no field for SOLAPI's replacements
+        replacement = {"from": sender, "to": to, "text": request.fallback_text}
+        if fallback_subject:
+            replacement["subject"] = fallback_subject
+        body["messages"][0]["replacements"] = [replacement]
     return body
 
 

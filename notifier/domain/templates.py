@@ -120,8 +120,8 @@ class TemplateVersion:
 
     def has_channel(self, channel: str, locale: str) -> bool:
         parts = self.sources.get(self.locale_for(locale), {})
-        if channel == "kakao":  # SOLAPI's SMS/LMS fallback carries the AlimTalk text itself
-            return self.alimtalk_for(locale) is not None
+        if channel == "kakao":  # SOLAPI's SMS/LMS fallback (대체발송) carries the locale's SMS text
+            return self.alimtalk_for(locale) is not None and self.has_channel("sms", locale)
         return all(parts.get(p) for p in CHANNEL_PARTS[channel])
 
     def alimtalk_for(self, locale: str) -> AlimtalkVariant | None:

@@ -23,14 +23,13 @@ from notifier.errors import (
     ValidationFailed,
 )
 from notifier.messages import intake
+from notifier.messages.model import ALIMTALK_KEY
 from notifier.messages.tables import idempotency_keys
 from notifier.messages.views import message_view
 from notifier.schemas import MAX_SCHEDULE_AHEAD, CenterIn, MessageIn
 from notifier.templates import library as template_library
 from notifier.templates.display_filters import DEFAULT_ZONE, ZONE_KEY
 from notifier.templates.rendering import RenderedMessage
-
-ALIMTALK_KEY = "_alimtalk"  # in a message's data: pf_id, template_id, variables, buttons
 
 URGENT = "urgent: goes even in quiet hours, as the client asked"
 
@@ -228,8 +227,11 @@ def alimtalk_choice(
             errors.append(FieldError("/channel", "알림톡은 SOLAPI가 설정된 경우에만 보낼 수 있습니다."))
         if pf_id is None:
             errors.append(FieldError("/center", "센터에 카카오톡 채널(pfId)이 등록되어 있지 않습니다."))
-        if not version.has_channel("kakao", locale):
+        if version.alimtalk_for(locale) is None:
             errors.append(FieldError("/channel", f"template {version.key!r} has no AlimTalk variant"))
+        elif not version.has_channel("sms", locale):  # saved before the fallback needed it
+            reason = f"template {version.key!r} has no SMS text for the AlimTalk's fallback (대체발송)"
+            errors.append(FieldError("/channel", reason))
         raise ValidationFailed(errors)
     if requested == "kakao" or (requested == "auto" and resolved == "sms" and usable):
         return "kakao"

@@ -15,6 +15,10 @@ from sqlalchemy.engine import RowMapping
 
 from notifier.domain.message_status import Status
 
+# In a message's data: what SOLAPI needs for an AlimTalk (pf_id, template_id, variables,
+# buttons) and its SMS/LMS fallback (fallback_text, fallback_class), set when it is rendered.
+ALIMTALK_KEY = "_alimtalk"
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -60,6 +64,20 @@ class Message:
     campaign_id: str | None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def alimtalk(self) -> dict[str, Any]:
+        """An AlimTalk's content as rendered (empty for other channels)."""
+        return dict((self.data or {}).get(ALIMTALK_KEY) or {})
+
+    @property
+    def fallback_text(self) -> str | None:
+        """An AlimTalk's fallback: the template's SMS text SOLAPI sends when the AlimTalk cannot go.
+
+        None for other channels, and for an AlimTalk accepted before the fallback was rendered
+        (SOLAPI's fallback then carries the AlimTalk text).
+        """
+        return self.alimtalk.get("fallback_text") or None
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Message:

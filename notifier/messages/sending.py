@@ -38,7 +38,6 @@ from notifier.channels.failover import NO_PROVIDER
 from notifier.config import BULK_QUEUE
 from notifier.context import Context
 from notifier.errors import UNKNOWN_OUTCOME, ProviderError
-from notifier.messages.accept import ALIMTALK_KEY
 from notifier.messages.claims import Rejection, claim_many, last_look
 from notifier.messages.model import Message
 from notifier.messages.outcomes import IN_DOUBT, SENT, SKIPPED, Outcome, Outcomes
@@ -289,7 +288,7 @@ def _unregistered(ctx: Context, message: Message, provider: str) -> ProviderErro
 def send_alimtalk(ctx: Context, message: Message) -> Accepted:
     """Hand an AlimTalk to SOLAPI, its SMS/LMS fallback from the centre's registered number."""
     sender = ctx.alimtalk
-    content = (message.data or {}).get(ALIMTALK_KEY) or {}
+    content = message.alimtalk
     if sender is None or not content:
         reason = "알림톡을 보낼 수 없습니다: SOLAPI가 설정되어 있지 않거나 알림톡 내용이 없습니다."
         raise ProviderError(False, "alimtalk_unavailable", reason, "solapi")
@@ -305,6 +304,7 @@ def send_alimtalk(ctx: Context, message: Message) -> Accepted:
         template_id=str(content["template_id"]),
         variables={str(k): str(v) for k, v in content["variables"].items()},
         buttons=tuple({str(k): str(v) for k, v in b.items()} for b in content.get("buttons") or ()),
+        fallback_text=message.fallback_text or "",
     )
     return sender.send_alimtalk(request)
 

@@ -165,6 +165,12 @@ def _alimtalk_part_problems(
     return []
 
 
+NO_FALLBACK_TEXT = (
+    "missing: a locale with an AlimTalk variant needs its SMS text, which SOLAPI sends as SMS/LMS "
+    "(대체발송) to a person the AlimTalk cannot reach"
+)
+
+
 def check_alimtalk(spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]]) -> list[FieldError]:
     """Check each AlimTalk variant, and that its text is the approved one apart from #{변수} values."""
     errors: list[FieldError] = []
@@ -192,6 +198,8 @@ def check_alimtalk(spec: TemplateSpec, sources: Mapping[str, Mapping[str, str]])
                 errors.append(
                     FieldError(f"{at}/buttons/{i}/link", "give the link (Jinja, e.g. {{ appointment.link }})")
                 )
+        if not sources.get(locale, {}).get("sms.txt"):
+            errors.append(FieldError(pointer("sources", locale, "sms.txt"), NO_FALLBACK_TEXT))
         source = sources.get(locale, {}).get(ALIMTALK_PART)
         if source is None or not variant.registered_text.strip():
             continue

@@ -214,7 +214,7 @@ def sample_render_problems(renderer: Renderer, candidate: TemplateVersion) -> li
         ):
             detail = f"with the {field} data it does not fit one SMS ({SMS_MAX_BYTES} bytes in cp949)"
             errors.append(FieldError(pointer("sources", locale, SMS_SHORT_PART), detail))
-        kakao = ("kakao",) if candidate.alimtalk_for(locale) is not None else ()
+        kakao = ("kakao",) if candidate.has_channel("kakao", locale) else ()
         for channel in (*candidate.spec.channels, *kakao):
             try:
                 renderer.render(candidate, channel, locale, copy.deepcopy(sample))
@@ -293,7 +293,7 @@ def preview(
         "locale": rendered.locale,
         "advertising": advertising,
     }
-    if rendered.alimtalk is not None:  # the text, sized as SOLAPI's SMS/LMS fallback, and its values
+    if rendered.alimtalk is not None:  # its values, buttons and SMS/LMS fallback (the sizes are its)
         view["alimtalk"] = rendered.alimtalk.as_dict()
     if rendered.sms is not None:
         kind = rendered.sms.kr_class.value if rendered.sms.kr_class else None

@@ -44,14 +44,23 @@ from notifier.templates.sandbox import ALWAYS_PRESENT, MessageSandbox
 
 @dataclass(frozen=True)
 class RenderedAlimtalk:
-    """What SOLAPI needs besides the text: the approved template, its values and buttons."""
+    """What SOLAPI needs besides the text: the approved template, its values and buttons, and
+    the fallback (대체발송): the template's SMS text, sent as SMS or LMS when the AlimTalk cannot be."""
 
     template_id: str
     variables: dict[str, str]  # "#{변수}" -> value
     buttons: tuple[dict[str, str], ...] = ()  # {"name", "type", "link"}
+    fallback_text: str = ""  # the locale's sms.txt with the same data, checked like any SMS
+    fallback_class: str = "SMS"  # "SMS" or "LMS", by its cp949 size
 
     def as_dict(self) -> dict[str, Any]:
-        return {"template_id": self.template_id, "variables": self.variables, "buttons": list(self.buttons)}
+        return {
+            "template_id": self.template_id,
+            "variables": self.variables,
+            "buttons": list(self.buttons),
+            "fallback_text": self.fallback_text,
+            "fallback_class": self.fallback_class,
+        }
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,7 @@ class RenderedMessage:
     body: str
     subject: str | None = None
     html: str | None = None
-    sms: SmsSize | None = None  # for AlimTalk: the size of SOLAPI's fallback SMS/LMS (the same text)
+    sms: SmsSize | None = None  # for AlimTalk: the size of its SMS/LMS fallback (``alimtalk.fallback_text``)
     alimtalk: RenderedAlimtalk | None = None
 
 
@@ -211,15 +220,21 @@ class Renderer:
     def _render_alimtalk(
         self, version: TemplateVersion, locale: str, context: Mapping[str, Any]
     ) -> RenderedMessage:
-        """Render the AlimTalk text and recover its #{변수} values; its fallback is sized as an SMS."""
+        """Render the AlimTalk text and recover its #{변수} values; render its fallback, the SMS text.
+
+        The fallback is the locale's ``sms.txt`` with the same data, sized and checked like any
+        SMS (no advertising marking: AlimTalk is informational only); ``has_channel`` already
+        refused a template without it.
+        """
         variant = version.alimtalk_for(locale)
         if variant is None:
             raise ValidationFailed(
                 [FieldError("/channel", f"template {version.key!r} has no AlimTalk variant")]
             )
         body = apply_replacements(self.render_part(version, locale, ALIMTALK_PART, context).strip())
-        size = measure_sms(body)
-        check_sms(size)  # SOLAPI's SMS/LMS fallback carries this very text
+        fallback = apply_replacements(self.render_part(version, locale, "sms.txt", context).strip())
+        size = measure_sms(fallback)
+        check_sms(size)  # SOLAPI's SMS/LMS fallback carries this text
         values = variables_of(variant.registered_text, body)
         if values is None:
             reason = "the values make a text Kakao did not approve (a value with a line break?)"
@@ -234,7 +249,8 @@ class Renderer:
                 reason = f"the AlimTalk button {button.name!r} needs a web link; the data gives {link!r}"
                 raise ValidationFailed([FieldError("/data", reason)])
             buttons.append({"name": button.name, "type": button.type, "link": link})
-        content = RenderedAlimtalk(variant.template_id, values, tuple(buttons))
+        kr_class = size.kr_class.value if size.kr_class else "LMS"
+        content = RenderedAlimtalk(variant.template_id, values, tuple(buttons), fallback, kr_class)
         return RenderedMessage("kakao", locale, body, sms=size, alimtalk=content)
 
 

@@ -79,7 +79,9 @@ class Preview(ResponseModel):
     version: int
     channel: Literal["sms", "kakao", "email"]
     alimtalk: dict[str, Any] | None = Field(
-        default=None, description="kakao: template_id, variables, buttons"
+        default=None,
+        description="kakao: template_id, variables, buttons, and the SMS/LMS fallback (fallback_text, "
+        "fallback_class); the sizes below are the fallback's",
     )
     locale: str = Field(description="the variant used (falls back to ko)")
     advertising: bool

@@ -67,6 +67,7 @@ class SolapiMessage:
     date_updated: datetime
     date_reported: datetime | None = None
     replacement: bool = False
+    replacements: tuple[dict[str, Any], ...] = ()  # an AlimTalk's replacement messages (대체발송)
 
     @classmethod
     def from_request(
@@ -84,6 +85,7 @@ class SolapiMessage:
             country=str(item.get("country", "82")),
             custom_fields=dict(item.get("customFields") or {}),
             kakao_options=item.get("kakaoOptions"),
+            replacements=tuple(item.get("replacements") or ()),
             status_code=code,
             date_created=now,
             date_updated=now,

@@ -22,8 +22,11 @@ and closes the connection unanswered, ``leave_out_of_answer`` registers one reci
 messages but leaves them out of ``messageList``. ``hold``/``release`` keep sends in flight (a
 worker can die during one), then register and answer them, or close their connections having
 taken nothing. ``deliver`` settles accepted messages (4000, or the code set by ``fail_delivery``);
-an AlimTalk to someone not in ``kakao_users`` ends 3104 and
-its SMS/LMS replacement (대체발송) is delivered instead. ``send_report`` POSTs a status report.
+an AlimTalk to someone not in ``kakao_users`` ends 3104 and its SMS/LMS replacement (대체발송)
+is delivered instead: the text of its first ``replacements`` entry (``from``, ``to``, ``text``,
+``subject``), SMS or LMS by cp949 size, else the AlimTalk text itself. A replacement is checked
+at registration like an SMS (1062 a ``from`` not in ``senders``, 1031 too long, 1010 no text).
+``received`` is what reached a handset. ``send_report`` POSTs a status report.
 """
 
 from __future__ import annotations
@@ -241,6 +244,10 @@ class FakeSolapi:
         with self._changed:
             return list(self._messages.values())
 
+    def received(self, to: str) -> list[SolapiMessage]:
+        """What reached the handset ``to`` (domestic form): the delivered messages, oldest first."""
+        return [m for m in self.messages if m.to == to and m.status_code == DELIVERED]
+
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Return every send body received (authenticated), whatever the answer."""
@@ -282,12 +289,18 @@ class FakeSolapi:
 
     def _replacement(self, message: SolapiMessage, now: datetime) -> SolapiMessage:
         # The shape of a replacement in SOLAPI's list is a guess: a second message, same group.
-        text = message.text or ""
+        given = message.replacements[0] if message.replacements else {}
+        text = str(given.get("text") or message.text or "")
+        subject = given.get("subject")
         copy = replace(
             message,
             message_id=_solapi_id("M", now),
-            type="LMS" if byte_len(text) > 90 else "SMS",
+            type="LMS" if subject or byte_len(text) > 90 else "SMS",
+            from_=str(given.get("from") or message.from_),
+            text=text,
+            subject=subject,
             kakao_options=None,
+            replacements=(),
             replacement=True,
             status_code=DELIVERED,
             date_created=now,
@@ -412,7 +425,7 @@ class FakeSolapi:
         if byte_len(text or "") > limit or byte_len(item.get("subject") or "") > 40:
             return kind, "1031"
         if kind == "ATA":
-            code = check_template(self.templates, item)
+            code = self._check_replacements(item) or check_template(self.templates, item)
             if code != ACCEPTED:
                 return kind, code
         if self.balance < PRICES[kind]:
@@ -420,6 +433,18 @@ class FakeSolapi:
         self.balance -= PRICES[kind]
         seen_to.add(to)
         return kind, ACCEPTED
+
+    def _check_replacements(self, item: dict[str, Any]) -> str | None:
+        """The code refusing an AlimTalk's replacement messages, or None if SOLAPI would take them."""
+        for replacement in item.get("replacements") or ():
+            text, subject = str(replacement.get("text") or ""), str(replacement.get("subject") or "")
+            if not text or not replacement.get("to"):
+                return "1010"
+            if str(replacement.get("from") or "") not in self.senders:
+                return "1062"
+            if byte_len(text) > 2000 or byte_len(subject) > 40:
+                return "1031"
+        return None
 
     def _list(self, query: str) -> dict[str, Any]:
         with self._changed:

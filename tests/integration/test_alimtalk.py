@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from notifier.centers import service as centers
 from notifier.messages.scheduler import dispatch_due
 from notifier.messages.sending import deliver
+from notifier.messages.tables import messages
 from tests.fakes.solapi_server import FakeSolapi
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_delivery import FrozenClock
@@ -28,6 +30,9 @@ TEMPLATE_ID = "KA01TP_FAKE_REMINDER"
 REGISTERED = "#{name}님, #{date}에 상담이 예약되어 있습니다."
 ALIMTALK_SOURCE = "{{ recipient.name }}님, {{ appointment.when }}에 상담이 예약되어 있습니다."
 PAGE = "https://notifier.example/a/7Kx2pQ"
+SMS_SOURCE = "{{ recipient.name }}님, {{ appointment.when }} 상담 예약. {{ appointment.link }}"
+ALIMTALK_TEXT = "홍길동님, 12월 3일 오후 2시에 상담이 예약되어 있습니다."
+SMS_TEXT = f"홍길동님, 12월 3일 오후 2시 상담 예약. {PAGE}"  # the fallback (대체발송)
 
 
 @pytest.fixture
@@ -82,7 +87,7 @@ def kakao_template(**alimtalk_changes: Any) -> dict[str, Any]:
         },
         "sources": {
             "ko": {
-                "sms.txt": "{{ recipient.name }}님, {{ appointment.when }} 상담 예약. {{ appointment.link }}",
+                "sms.txt": SMS_SOURCE,
                 "alimtalk.txt": ALIMTALK_SOURCE,
             }
         },
@@ -159,7 +164,24 @@ def test_an_alimtalk_text_without_its_variant_or_a_variant_without_text_is_refus
     ]
 
 
-def test_the_preview_shows_the_alimtalk_its_values_buttons_and_fallback_size(client, editor) -> None:
+def test_an_alimtalk_variant_without_the_sms_text_its_fallback_carries_is_refused(client, editor) -> None:
+    no_sms = kakao_template()  # an email template with an AlimTalk variant, and no SMS text
+    no_sms["channels"] = ["email"]
+    del no_sms["sources"]["ko"]["sms.txt"]
+    no_sms["sources"]["ko"].update(
+        {"email_subject.txt": "상담 예약", "email.html": "<p>상담 예약</p>", "email.txt": "상담 예약"}
+    )
+
+    response = client.put("/v1/templates/kakao_reminder", json=no_sms, headers=editor)
+
+    assert response.status_code == 422
+    [error] = response.json["errors"]
+    assert error["pointer"] == "/sources/ko/sms.txt"
+    assert "대체발송" in error["detail"]
+    assert client.get("/v1/templates/kakao_reminder", headers=editor).status_code == 404
+
+
+def test_the_preview_shows_the_alimtalk_its_values_buttons_and_its_sms_fallback(client, editor) -> None:
     saved(client, editor)
 
     shown_preview = client.post(
@@ -173,12 +195,14 @@ def test_the_preview_shows_the_alimtalk_its_values_buttons_and_fallback_size(cli
     )
 
     preview = shown_preview.json
-    assert preview["body"] == "홍길동님, 12월 3일 오후 2시에 상담이 예약되어 있습니다."
-    assert (preview["kr_class"], preview["cp949_bytes"]) == ("SMS", len(preview["body"].encode("cp949")))
+    assert preview["body"] == ALIMTALK_TEXT
+    assert (preview["kr_class"], preview["cp949_bytes"]) == ("SMS", len(SMS_TEXT.encode("cp949")))
     assert preview["alimtalk"] == {
         "template_id": TEMPLATE_ID,
         "variables": {"#{name}": "홍길동", "#{date}": "12월 3일 오후 2시"},
         "buttons": [{"name": "참석 확인/변경", "type": "WL", "link": PAGE}],
+        "fallback_text": SMS_TEXT,
+        "fallback_class": "SMS",
     }
     assert advertising.status_code == 422
     assert "광고는 알림톡으로 보낼 수 없습니다" in advertising.json["errors"][0]["detail"]
@@ -208,8 +232,18 @@ def test_an_alimtalk_reaches_solapi_with_its_channel_template_values_and_button(
         {"buttonName": "참석 확인/변경", "buttonType": "WL", "linkMo": PAGE, "linkPc": PAGE}
     ]
     assert sent["customFields"] == {"notifierId": message_id}
+    assert sent["replacements"] == [{"from": "0416615676", "to": "01012345678", "text": SMS_TEXT}]
+    with ctx.engine.connect() as conn:  # stored with the message when it was accepted
+        row = conn.execute(
+            select(messages.c.data, messages.c.kr_class).where(messages.c.id == message_id)
+        ).one()
+    assert (row.data["_alimtalk"]["fallback_text"], row.data["_alimtalk"]["fallback_class"]) == (
+        SMS_TEXT,
+        "SMS",
+    )
+    assert row.kr_class == "SMS"
     [registered] = solapi_fake.messages
-    assert registered.text == "홍길동님, 12월 3일 오후 2시에 상담이 예약되어 있습니다."
+    assert registered.text == ALIMTALK_TEXT
     assert shown(client, editor, message_id)["status"] == "sent"
 
 
@@ -224,13 +258,13 @@ def test_a_kakao_user_gets_the_alimtalk_and_nothing_else(
     for settled in solapi_fake.deliver():
         assert solapi_fake.send_report(f"{live_api}/webhooks/solapi/{SECRET}", settled.message_id) == 204
 
-    reached = [m for m in solapi_fake.messages if m.status_code == "4000"]
-    assert [m.type for m in reached] == ["ATA"]
+    [reached] = solapi_fake.received("01012345678")
+    assert (reached.type, reached.text) == ("ATA", ALIMTALK_TEXT)
     message_now = shown(client, editor, message_id)
     assert (message_now["status"], message_now["delivered_via"]) == ("delivered", "kakao")
 
 
-def test_someone_without_kakaotalk_gets_the_sms_fallback_once_and_the_history_shows_it(
+def test_someone_without_kakaotalk_gets_the_templates_sms_text_once_and_the_history_shows_it(
     client, editor, ctx, seosan_on_kakao, solapi_fake: FakeSolapi, live_api: str
 ) -> None:
     saved(client, editor)
@@ -241,14 +275,51 @@ def test_someone_without_kakaotalk_gets_the_sms_fallback_once_and_the_history_sh
     for report in settled:
         assert solapi_fake.send_report(f"{live_api}/webhooks/solapi/{SECRET}", report.message_id) == 204
 
-    reached = [m for m in solapi_fake.messages if m.status_code == "4000"]
-    assert [(m.type, m.to, m.from_) for m in reached] == [("SMS", "01012345678", "0416615676")]
-    assert reached[0].text == "홍길동님, 12월 3일 오후 2시에 상담이 예약되어 있습니다."
+    [reached] = solapi_fake.received("01012345678")  # one message, the SMS text, not the AlimTalk's
+    assert (reached.type, reached.from_, reached.text) == ("SMS", "0416615676", SMS_TEXT)
     message_now = shown(client, editor, message_id)
     assert (message_now["status"], message_now["delivered_via"]) == ("delivered", "sms")
     details = [h["detail"] or "" for h in message_now["history"]]
     assert any("ATA 3104" in d and "fallback" in d for d in details), details
     assert details[-1].endswith("(SMS/LMS fallback)")
+
+
+def test_a_long_sms_text_reaches_someone_without_kakaotalk_as_one_lms(
+    client, editor, ctx, seosan_on_kakao, solapi_fake: FakeSolapi, live_api: str
+) -> None:
+    body = kakao_template()
+    notice = "방문 시 신분증을 지참해 주세요. 일정 변경은 링크에서 하실 수 있습니다."
+    long_sms = f"서산고용복지+센터 상담 안내\n{SMS_SOURCE}\n{notice}"
+    body["sources"]["ko"]["sms.txt"] = long_sms
+    saved(client, editor, body)
+    message_id = accepted(client, editor, message())["id"]
+    deliver(ctx, message_id)
+
+    [sent] = solapi_fake.requests[-1]["messages"]
+    [replacement] = sent["replacements"]
+    assert len(replacement["text"].encode("cp949")) > 90
+    assert replacement["subject"] == "서산고용복지+센터 상담 안내"
+    for report in solapi_fake.deliver():
+        assert solapi_fake.send_report(f"{live_api}/webhooks/solapi/{SECRET}", report.message_id) == 204
+
+    [reached] = solapi_fake.received("01012345678")
+    assert (reached.type, reached.text) == ("LMS", replacement["text"])
+    assert reached.text.startswith("서산고용복지+센터 상담 안내\n홍길동님, 12월 3일 오후 2시 상담 예약.")
+    message_now = shown(client, editor, message_id)
+    assert (message_now["status"], message_now["delivered_via"]) == ("delivered", "lms")
+    assert message_now["history"][-1]["detail"].endswith("(SMS/LMS fallback)")
+
+
+def test_an_sms_fallback_text_too_long_for_an_lms_refuses_the_alimtalk_with_a_422(
+    client, editor, ctx, seosan_on_kakao, solapi_fake: FakeSolapi
+) -> None:
+    saved(client, editor)
+
+    response = client.post("/v1/messages", json=message(when="가" * 1000), headers=editor)
+
+    assert response.status_code == 422
+    assert any("bytes" in e["detail"] for e in response.json["errors"]), response.json
+    assert solapi_fake.requests == []
 
 
 def test_an_alimtalk_solapi_finds_different_from_the_approved_template_fails_with_its_reason(
@@ -365,6 +436,10 @@ def admin_key(make_key) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_key('admin', 'appointments')}"}
 
 
+def button_link(sent: dict[str, Any]) -> str:
+    return str(sent["kakaoOptions"]["buttons"][0]["linkMo"])
+
+
 def add_alimtalk_to_the_shipped_reminder(client, admin) -> None:
     stored = client.get("/v1/templates/appointment_reminder", headers=admin).json
     edit = copy.deepcopy(
@@ -406,6 +481,9 @@ def test_an_appointment_reminder_goes_by_alimtalk_with_a_button_to_the_persons_p
     [sent] = solapi_fake.requests[-1]["messages"]
     assert (sent["type"], sent["kakaoOptions"]["pfId"]) == ("ATA", PF_ID)
     assert sent["kakaoOptions"]["variables"]["#{name}"] == "홍길동"
+    [fallback] = sent["replacements"]  # the shipped reminder's SMS text, with the same short link
+    assert (fallback["from"], fallback["to"]) == ("0416615676", "01012345678")
+    assert fallback["text"] != ALIMTALK_TEXT and button_link(sent) in fallback["text"]
     [button] = sent["kakaoOptions"]["buttons"]
     assert button["buttonName"] == "참석 확인/변경"
     answer = client.get("/s/" + button["linkMo"].rsplit("/s/", 1)[1])

@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from solapi.model import KakaoOption, MessageType, RequestMessage, SendRequestCo
 from solapi.model.request.messages.get_messages import GetMessagesRequest
 from solapi.model.webhook.single_report import SingleReportPayload
 
+from notifier.channels.solapi_kakao import post_send_many
 from tests.fakes.solapi_auth import authorization
 from tests.fakes.solapi_server import SEND_MANY_MAX_MESSAGES, FakeSolapi
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -191,6 +193,46 @@ def test_someone_without_kakaotalk_gets_the_sms_replacement_instead(
     assert (original.type, original.status_code) == ("ATA", "3104")
     assert (replacement.type, replacement.status_code, replacement.replacement) == ("SMS", "4000", True)
     assert replacement.to == "01055556666"
+
+
+def alimtalk_with_replacement(sender: str, text: str, **extra: str) -> dict[str, Any]:
+    """A send body the SDK's models cannot express: an AlimTalk with its replacement message."""
+    body = {"messages": [alimtalk().model_dump(exclude_none=True, by_alias=True)], "showMessageList": True}
+    body["messages"][0]["replacements"] = [{"from": sender, "to": "01012345678", "text": text, **extra}]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "kind"),
+    [
+        ("대체 문자: 12월 5일 상담", {}, "SMS"),
+        ("가" * 46, {}, "LMS"),
+        ("짧은 본문", {"subject": "상담 안내"}, "LMS"),
+    ],
+    ids=["sms", "lms-by-size", "lms-by-subject"],
+)
+def test_someone_without_kakaotalk_gets_the_replacements_text_as_sms_or_lms_by_its_size(
+    fake: FakeSolapi, service: SolapiMessageService, text: str, extra: dict[str, str], kind: str
+) -> None:
+    post_send_many(service, alimtalk_with_replacement("0416615676", text, **extra))
+
+    fake.deliver()
+
+    [reached] = fake.received("01012345678")
+    assert (reached.type, reached.from_, reached.text) == (kind, "0416615676", text)
+    assert reached.replacement
+    [report] = fake.report(reached.message_id)
+    assert (report["data"]["type"], report["data"]["statusCode"]) == (kind, "4000")
+
+
+def test_a_replacement_from_an_unregistered_number_is_refused_like_solapi_does(
+    fake: FakeSolapi, service: SolapiMessageService
+) -> None:
+    answer = post_send_many(service, alimtalk_with_replacement("0212345678", "대체 문자"))
+
+    [failed] = answer.failed_message_list or []
+    assert failed.status_code == "1062"
+    assert fake.messages == []
 
 
 # -- listing and reports -----------------------------------------------------------------
