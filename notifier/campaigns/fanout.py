@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 
+from notifier.campaigns import personal_data
 from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns.render import ADVERTISING, template_version
 from notifier.campaigns.repository import CampaignRecipient
@@ -286,7 +287,7 @@ def scrub_ended_lists(ctx: Context) -> dict[str, int]:
         return {}
     cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
     with ctx.engine.begin() as conn:
-        scrubbed = campaign_repo.scrub_ended_lists(conn, cutoff - RETENTION_WINDOW, cutoff, RETENTION_BATCH)
+        scrubbed = personal_data.scrub_ended_lists(conn, cutoff - RETENTION_WINDOW, cutoff, RETENTION_BATCH)
     if scrubbed < RETENTION_BATCH:
         memo["next_pass"] = time.monotonic() + RETENTION_PASS_EVERY_SECONDS
     if scrubbed:

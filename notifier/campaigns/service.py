@@ -26,6 +26,7 @@ from sqlalchemy.engine import RowMapping
 
 from notifier.campaigns import fanout as campaign_fanout
 from notifier.campaigns import lists as campaign_lists
+from notifier.campaigns import personal_data
 from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns import upload as campaign_upload
 from notifier.campaigns.render import ADVERTISING, campaign_info, render_claimed
@@ -384,5 +385,5 @@ def register(ctx: Context) -> None:
     ctx.render_unrendered = render_claimed
     ctx.batch_sent_hooks.append(campaign_fanout.fan_out_more)
     ctx.batch_sent_hooks.append(campaign_fanout.finish_done)
-    ctx.erase_hooks.append(campaign_repo.erase_person)
+    ctx.erase_hooks.append(personal_data.erase_person)
     ctx.tick_hooks.append(campaign_fanout.scrub_ended_lists)
