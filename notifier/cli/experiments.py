@@ -6,6 +6,7 @@ The admin's twin of ``/v1/experiments``: the same use cases, the same refusals, 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -20,6 +21,15 @@ from notifier.errors import NotifierError
 @click.group()
 def experiment() -> None:
     """Reminder-plan experiments: start one at a centre, read it, stop it, compare its arms."""
+
+
+def _print_result(use_case: Callable[..., dict[str, Any]], *args: Any) -> None:
+    """Run a use case with the command's context and print its answer, or exit with its problem."""
+    with command_context() as ctx:
+        try:
+            _print(use_case(ctx, *args))
+        except NotifierError as exc:
+            raise problem_exit(exc) from exc
 
 
 def _print(value: dict[str, Any]) -> None:
@@ -64,41 +74,25 @@ def experiment_start(
         body = experiments.ExperimentIn.model_validate({k: v for k, v in raw.items() if v is not None})
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from exc
-    with command_context() as ctx:
-        try:
-            _print(experiments.start_experiment(ctx, created_by, body))
-        except NotifierError as exc:
-            raise problem_exit(exc) from exc
+    _print_result(experiments.start_experiment, created_by, body)
 
 
 @experiment.command("show")
 @click.argument("experiment_id")
 def experiment_show(experiment_id: str) -> None:
     """Print the experiment."""
-    with command_context() as ctx:
-        try:
-            _print(experiments.get_experiment(ctx, experiment_id))
-        except NotifierError as exc:
-            raise problem_exit(exc) from exc
+    _print_result(experiments.get_experiment, experiment_id)
 
 
 @experiment.command("stop")
 @click.argument("experiment_id")
 def experiment_stop(experiment_id: str) -> None:
     """Stop it: new appointments get the centre's plan; assigned ones keep theirs."""
-    with command_context() as ctx:
-        try:
-            _print(experiments.stop_experiment(ctx, experiment_id))
-        except NotifierError as exc:
-            raise problem_exit(exc) from exc
+    _print_result(experiments.stop_experiment, experiment_id)
 
 
 @experiment.command("report")
 @click.argument("experiment_id")
 def experiment_report(experiment_id: str) -> None:
     """Print each arm's no-show rate and its comparison with the first arm."""
-    with command_context() as ctx:
-        try:
-            _print(experiments.experiment_report(ctx, experiment_id))
-        except NotifierError as exc:
-            raise problem_exit(exc) from exc
+    _print_result(experiments.experiment_report, experiment_id)
