@@ -60,6 +60,7 @@ from bench.common import (
     free_port,
     healthy,
     percentile,
+    run_ceiling,
     run_notifier,
     throwaway_environment,
 )
@@ -375,18 +376,7 @@ def ceiling(
         )
         for n in range(processes)
     ]
-    for call in calls:
-        call.start()
-    ready.wait(timeout=120)
-    started = time.monotonic()
-    for call in calls:
-        call.join()
-    elapsed = time.monotonic() - started
-    if any(call.exitcode != 0 for call in calls):
-        raise RuntimeError("a ceiling process failed")
-    after = os.times()
-    used = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return count / elapsed, used
+    return run_ceiling(calls, ready, before, count)
 
 
 def call_share(

@@ -7,10 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -95,3 +97,19 @@ def throwaway_environment(
         clear_redis(redis_url, prefix)
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_ceiling(calls: list[Any], ready: Any, before: os.times_result, count: int) -> tuple[float, float]:
+    """Start the ceiling's processes together; messages per second, and their CPU seconds."""
+    for call in calls:
+        call.start()
+    ready.wait(timeout=120)
+    started = time.monotonic()
+    for call in calls:
+        call.join()
+    elapsed = time.monotonic() - started
+    if any(call.exitcode != 0 for call in calls):
+        raise RuntimeError("a ceiling process failed")
+    after = os.times()
+    used = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return count / elapsed, used

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from bench.common import HOST, free_port
+from bench.common import HOST, free_port, run_ceiling
 
 if TYPE_CHECKING:
     from bench.campaign import Stack
@@ -106,18 +106,7 @@ def solapi_ceiling(
         )
         for n in range(processes)
     ]
-    for call in calls:
-        call.start()
-    ready.wait(timeout=120)
-    started = time.monotonic()
-    for call in calls:
-        call.join()
-    elapsed = time.monotonic() - started
-    if any(call.exitcode != 0 for call in calls):
-        raise RuntimeError("a ceiling process failed")
-    after = os.times()
-    used = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return count / elapsed, used
+    return run_ceiling(calls, ready, before, count)
 
 
 def call_batches(
