@@ -20,7 +20,7 @@ from notifier.attendance.reports import GROUP_KEYS, AttendanceReport, Attendance
 from notifier.centers import service as centers_service
 from notifier.console.attendance_chart import ChartRow, no_show_chart
 from notifier.console.i18n import language, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.pages import FormProblem, center_names, page
 from notifier.console.session import current_staff, login_required
 from notifier.schemas import AppointmentKind
 from notifier.staff.accounts import StaffAccount
@@ -189,6 +189,7 @@ def index() -> Response:
         chart=chart,
         label=lambda row: row_label(report, row, lang),
         center_choices=_center_choices(centers, filters.center),
+        center_names=center_names(),
         every_center=centers is None,
         kinds=[(k, KIND_LABELS[k][lang == "en"]) for k in KINDS],
         channel_keys=CHANNEL_KEYS,

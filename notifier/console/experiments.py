@@ -20,7 +20,7 @@ from notifier.attendance.experiments import MAX_ARMS, ArmIn, ExperimentIn
 from notifier.centers import service as centers_service
 from notifier.console.attendance import local_moment
 from notifier.console.i18n import word
-from notifier.console.pages import FormProblem, page, when
+from notifier.console.pages import FormProblem, center_names, page, when
 from notifier.console.session import audit, current_staff, login_required
 from notifier.domain.reminders import parse_offsets, plan_name
 from notifier.errors import Conflict, ValidationFailed
@@ -108,6 +108,7 @@ def index() -> Response:
         listed=experiments.list_experiments(context(), centers),
         may_run=may_run(staff),
         center_choices=sorted(centers) if centers is not None else _every_center(),
+        center_names=center_names(),
         arm_rows=range(FORM_ARMS),
     )
 

@@ -14,6 +14,7 @@ from flask import Response, current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from notifier.api.context import context
+from notifier.centers import service as centers_service
 from notifier.console.i18n import language, word
 from notifier.staff.accounts import ROLE_LABELS, StaffAccount
 
@@ -106,3 +107,8 @@ def problem_page(status: int, message: str, details: list[tuple[str, str]] | Non
     ko, en = PROBLEM_TITLES.get(status, PROBLEM_TITLES[400])
     title = en if language() == "en" else ko
     return page("console/problem.html", status, title=title, message=message, details=details or [])
+
+
+def center_names() -> dict[str, str]:
+    """Each centre's name by its code, for pages that offer centres to choose from."""
+    return {center.code: center.name for center in centers_service.listing(context())}

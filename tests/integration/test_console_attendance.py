@@ -92,6 +92,7 @@ def test_staff_see_their_centres_report_with_small_cells_hidden(ctx, client, hea
     assert 'role="img"' in html and "<title id=" in chart and "<desc id=" in chart
     assert chart.count('<rect class="rate"') == 1 and chart.count('class="hidden-cell"') == 1
     assert "gumi" not in html  # the other centre is neither listed nor counted
+    assert '<option value="seosan" selected>서산고용복지+센터 (seosan)</option>' in html  # by name
 
 
 def test_staff_asking_for_another_centres_report_get_404(ctx, client, headers, clock) -> None:
