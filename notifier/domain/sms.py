@@ -11,6 +11,7 @@ KS X 1001's 2,350 (e.g. 똠) as 8-byte jamo sequences, which carriers do not do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -114,6 +115,9 @@ CP949_REPLACEMENTS: Mapping[str, str] = MappingProxyType(
     }
 )
 _REPLACEMENT_TABLE = str.maketrans(dict(CP949_REPLACEMENTS))
+# str.translate looks every character up in the table; most texts hold none of them, and a
+# search for any of them runs in C (a campaign renders one text per message).
+_REPLACEABLE = re.compile("[" + "".join(re.escape(char) for char in CP949_REPLACEMENTS) + "]")
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,8 @@ class SmsSize:
 
 def apply_replacements(text: str) -> str:
     """Replace the characters in ``CP949_REPLACEMENTS`` with their cp949-safe stand-ins."""
+    if _REPLACEABLE.search(text) is None:
+        return text
     return text.translate(_REPLACEMENT_TABLE)
 
 

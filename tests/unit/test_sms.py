@@ -282,6 +282,14 @@ def test_replacements_leave_korean_and_ascii_text_alone(text: str) -> None:
     assert apply_replacements(text) == text
 
 
+@given(st.text(st.one_of(HANGUL, st.sampled_from(sorted(CP949_REPLACEMENTS)), st.characters())))
+def test_every_replacement_is_made_wherever_it_stands(text: str) -> None:
+    # The search that skips texts without any of them must know every one of them.
+    replaced = apply_replacements(text)
+    assert not set(replaced) & set(CP949_REPLACEMENTS)
+    assert replaced == "".join(CP949_REPLACEMENTS.get(char, char) for char in text)
+
+
 # --- the summary an admin sees ------------------------------------------------------------
 
 
