@@ -57,6 +57,8 @@ from bench.common import (
     APPOINTMENT_DATA,
     HOST,
     ROOT,
+    Ceiling,
+    busy_seconds,
     free_port,
     healthy,
     percentile,
@@ -70,6 +72,7 @@ from notifier.config import Settings
 SENDER = "+82416615676"
 TEMPLATE = "program_announcement_jobseekers"
 TRANSACTIONAL_EVERY = 0.5
+DATABASE_CPU = "PostgreSQL (run's database)"
 AIM_SHARE, AIM_P99_S, AIM_MEMORY_GROWTH, AIM_SOLAPI_TIMES = 0.60, 2.0, 0.30, 5.0
 TRANSACTIONAL_BODY = {
     "template": "appointment_confirmation",
@@ -104,6 +107,10 @@ class Result:
     first_claim_s: float = 0.0
     after_last_sent_s: float = 0.0
     load_before: float = 0.0
+    # How busy the ceiling kept the machine's cores (1.0: all of them, the whole time), and the
+    # largest share of the ceiling the path could reach with PostgreSQL's work alone added.
+    ceiling_saturation: float = 0.0
+    share_bound: float = 0.0
 
 
 # ---- processes -----------------------------------------------------------------------------
@@ -129,19 +136,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def busy_seconds() -> float:
-    """CPU time the whole machine has spent busy (not idle, not waiting for I/O), in seconds."""
-    ticks = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def server_processes(database: str) -> dict[str, list[int]]:
     """Processes of the PostgreSQL and Redis servers on this machine, by what they serve.
 
     The server-wide figures include whatever else the servers did meanwhile (autovacuum, other
     databases); backends that ended during the run are missing from the per-database figure.
     """
-    found: dict[str, list[int]] = {"PostgreSQL (run's database)": [], "PostgreSQL (whole server)": []}
+    found: dict[str, list[int]] = {DATABASE_CPU: [], "PostgreSQL (whole server)": []}
     found["Redis (whole server)"] = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -153,7 +154,7 @@ def server_processes(database: str) -> dict[str, list[int]]:
             if name == "postgres" or command.startswith("postgres"):
                 found["PostgreSQL (whole server)"].append(int(entry.name))
                 if f" {database} " in command:
-                    found["PostgreSQL (run's database)"].append(int(entry.name))
+                    found[DATABASE_CPU].append(int(entry.name))
             elif name == "redis-server":
                 found["Redis (whole server)"].append(int(entry.name))
     return found
@@ -359,8 +360,8 @@ def campaign_request(database_url: str, campaign_id: str) -> tuple[str, str]:
 
 def ceiling(
     base: str, sid: str, token: str, count: int, threads: int, processes: int, request: tuple[str, str]
-) -> tuple[float, float]:
-    """Provider calls per second made directly, and the CPU seconds of the processes making them.
+) -> Ceiling:
+    """Provider calls per second made directly, and the CPU they took.
 
     The real twilio client, nothing else, in the shape of the bulk workers: ``processes``
     processes sharing ``threads`` threads, each call with the body and status callback of a
@@ -510,8 +511,8 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path, path: str = "tw
                 port = int(solapi_base.rsplit(":", 1)[1])
                 solapi_fake(stack, args.latency_ms, (secret, port))  # empty again, like the twilio fake
                 fake = stack.procs["solapi fake"].pid
-                faked, machine_busy = cpu_seconds(fake), busy_seconds()
-                result.ceiling_per_s, calling = solapi_ceiling(
+                faked = cpu_seconds(fake)
+                measured = solapi_ceiling(
                     solapi_base,
                     secret,
                     count,
@@ -521,28 +522,43 @@ def run_one(args: argparse.Namespace, count: int, workdir: Path, path: str = "tw
                     request[0],
                     SENDER,
                 )
+                keep_ceiling(result, measured, count)
                 result.ceiling_cpu_ms_per_call = {
-                    "ceiling (solapi SDK processes), per message": calling * 1000 / count,
+                    "solapi SDK processes (start-up included), per message": measured.used * 1000 / count,
                     "solapi fake, per message": (cpu_seconds(fake) - faked) * 1000 / count,
-                    "machine (all processes), per message": (busy_seconds() - machine_busy) * 1000 / count,
+                    "machine while timed, per message": measured.machine_ms_per_message(count),
                 }
                 print(f"  ceiling: {result.ceiling_per_s:.0f} messages/s", flush=True)
                 return result
             fresh_twilio_fake(stack, args.latency_ms, base, sid, token)
             fake = stack.procs["twilio fake"].pid
-            faked, machine_busy = cpu_seconds(fake), busy_seconds()
-            result.ceiling_per_s, calling = ceiling(
-                base, sid, token, count, args.bulk_threads, args.bulk_processes, request
-            )
+            faked = cpu_seconds(fake)
+            measured = ceiling(base, sid, token, count, args.bulk_threads, args.bulk_processes, request)
+            keep_ceiling(result, measured, count)
             result.ceiling_cpu_ms_per_call = {
-                "ceiling (twilio client processes)": calling * 1000 / count,
+                "ceiling (twilio client processes, start-up included)": measured.used * 1000 / count,
                 "twilio fake": (cpu_seconds(fake) - faked) * 1000 / count,
-                "machine (all processes)": (busy_seconds() - machine_busy) * 1000 / count,
+                "machine (all processes) while timed": measured.machine_ms_per_message(count),
             }
             print(f"  ceiling: {result.ceiling_per_s:.0f} calls/s", flush=True)
         finally:
             stack.stop()
     return result
+
+
+def keep_ceiling(result: Result, measured: Ceiling, count: int) -> None:
+    """The ceiling's rate, how busy it kept the cores, and the share it leaves the path.
+
+    When the ceiling keeps every core busy, it is bound by CPU, not by the fake's latency, and
+    then the path (which makes the same calls, and stores every message besides) can reach at
+    most ceiling CPU / (ceiling CPU + PostgreSQL's CPU per message of the path) of it, whatever
+    the service's own code costs: both run on the same cores.
+    """
+    result.ceiling_per_s = measured.per_s
+    result.ceiling_saturation = measured.saturation()
+    calls = measured.machine_ms_per_message(count)
+    database = result.cpu_ms_per_message.get(DATABASE_CPU, 0.0)
+    result.share_bound = calls / (result.ceiling_saturation * (calls + database))
 
 
 # ---- report -------------------------------------------------------------------------------
@@ -619,6 +635,11 @@ def table(results: list[Result]) -> str:
         + " |"
     )
     lines.append(
+        "| ceiling: cores kept busy / most of it reachable with PostgreSQL's work added | "
+        + " | ".join(f"{r.ceiling_saturation:.0%} / {r.share_bound:.0%}" for r in results)
+        + " |"
+    )
+    lines.append(
         "| load average (1 min) before the run | "
         + " | ".join(f"{r.load_before:.1f}" for r in results)
         + " |"
@@ -634,7 +655,14 @@ def verdicts(results: list[Result]) -> list[str]:
             f"{r.path} {r.recipients:,}: {share:.0%} of the ceiling "
             f"({'meets' if share >= AIM_SHARE else 'misses'} "
             f"{AIM_SHARE:.0%}); transactional p99 {r.transactional_p99_s:.2f} s "
-            f"({'meets' if r.transactional_p99_s < AIM_P99_S else 'misses'} {AIM_P99_S:.0f} s)"
+            f"({'meets' if r.transactional_p99_s < AIM_P99_S else 'misses'} {AIM_P99_S:.0f} s); "
+            f"the ceiling kept the cores {r.ceiling_saturation:.0%} busy"
+            + (
+                f", so with PostgreSQL's CPU per message added to the ceiling's the path can reach "
+                f"at most {r.share_bound:.0%} of it"
+                if r.share_bound < 1
+                else ""
+            )
         )
     for path in sorted({r.path for r in results}):
         runs = [r for r in results if r.path == path]

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,17 +100,41 @@ def throwaway_environment(
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_ceiling(calls: list[Any], ready: Any, before: os.times_result, count: int) -> tuple[float, float]:
-    """Start the ceiling's processes together; messages per second, and their CPU seconds."""
+@dataclass(frozen=True)
+class Ceiling:
+    """What a ceiling run measured."""
+
+    per_s: float  # messages (or calls) per second, from the start signal to the last answer
+    used: float  # CPU seconds of the calling processes, their start-up included
+    busy: float  # CPU seconds the whole machine was busy from the start signal to the end
+    elapsed: float
+
+    def machine_ms_per_message(self, count: int) -> float:
+        """The machine's CPU per message while timed (the fake's and anything else's included)."""
+        return self.busy * 1000 / count
+
+    def saturation(self) -> float:
+        """How much of the machine's cores the timed part kept busy (1.0: all of them)."""
+        return self.busy / (self.elapsed * (os.cpu_count() or 1))
+
+
+def busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (not idle, not waiting for I/O), in seconds."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def run_ceiling(calls: list[Any], ready: Any, before: os.times_result, count: int) -> Ceiling:
+    """Start the ceiling's processes together, time them from the start signal, and measure."""
     for call in calls:
         call.start()
     ready.wait(timeout=120)
-    started = time.monotonic()
+    started, busy = time.monotonic(), busy_seconds()
     for call in calls:
         call.join()
-    elapsed = time.monotonic() - started
+    elapsed, busy = time.monotonic() - started, busy_seconds() - busy
     if any(call.exitcode != 0 for call in calls):
         raise RuntimeError("a ceiling process failed")
     after = os.times()
     used = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return count / elapsed, used
+    return Ceiling(count / elapsed, used, busy, elapsed)

@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from bench.common import HOST, free_port, run_ceiling
+from bench.common import HOST, Ceiling, free_port, run_ceiling
 
 if TYPE_CHECKING:
     from bench.campaign import Stack
@@ -83,8 +83,8 @@ def solapi_env(base: str, secret: str, batch: int) -> dict[str, str]:
 
 def solapi_ceiling(
     base: str, secret: str, count: int, batch: int, threads: int, processes: int, body: str, sender: str
-) -> tuple[float, float]:
-    """Messages per second sent by the same send-many calls made directly, and their CPU seconds."""
+) -> Ceiling:
+    """The same send-many calls made directly: messages per second, and the CPU they took."""
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Barrier(processes + 1)
     starts = list(range(0, count, batch))
