@@ -21,7 +21,7 @@ from notifier.domain.campaign_status import CampaignStatus, campaign_sources_of
 from notifier.domain.message_status import PENDING as PENDING_STATUSES
 from notifier.domain.message_status import Status
 from notifier.messages import repository as message_repo
-from notifier.messages.tables import messages
+from notifier.messages.tables import messages, status_of_rows_found_by_id
 from notifier.storage.paging import newest_first
 from notifier.storage.transitions import move_where
 
@@ -330,6 +330,6 @@ def hold_queued_messages(conn: Connection, message_ids: Collection[str], until: 
     """Move the send time of queued messages to ``until`` (the claim then schedules them)."""
     conn.execute(
         update(messages)
-        .where(messages.c.id.in_(message_ids), messages.c.status == Status.QUEUED.value)
+        .where(messages.c.id.in_(message_ids), status_of_rows_found_by_id() == Status.QUEUED.value)
         .values(send_at=until)
     )

@@ -48,7 +48,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from notifier.domain.message_status import Status, sources_of
-from notifier.messages.tables import message_events, messages
+from notifier.messages.tables import message_events, messages, status_of_rows_found_by_id
 from notifier.storage.types import UTCDateTime
 
 
@@ -146,7 +146,7 @@ def _statement_postgresql(
     now = bindparam("each_now", type_=UTCDateTime())
     condition = and_(
         messages.c.id == given.c.id,
-        messages.c.status == any_(bindparam("each_source", type_=_array_of(messages.c.status))),
+        status_of_rows_found_by_id() == any_(bindparam("each_source", type_=_array_of(messages.c.status))),
     )
     if guarded:
         condition = and_(

@@ -38,7 +38,7 @@ from notifier.domain.message_status import Status
 from notifier.domain.storable import json_problems, shown
 from notifier.messages.batches import transition_each
 from notifier.messages.model import Message
-from notifier.messages.tables import messages
+from notifier.messages.tables import messages, status_of_rows_found_by_id
 
 MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
 
@@ -94,7 +94,7 @@ def _claim_batch(ctx: Context, message_ids: Sequence[str], render: RenderHook | 
     now = ctx.clock()
     with ctx.engine.begin() as conn:
         query = select(messages).where(
-            messages.c.id.in_(list(message_ids)), messages.c.status == Status.QUEUED.value
+            messages.c.id.in_(list(message_ids)), status_of_rows_found_by_id() == Status.QUEUED.value
         )
         # The claim checks and the render hook of other features read rows as mappings.
         rows = [dict(row) for row in conn.execute(query).mappings()]

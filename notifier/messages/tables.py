@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    ColumnElement,
     Date,
     ForeignKey,
     Index,
@@ -82,6 +83,21 @@ messages = Table(
 )
 # Email addresses are searched whatever their case (intake keeps the local part as given).
 Index("ix_messages_to_email_lower", func.lower(messages.c.to_email), messages.c.created_at)
+
+
+def status_of_rows_found_by_id() -> ColumnElement[str]:
+    """``messages.status`` for a condition on rows a statement finds by their ids.
+
+    Written as an expression (``status || ''``, the same value) so that PostgreSQL checks it on
+    each row the primary key finds and never looks it up in ``ix_messages_status_send_at``
+    instead. During a campaign thousands of messages a second go ``queued -> sending -> sent``,
+    faster than autovacuum analyses the table: the planner then expects a handful of rows in a
+    status, picks that index, and reads every entry it holds for the status, dead ones
+    included, on every batch (EXPLAIN showed 19,762 entries read to record 500 outcomes after
+    20,000 messages; ``bench.message_life``).
+    """
+    return messages.c.status.concat("")
+
 
 message_events = Table(
     "message_events",
