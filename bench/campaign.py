@@ -25,6 +25,8 @@ the fake's 50 ms). Where the two cores went: CPU per campaign message of every p
 the campaign ran (user + system time from ``/proc``; the PostgreSQL and Redis servers too, and
 the whole machine), and the same per call for the ceiling; how long after the start the first
 message was claimed, and after the last ``sent`` the scheduler marked the campaign finished.
+How busy the ceiling kept the cores while timed, and from that the most of the ceiling the path
+could reach with PostgreSQL's CPU per message added to the ceiling's (``keep_ceiling``).
 Duplicates at the provider are counted by message SID per address. Makes its own database
 ``notifier_bench_<random>`` (dropped at the end) and uses Redis database 13 under its own key
 prefix (deleted at the end); talks only to 127.0.0.1.
