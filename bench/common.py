@@ -17,8 +17,10 @@ from typing import Any
 
 import psycopg
 import redis
+from sqlalchemy import Engine
 
 from notifier.cli.processes import demo_data
+from notifier.storage.db import make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -71,18 +73,45 @@ def clear_redis(redis_url: str, prefix: str) -> None:
 
 
 @contextmanager
+def throwaway_database(pg_url: str) -> Iterator[str]:
+    """A database of this run only, ``notifier_bench_<random>``, dropped at the end: its URL."""
+    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{pg_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrated_engine(url: str) -> Engine:
+    """An engine on the database at ``url``, brought to the current schema by the migrations."""
+    engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
 def throwaway_environment(
     pg_url: str, redis_url: str, workdir: Path, **extra: str
 ) -> Iterator[dict[str, str]]:
     """A database and key prefix of this run only, and the environment that points at them."""
-    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
     prefix = f"notifier-bench-{uuid.uuid4().hex[:10]}:"
-    with psycopg.connect(pg_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with throwaway_database(pg_url) as database_url:
+        try:
+            yield _environment(database_url, redis_url, prefix, workdir, extra)
+        finally:
+            clear_redis(redis_url, prefix)
+
+
+def _environment(
+    database_url: str, redis_url: str, prefix: str, workdir: Path, extra: dict[str, str]
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NOTIFIER_", "TWILIO_", "GUNICORN_"))}
     env.update(
         {
-            "NOTIFIER_DATABASE_URL": f"{pg_url.rsplit('/', 1)[0]}/{name}",
+            "NOTIFIER_DATABASE_URL": database_url,
             "NOTIFIER_BROKER_URL": redis_url,
             "NOTIFIER_BROKER_KEY_PREFIX": prefix,
             "NOTIFIER_SECRET_KEY": "bench",
@@ -92,12 +121,7 @@ def throwaway_environment(
             **extra,
         }
     )
-    try:
-        yield env
-    finally:
-        clear_redis(redis_url, prefix)
-        with psycopg.connect(pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return env
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, text
 
+from bench.common import migrated_engine, throwaway_database
 from notifier.domain.message_status import Status
 from notifier.messages.batches import insert_new, transition_each
-from notifier.storage.db import make_engine, upgrade
 
 FAN_OUT = 1000  # messages a fan-out statement creates
 BATCH = 500  # messages a send-many call carries (NOTIFIER_SOLAPI_BATCH_SIZE's default)
@@ -179,19 +178,14 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     count = 20_000 if args.quick else args.messages
-    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
-    url = f"{args.pg_url.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(args.pg_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        version = admin.execute("SHOW server_version").fetchone()
-    try:
-        engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        upgrade(engine)
+    with throwaway_database(args.pg_url) as url:
+        engine = migrated_engine(url)
         lines = [
             "| schema | created | claimed | sent | PostgreSQL, in all | client |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         with engine.connect() as conn:
+            version = conn.execute(text("SHOW server_version")).scalar_one()
             life(conn, min(count, 5 * FAN_OUT))  # warm-up: statements prepared, caches filled
             conn.execute(text("TRUNCATE messages CASCADE"))
             conn.commit()
@@ -200,14 +194,9 @@ def main() -> None:
             keys_only(conn)
             lines.append(report("primary keys only", count, life(conn, count)))
         engine.dispose()
-        print(
-            f"CPU ms per message, {count:,} messages; PostgreSQL {version[0] if version else '?'}, ", end=""
-        )
-        print(f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}\n")
-        print("\n".join(lines))
-    finally:
-        with psycopg.connect(args.pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"CPU ms per message, {count:,} messages; PostgreSQL {version}, ", end="")
+    print(f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -24,16 +24,14 @@ import argparse
 import platform
 import statistics
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 from sqlalchemy import text
 
+from bench.common import migrated_engine, throwaway_database
 from notifier import bootstrap
 from notifier.attendance import reports
 from notifier.config import Settings
-from notifier.storage.db import make_engine, upgrade
 
 CENTRES = 130
 END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -86,13 +84,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     count = 50_000 if args.quick else args.appointments
-    name = f"notifier_bench_{uuid.uuid4().hex[:10]}"
-    url = f"{args.pg_url.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(args.pg_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        engine = make_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        upgrade(engine)
+    with throwaway_database(args.pg_url) as url:
+        engine = migrated_engine(url)
         settings = Settings.from_env({"NOTIFIER_DATABASE_URL": url, "NOTIFIER_SECRET_KEY": "bench"})
         ctx = bootstrap.build(settings, engine=engine, clock=lambda: END)
         loaded = load(engine, count)
@@ -131,9 +124,6 @@ def main() -> None:
         )
         print("plan:\n  " + "\n  ".join(plan))
         engine.dispose()
-    finally:
-        with psycopg.connect(args.pg_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
