@@ -153,6 +153,9 @@ class Settings:
     lookup_ttl_seconds: float = 5.0
     # Console cookies carry ``Secure`` (default: when NOTIFIER_PUBLIC_URL is https://).
     secure_cookies: bool = False
+    # The outbox page without login although a provider is configured (a staging machine whose
+    # messages reach no real person); by default only a trial's outbox, with no provider, is public.
+    public_outbox: bool = False
     # A console session unused for this long is over.
     console_idle_timeout: timedelta = timedelta(minutes=30)
     # The client (API key owner) the console's campaigns act for: their stored recipients and
@@ -163,6 +166,16 @@ class Settings:
     def sandbox(self) -> bool:
         """True when no provider at all is configured: a trial, whose outbox anyone may see."""
         return self.twilio is None and self.solapi is None and self.smtp is None
+
+    @property
+    def outbox_shown(self) -> bool:
+        """Whether ``/outbox`` may be shown, to anyone: a trial's, or where staging allows it.
+
+        With a provider configured the outbox holds what real people's messages would have
+        said (an email to a centre's job seeker, when only SMS has a provider), and the page has
+        no login: it is refused unless NOTIFIER_PUBLIC_OUTBOX says this machine reaches nobody.
+        """
+        return bool(self.outbox_channels) and (self.sandbox or self.public_outbox)
 
     @property
     def outbox_channels(self) -> tuple[str, ...]:
@@ -247,6 +260,7 @@ class Settings:
                 minutes=env_int(env, "NOTIFIER_CONSOLE_IDLE_MINUTES", 30, minimum=1)
             ),
             console_owner=env.get("NOTIFIER_CONSOLE_OWNER", "console")[:100] or "console",
+            public_outbox=env_flag(env, "NOTIFIER_PUBLIC_OUTBOX"),
         )
 
 

@@ -1,9 +1,12 @@
 """The outbox in the browser: what would have been sent through a channel with no provider.
 
-Shown whenever a channel's messages stay in the outbox (SMS without SOLAPI or Twilio, email
-without SMTP), without login: it holds only what never left the machine. Times are shown in the
-zone of the centre each message was sent for (Asia/Seoul when unknown). An email's HTML part
-opens whole at ``/outbox/{id}/html``, served with a CSP sandbox so that its scripts never run.
+Shown without login while no provider at all is configured (a trial, ``notifier dev``): it
+holds only what never left the machine. Once any provider is configured, the messages a channel
+without one keeps are real people's (an email to a job seeker when only SMS has a provider), so
+the page is refused unless NOTIFIER_PUBLIC_OUTBOX says the machine reaches nobody (staging).
+Times are shown in the zone of the centre each message was sent for (Asia/Seoul when unknown).
+An email's HTML part opens whole at ``/outbox/{id}/html``, served with a CSP sandbox so that its
+scripts never run.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ def _require_outbox() -> Context:
     if not ctx.settings.outbox_channels:
         # Every channel has a real provider: nothing is kept here, and nothing is shown.
         raise NotFound("the outbox is shown only while a channel has no provider configured")
+    if not ctx.settings.outbox_shown:
+        raise NotFound(
+            "the outbox is shown without login only while no provider at all is configured (a trial), "
+            "or with NOTIFIER_PUBLIC_OUTBOX=true on a machine whose messages reach no real person"
+        )
     return ctx
 
 
@@ -66,7 +74,7 @@ def local_time(moment: datetime, zone: ZoneInfo) -> str:
     security=PUBLIC,
 )
 def index() -> str:
-    """Outbox (HTML; only while a channel has no provider)"""
+    """Outbox (HTML; in a trial with no provider, or with NOTIFIER_PUBLIC_OUTBOX)"""
     ctx = _require_outbox()
     with ctx.engine.connect() as conn:
         rows = list(conn.execute(select(outbox).order_by(outbox.c.id.desc()).limit(SHOWN)).mappings())
@@ -84,7 +92,7 @@ def index() -> str:
     security=PUBLIC,
 )
 def html_part(entry_id: int) -> Response:
-    """One email's HTML part, whole (only while a channel has no provider)"""
+    """One email's HTML part, whole (where the outbox is shown)"""
     ctx = _require_outbox()
     with ctx.engine.connect() as conn:
         html = conn.execute(select(outbox.c.html).where(outbox.c.id == entry_id)).scalar_one_or_none()

@@ -163,7 +163,7 @@ def dev(port: int) -> None:
 notifier is running at {url}
 {chr(10).join(where_messages_go(settings))}
   quiet hours: {quiet} (NOTIFIER_QUIET_HOURS)
-  outbox:  {url}/outbox
+  outbox:  {where_the_outbox_is(settings, url)}
   API doc: {url}/openapi.json
   demo API key (admin): {key}
 
@@ -209,6 +209,15 @@ def where_messages_go(settings: Settings) -> list[str]:
         else "  email:   kept in the outbox (nothing leaves this machine)"
     )
     return [sms, email]
+
+
+def where_the_outbox_is(settings: Settings, url: str) -> str:
+    """The outbox page's address, or why there is none to open."""
+    if settings.outbox_shown:
+        return f"{url}/outbox"
+    if settings.outbox_channels:
+        return "not shown: a provider is configured (NOTIFIER_PUBLIC_OUTBOX=true on a staging machine)"
+    return "none: every channel has a provider"
 
 
 def demo_data() -> dict[str, Any]:

@@ -42,13 +42,29 @@ def send(client: FlaskClient, ctx, auth: dict[str, str], body: dict[str, Any]) -
     return str(response.json["id"])
 
 
-def test_sms_kept_in_the_outbox_are_shown_although_smtp_is_configured(settings, clean_db) -> None:
-    with service(settings, clean_db, twilio=None, solapi=None) as (client, ctx, auth):
+def test_sms_kept_in_the_outbox_are_shown_on_a_staging_machine_with_smtp(settings, clean_db) -> None:
+    with service(settings, clean_db, twilio=None, solapi=None, public_outbox=True) as (client, ctx, auth):
         message_id = send(client, ctx, auth, message_body())
         page = client.get("/outbox")
         html = page.get_data(as_text=True)
     assert (page.status_code, page.mimetype) == (200, "text/html")
     assert message_id in html and "홍길동" in html and "문자" in html
+
+
+def test_with_a_provider_configured_the_outbox_shows_nobody_what_real_people_were_sent(
+    settings, clean_db
+) -> None:
+    # Email has a provider, SMS has none: the SMS kept are to real job seekers, and the page
+    # has no login.
+    with service(settings, clean_db, twilio=None, solapi=None) as (client, ctx, auth):
+        send(client, ctx, auth, message_body())
+        page = client.get("/outbox")
+        part = client.get("/outbox/1/html")
+    assert (page.status_code, page.mimetype) == (404, "application/problem+json")
+    assert "NOTIFIER_PUBLIC_OUTBOX" in page.json["detail"]
+    answer = page.get_data(as_text=True)
+    assert "홍길동" not in answer and "1234" not in answer
+    assert part.status_code == 404
 
 
 def test_outbox_times_are_shown_in_the_centres_zone_not_utc(settings, clean_db) -> None:
@@ -60,7 +76,7 @@ def test_outbox_times_are_shown_in_the_centres_zone_not_utc(settings, clean_db) 
 
 
 def test_an_emails_html_part_opens_whole_and_runs_no_script(settings, clean_db) -> None:
-    with service(settings, clean_db, smtp=None) as (client, ctx, auth):
+    with service(settings, clean_db, smtp=None, public_outbox=True) as (client, ctx, auth):
         send(client, ctx, auth, email_body())
         page = client.get("/outbox").get_data(as_text=True)
         [link] = re.findall(r'href="(/outbox/\d+/html)"', page)

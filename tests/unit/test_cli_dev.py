@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifier.cli.processes import where_messages_go
+from notifier.cli.processes import where_messages_go, where_the_outbox_is
 from notifier.config import Settings
 
 BASE = {"NOTIFIER_DATA_DIR": "/tmp/notifier-unit-dev", "NOTIFIER_SECRET_KEY": "x" * 32}
@@ -45,3 +45,12 @@ def test_with_solapi_set_sms_is_said_to_leave_through_solapi_with_twilio_as_fail
         "  SMS:     sent through SOLAPI at https://api.solapi.com,"
         " else Twilio while SOLAPI is out of rotation"
     )
+
+
+def test_the_banner_points_at_the_outbox_only_where_it_is_shown() -> None:
+    url = "http://127.0.0.1:8000"
+    smtp = {"NOTIFIER_SMTP_URL": "smtp://mail.example.org"}
+    twilio = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+82416615676"}
+    assert where_the_outbox_is(Settings.from_env(BASE), url) == f"{url}/outbox"
+    assert "NOTIFIER_PUBLIC_OUTBOX" in where_the_outbox_is(Settings.from_env({**BASE, **smtp}), url)
+    assert where_the_outbox_is(Settings.from_env({**BASE, **smtp, **twilio}), url).startswith("none")

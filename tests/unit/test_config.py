@@ -39,6 +39,7 @@ def test_without_a_secret_one_is_made_and_kept_in_the_data_folder(tmp_path) -> N
         ("NOTIFIER_TWILIO_BASE_URL", "ftp://x"),
         ("NOTIFIER_LOOKUP_TTL_SECONDS", "-1"),
         ("NOTIFIER_LOOKUP_TTL_SECONDS", "61"),
+        ("NOTIFIER_PUBLIC_OUTBOX", "maybe"),
     ],
 )
 def test_invalid_configuration_fails_naming_the_variable(variable: str, value: str) -> None:
@@ -176,3 +177,16 @@ def test_the_outbox_keeps_each_channel_that_has_no_provider() -> None:
     assert Settings.from_env({**BASE, **smtp}).outbox_channels == ("sms",)
     assert Settings.from_env({**BASE, **solapi}).outbox_channels == ("email",)
     assert Settings.from_env({**BASE, **smtp, **solapi}).outbox_channels == ()
+
+
+def test_the_outbox_is_public_in_a_trial_and_otherwise_only_where_staging_says_so() -> None:
+    smtp = {"NOTIFIER_SMTP_URL": "smtp://mail.example.org"}
+    solapi = {"SOLAPI_API_KEY": "k", "SOLAPI_API_SECRET": "s"}
+    staging = {"NOTIFIER_PUBLIC_OUTBOX": "true"}
+    assert Settings.from_env(BASE).outbox_shown  # nothing configured: a trial
+    # A provider for SMS: the emails kept are real people's.
+    assert not Settings.from_env({**BASE, **solapi}).outbox_shown
+    assert not Settings.from_env({**BASE, **smtp}).outbox_shown
+    assert Settings.from_env({**BASE, **solapi, **staging}).outbox_shown
+    # Every channel has a provider: nothing is kept, nothing to show.
+    assert not Settings.from_env({**BASE, **smtp, **solapi, **staging}).outbox_shown
