@@ -5,6 +5,11 @@ Each failure is a row; a sign-in is refused while an account has ``ACCOUNT_LIMIT
 an address ``ADDRESS_LIMIT``, within ``WINDOW``. A refused attempt is not checked against the
 password at all (so the lock-out cannot be used to test passwords) and is not counted again.
 A successful sign-in clears the account's failures.
+
+The check and the count are one step (``take_attempt``): an attempt is recorded as a failure
+before its password is checked, and a success clears it. Otherwise a burst of attempts sent
+together would all pass the check before the first of them was counted, and try more passwords
+than the limit allows.
 """
 
 from __future__ import annotations
@@ -30,17 +35,31 @@ def _failures(conn: Connection, column: Column[str], value: str, now: datetime) 
     return int(conn.execute(query).scalar_one())
 
 
-def locked(conn: Connection, email: str, address: str, now: datetime) -> bool:
-    """Whether sign-ins for ``email`` or from ``address`` are refused now."""
-    if _failures(conn, staff_login_failures.c.email, normalise_email(email)[:320], now) >= ACCOUNT_LIMIT:
-        return True
-    return _failures(conn, staff_login_failures.c.address, address[:64], now) >= ADDRESS_LIMIT
+def take_attempt(conn: Connection, email: str, address: str, now: datetime) -> bool:
+    """Count an attempt for ``email`` from ``address``, unless either is locked; tell which.
 
-
-def record_failure(conn: Connection, email: str, address: str, now: datetime) -> None:
-    conn.execute(
-        staff_login_failures.insert().values(email=normalise_email(email)[:320], address=address[:64], at=now)
-    )
+    Counted as a failure until ``clear`` says it succeeded; a refused attempt is not counted.
+    Attempts for one account or from one address take their turn: PostgreSQL holds advisory
+    locks on both until the transaction ends; SQLite lets one writer in at a time, and the
+    attempt is written before anything is counted.
+    """
+    email_key, address_key = normalise_email(email)[:320], address[:64]
+    if conn.dialect.name == "postgresql":
+        for key in sorted((f"staff-login-email:{email_key}", f"staff-login-address:{address_key}")):
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    attempt = conn.execute(
+        staff_login_failures.insert()
+        .values(email=email_key, address=address_key, at=now)
+        .returning(staff_login_failures.c.id)
+    ).scalar_one()
+    # This attempt's own row is among those counted.
+    if (
+        _failures(conn, staff_login_failures.c.email, email_key, now) > ACCOUNT_LIMIT
+        or _failures(conn, staff_login_failures.c.address, address_key, now) > ADDRESS_LIMIT
+    ):
+        conn.execute(delete(staff_login_failures).where(staff_login_failures.c.id == attempt))
+        return False
+    return True
 
 
 def clear(conn: Connection, email: str) -> None:

@@ -42,14 +42,13 @@ def sign_in(ctx: Context, email: str, password: str, address: str) -> tuple[Staf
     """Check the credentials under the lock-out rules; return the account and a session token."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
-        if lockout.locked(conn, email, address, now):
+        if not lockout.take_attempt(conn, email, address, now):
             minutes = int(lockout.WINDOW.total_seconds() // 60)
             raise SignInRefused(lockout.LOCKED_MESSAGE.format(minutes=minutes), locked=True)
         found = accounts.credentials(conn, email)
     # The slow hash runs outside the transaction; an unknown email takes as long as a wrong password.
+    # The attempt is already counted as a failure: a success clears it below.
     if found is None or not passwords.verify(found[1], password):
-        with ctx.engine.begin() as conn:
-            lockout.record_failure(conn, email, address, now)
         raise SignInRefused(BAD_CREDENTIALS)
     account = found[0]
     with ctx.engine.begin() as conn:

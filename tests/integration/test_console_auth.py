@@ -5,6 +5,8 @@ the language, and the append-only audit log."""
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from notifier.cli import main
-from notifier.staff import lockout
+from notifier.staff import lockout, signin
 from notifier.staff.tables import audit_log, staff_accounts, staff_login_failures, staff_sessions
 from tests.console import PASSWORD, form_token, make_staff, sign_in
 
@@ -144,6 +146,29 @@ def test_many_failures_from_one_address_lock_every_account_from_it(ctx, client, 
         assert sign_in(client, f"guess{n}@seosan.example.kr", "password guess").status_code == 401
     assert sign_in(client, "kim@seosan.example.kr").status_code == 429
     assert len(rows(ctx, staff_login_failures)) == lockout.ADDRESS_LIMIT  # a refused attempt is not counted
+
+
+def test_a_burst_of_guesses_sent_together_tries_no_more_passwords_than_the_limit(ctx, clock) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    guesses = 4 * lockout.ACCOUNT_LIMIT
+    start = threading.Barrier(guesses)
+
+    def guess(n: int) -> bool:
+        """Whether this guess's password was checked (refused as wrong, not as locked)."""
+        start.wait(timeout=30)
+        try:
+            signin.sign_in(ctx, "kim@seosan.example.kr", f"guess {n}", "203.0.113.7")
+        except signin.SignInRefused as refused:
+            return not refused.locked
+        raise AssertionError("a guess signed in")
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        checked = list(pool.map(guess, range(guesses)))
+    assert sum(checked) == lockout.ACCOUNT_LIMIT
+    assert len(rows(ctx, staff_login_failures)) == lockout.ACCOUNT_LIMIT
+    with pytest.raises(signin.SignInRefused) as right_one:
+        signin.sign_in(ctx, "kim@seosan.example.kr", PASSWORD, "203.0.113.8")
+    assert right_one.value.locked
 
 
 def test_a_session_ends_after_the_idle_timeout(ctx, client, clock) -> None:
