@@ -27,7 +27,7 @@ from notifier.console import (
     staff_page,
     templates,
 )
-from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language
+from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language, said
 from notifier.console.pages import FormProblem, problem_page
 from notifier.console.work_words import add_words
 from notifier.errors import NotifierError
@@ -83,7 +83,7 @@ def choose_language() -> Response:
     """Remember the chosen language and go back to the page."""
     chosen = request.form.get("lang", "")
     if chosen not in LANGUAGES:
-        raise FormProblem(422, "언어는 ko 또는 en이어야 합니다.")
+        raise FormProblem(422, said("언어는 ko 또는 en이어야 합니다.", "The language must be ko or en."))
     back = request.form.get("next", "")
     target = back if back.startswith("/console") and "//" not in back else "/console/"
     response: Response = redirect(target, code=303)  # type: ignore[assignment]

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, request
 from notifier.api.context import context
 from notifier.appointments import by_day
 from notifier.console.campaign_forms import center_choices
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import current_staff, login_required
 from notifier.domain.phones import mask_email, mask_phone
@@ -59,7 +60,7 @@ def index() -> Response:
     try:
         day = date.fromisoformat(raw_day) if raw_day else ctx.clock().astimezone(ctx.settings.timezone).date()
     except ValueError as exc:
-        raise FormProblem(422, "날짜는 YYYY-MM-DD 형식이어야 합니다.", [("날짜", raw_day[:20])]) from exc
+        raise FormProblem(422, word("bad_date"), [(word("day"), raw_day[:20])]) from exc
     with ctx.engine.connect() as conn:
         items = by_day.of_day(conn, [center], day, ctx.settings.timezone)
         sent = by_day.sent_for(conn, [row["id"] for row in items])
@@ -80,7 +81,7 @@ def show(appointment_id: str) -> Response:
     with context().engine.connect() as conn:
         row = by_day.one(conn, appointment_id[:36])
         if row is None:
-            raise FormProblem(404, "없는 예약입니다.")
+            raise FormProblem(404, said("없는 예약입니다.", "No such appointment."))
         require_center(current_staff(), row["center_code"])
         sent = by_day.sent_for(conn, [row["id"]])
     return page("console/appointment.html", a=row, sent=sent.get(row["id"], []), person=person)

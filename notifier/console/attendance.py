@@ -19,7 +19,7 @@ from notifier.attendance import reports
 from notifier.attendance.reports import GROUP_KEYS, AttendanceReport, AttendanceRow, GroupBy
 from notifier.centers import service as centers_service
 from notifier.console.attendance_chart import ChartRow, no_show_chart
-from notifier.console.i18n import language, word
+from notifier.console.i18n import language, said, word
 from notifier.console.pages import FormProblem, center_names, page
 from notifier.console.session import current_staff, login_required
 from notifier.schemas import AppointmentKind
@@ -58,11 +58,10 @@ WEEKDAYS = (
     ("토", "Sat"),
     ("일", "Sun"),
 )
-BAD_DATE = "날짜는 YYYY-MM-DD 형식이어야 합니다."
 
 
 class Filters:
-    """The report a request asks for, checked: every bad field named in Korean, or none."""
+    """The report a request asks for, checked: every bad field named, or none."""
 
     def __init__(
         self, args: Mapping[str, str], group_by: list[str], staff: StaffAccount, today: date
@@ -76,23 +75,32 @@ class Filters:
             require_center(staff, self.center)  # another centre's report: as if it did not exist
         self.kind = args.get("kind", "") or None
         if self.kind is not None and self.kind not in KINDS:
-            problems.append((word("appointment_kind"), "목록에 있는 상담 종류를 고르세요."))
+            pick = said("목록에 있는 상담 종류를 고르세요.", "Choose a kind from the list.")
+            problems.append((word("appointment_kind"), pick))
         self.channel = args.get("channel", "") or None
         if self.channel is not None and self.channel not in CHANNEL_KEYS:
-            problems.append((word("channel"), "목록에 있는 채널을 고르세요."))
+            pick = said("목록에 있는 채널을 고르세요.", "Choose a channel from the list.")
+            problems.append((word("channel"), pick))
         self.group_by: list[GroupBy] = [key for key in GROUP_KEYS if key in group_by]
         if len(self.group_by) != len(set(group_by)):
-            problems.append((word("group_by"), "목록에 있는 기준만 고를 수 있습니다."))
+            pick = said("목록에 있는 기준만 고를 수 있습니다.", "Choose only groupings from the list.")
+            problems.append((word("group_by"), pick))
         self.date_to = _day(args.get("to", ""), word("to_date"), problems) or today
         self.date_from = _day(args.get("from", ""), word("from_date"), problems) or (
             self.date_to - timedelta(days=DEFAULT_DAYS - 1)
         )
         if self.date_from > self.date_to:
-            problems.append((word("from_date"), "시작일은 종료일보다 늦을 수 없습니다."))
+            later = said(
+                "시작일은 종료일보다 늦을 수 없습니다.", "The start date cannot be later than the end date."
+            )
+            problems.append((word("from_date"), later))
         elif self.date_to - self.date_from > MAX_SPAN:
-            problems.append((word("to_date"), "기간은 3년을 넘을 수 없습니다."))
+            span = said("기간은 3년을 넘을 수 없습니다.", "The period cannot exceed 3 years.")
+            problems.append((word("to_date"), span))
         if problems:
-            raise FormProblem(422, "보고서 조건을 확인해 주세요.", problems)
+            raise FormProblem(
+                422, said("보고서 조건을 확인해 주세요.", "Check the report filters."), problems
+            )
 
     def query(self) -> dict[str, str | list[str]]:
         """The filters as query-string values (for the CSV link)."""
@@ -114,7 +122,7 @@ def _day(value: str, label: str, problems: list[tuple[str, str]]) -> date | None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        problems.append((label, BAD_DATE))
+        problems.append((label, word("bad_date")))
         return None
 
 
@@ -221,9 +229,9 @@ def local_moment(value: str, label: str, problems: list[tuple[str, str]]) -> dat
     try:
         parsed = datetime.fromisoformat(value[:19])
     except ValueError:
-        problems.append((label, "날짜와 시각은 YYYY-MM-DD HH:MM 형식이어야 합니다."))
+        problems.append((label, word("bad_moment")))
         return None
     if parsed.tzinfo is not None or not date(1971, 1, 1) <= parsed.date() <= date(2999, 1, 1):
-        problems.append((label, "날짜와 시각은 YYYY-MM-DD HH:MM 형식이어야 합니다."))
+        problems.append((label, word("bad_moment")))
         return None
     return parsed.replace(tzinfo=context().settings.timezone)

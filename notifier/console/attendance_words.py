@@ -75,4 +75,10 @@ ATTENDANCE_WORDS: dict[str, tuple[str, str]] = {
     "outcome_no_show": ("불참", "No-show"),
     "outcome_late_cancellation": ("직전 취소", "Late cancellation"),
     "outcome_rescheduled_by_person": ("본인 요청으로 일정 변경", "Rescheduled by the person"),
+    "bad_moment": (
+        "날짜와 시각은 YYYY-MM-DD HH:MM 형식이어야 합니다.",
+        "Dates and times are written YYYY-MM-DD HH:MM.",
+    ),
+    "experiment_refused": ("실험을 시작할 수 없습니다.", "The experiment cannot be started."),
+    "outcome_refused": ("참석 결과를 기록할 수 없습니다.", "The outcome cannot be recorded."),
 }

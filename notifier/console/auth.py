@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, request, url_for
 
 from notifier.api.context import context
-from notifier.console.i18n import word
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import (
     client_address,
@@ -19,6 +19,12 @@ from notifier.staff import signin
 
 bp = Blueprint("auth", __name__)
 MAX_EMAIL = 320
+
+
+def _bad_link() -> FormProblem:
+    """The 404 page of a reset link that is wrong, expired or already used."""
+    english = "This link is not valid, has expired or was already used. Please ask for a new one."
+    return FormProblem(404, said(signin.BAD_RESET_LINK, english))
 
 
 @bp.get("/login")
@@ -38,13 +44,16 @@ def login_submit() -> Response:
     email = request.form.get("email", "").strip()[:MAX_EMAIL]
     password = request.form.get("password", "")
     if not email or not password:
-        details = [(word("email"), "이메일을 입력하세요.")] if not email else []
-        details += [(word("password"), "비밀번호를 입력하세요.")] if not password else []
+        details: list[tuple[str, str]] = []
+        if not email:
+            details.append((word("email"), said("이메일을 입력하세요.", "Enter your email.")))
+        if not password:
+            details.append((word("password"), said("비밀번호를 입력하세요.", "Enter your password.")))
         return page(
             "console/login.html",
             422,
             notice=None,
-            error="입력한 내용을 확인해 주세요.",
+            error=said("입력한 내용을 확인해 주세요.", "Please check what you entered."),
             details=details,
             email=email,
         )
@@ -72,7 +81,7 @@ def logout() -> Response:
 @bp.get("/reset/<token>")
 def reset(token: str) -> Response:
     if not signin.reset_link_valid(context(), token):
-        raise FormProblem(404, signin.BAD_RESET_LINK)
+        raise _bad_link()
     return page("console/reset.html", token=token, error=None)
 
 
@@ -83,6 +92,6 @@ def reset_submit(token: str) -> Response:
         signin.set_password(context(), token, password, client_address())
     except signin.ResetRefused as refused:
         if refused.message == signin.BAD_RESET_LINK:
-            raise FormProblem(404, refused.message) from refused
+            raise _bad_link() from refused
         raise FormProblem(422, refused.message, [(word("new_password"), refused.message)]) from refused
     return redirect(url_for("console.auth.login", password_set=1), code=303)  # type: ignore[return-value]

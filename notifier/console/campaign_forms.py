@@ -1,4 +1,4 @@
-"""The campaign wizard's forms: what each may hold, and the Korean problem page for each bad field.
+"""The campaign wizard's forms: what each may hold, and the problem page for each bad field.
 
 Every check runs before anything is stored, so a refused form changes nothing.
 """
@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
 from notifier.api.context import context
 from notifier.centers import service as centers
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem
 from notifier.staff.accounts import StaffAccount
 from notifier.staff.scope import may_see
@@ -65,33 +66,49 @@ def campaign_form(
     problems: list[tuple[str, str]] = []
     name = form.get("name", "").strip()
     if not name or len(name) > MAX_NAME:
-        problems.append(("캠페인 이름", f"1자 이상 {MAX_NAME}자 이하로 입력하세요."))
+        length = said(f"1자 이상 {MAX_NAME}자 이하로 입력하세요.", f"Enter 1 to {MAX_NAME} characters.")
+        problems.append((word("campaign_name"), length))
     template = form.get("template", "")
     if template not in visible_template_keys(staff):
-        problems.append(("템플릿", "목록에서 템플릿을 고르세요."))
+        problems.append(
+            (word("template"), said("목록에서 템플릿을 고르세요.", "Choose a template from the list."))
+        )
     category = form.get("category", "")
     if category not in CATEGORIES:
-        problems.append(("분류", "정보성 또는 광고성을 고르세요."))
+        problems.append(
+            (word("category"), said("정보성 또는 광고성을 고르세요.", "Choose informational or advertising."))
+        )
     channel = form.get("channel", "auto")
     if channel not in CHANNELS:
-        problems.append(("채널", "자동, sms 또는 email을 고르세요."))
+        problems.append(
+            (word("channel"), said("자동, sms 또는 email을 고르세요.", "Choose automatic, sms or email."))
+        )
     center = form.get("center", "")
     if center not in {code for code, _ in center_choices(staff)}:
-        problems.append(("센터", "목록에서 센터를 고르세요."))
+        problems.append((word("center"), said("목록에서 센터를 고르세요.", "Choose a centre from the list.")))
     number = form.get("opt_out_number", "").strip()[:MAX_NUMBER] or None
     if category == "advertising" and channel != "email" and not number:
-        problems.append(("무료수신거부 080 번호", "광고성 문자에는 무료수신거부 080 번호가 필요합니다."))
+        needed = said(
+            "광고성 문자에는 무료수신거부 080 번호가 필요합니다.",
+            "An advertising SMS needs a free 080 opt-out number.",
+        )
+        problems.append((word("opt_out_number"), needed))
     source = form.get("source", "csv")
     upload: FileStorage | None = files.get("file")
     tags = [t.strip() for t in form.get("tags", "").split(",") if t.strip()]
     if source not in SOURCES:
-        problems.append(("받는 사람", "CSV 파일 또는 저장된 받는 사람을 고르세요."))
+        pick = said("CSV 파일 또는 저장된 받는 사람을 고르세요.", "Choose a CSV file or stored recipients.")
+        problems.append((word("recipient"), pick))
     elif source == "csv" and (upload is None or not upload.filename):
-        problems.append(("받는 사람 목록 (CSV)", "CSV 파일을 첨부하세요."))
+        problems.append((word("recipient_file"), said("CSV 파일을 첨부하세요.", "Attach a CSV file.")))
     elif source == "stored" and (len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags)):
-        problems.append(("태그", f"태그는 {MAX_TAGS}개까지, 각 {MAX_TAG}자 이하입니다."))
+        limits = said(
+            f"태그는 {MAX_TAGS}개까지, 각 {MAX_TAG}자 이하입니다.",
+            f"Up to {MAX_TAGS} tags, each at most {MAX_TAG} characters.",
+        )
+        problems.append((said("태그", "Tags"), limits))
     if problems:
-        raise FormProblem(422, "캠페인을 만들 수 없습니다.", problems)
+        raise FormProblem(422, word("campaign_refused"), problems)
     spec: dict[str, Any] = {
         "name": name,
         "template": template,
@@ -111,10 +128,14 @@ def test_addresses(form: ImmutableMultiDict[str, str]) -> tuple[str | None, str 
     phone = form.get("phone", "").strip()[:64] or None
     email = form.get("email", "").strip()[:320] or None
     if not phone and not email:
+        empty = said("비어 있습니다.", "Empty.")
         raise FormProblem(
             422,
-            "테스트를 받을 휴대전화 번호나 이메일을 입력하세요.",
-            [("테스트 받을 휴대전화", "비어 있습니다."), ("테스트 받을 이메일", "비어 있습니다.")],
+            said(
+                "테스트를 받을 휴대전화 번호나 이메일을 입력하세요.",
+                "Enter a mobile number or an email for the test.",
+            ),
+            [(word("test_phone"), empty), (word("test_email"), empty)],
         )
     return phone, email
 
@@ -124,15 +145,17 @@ def start_time(form: ImmutableMultiDict[str, str], zone: ZoneInfo, now: datetime
     raw = form.get("at", "").strip()
     if not raw:
         return None
+    shown = [(said("예약 시각", "Start time"), raw[:32])]
+    bad_format = said("시각은 YYYY-MM-DDTHH:MM 형식이어야 합니다.", "Times are written YYYY-MM-DDTHH:MM.")
     try:
         local = datetime.fromisoformat(raw[:32])
     except ValueError as exc:
-        raise FormProblem(
-            422, "시각은 YYYY-MM-DDTHH:MM 형식이어야 합니다.", [("예약 시각", raw[:32])]
-        ) from exc
+        raise FormProblem(422, bad_format, shown) from exc
     if local.tzinfo is not None:
-        raise FormProblem(422, "시각은 YYYY-MM-DDTHH:MM 형식이어야 합니다.", [("예약 시각", raw[:32])])
+        raise FormProblem(422, bad_format, shown)
     at = local.replace(tzinfo=zone)
     if at <= now:
-        raise FormProblem(422, "예약 시각은 지금보다 뒤여야 합니다.", [("예약 시각", raw[:32])])
+        raise FormProblem(
+            422, said("예약 시각은 지금보다 뒤여야 합니다.", "The start time must be in the future."), shown
+        )
     return at

@@ -23,7 +23,7 @@ from notifier.campaigns.preview import campaign_preview
 from notifier.campaigns.render import ADVERTISING, send_test
 from notifier.campaigns.service import CampaignIn
 from notifier.console import campaign_forms as forms
-from notifier.console.i18n import word
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.errors import Conflict, ValidationFailed
@@ -36,8 +36,6 @@ bp = Blueprint("campaigns", __name__)
 PAGE = 30
 REJECTIONS_SHOWN = 1000
 APPROVED = "campaign_approved"
-NOT_STARTABLE = "작성 중이고 보낼 사람이 있는 캠페인만 시작할 수 있습니다."
-NOT_CANCELLABLE = "이미 끝났거나 취소된 캠페인입니다."
 
 
 @bp.url_value_preprocessor
@@ -52,7 +50,7 @@ def _campaign(campaign_id: str, *, lock: bool = False) -> RowMapping:
     with context().engine.connect() as conn:
         row = campaign_repo.find(conn, campaign_id[:36])
     if row is None:
-        raise FormProblem(404, "없는 캠페인입니다.")
+        raise FormProblem(404, said("없는 캠페인입니다.", "No such campaign."))
     require_center(current_staff(), by_center.center_of(row))
     return row
 
@@ -69,7 +67,7 @@ def index() -> Response:
     try:
         after = decode_cursor(cursor) if cursor else None
     except Exception as exc:  # a hand-edited cursor
-        raise FormProblem(422, "잘못된 페이지 위치입니다.") from exc
+        raise FormProblem(422, said("잘못된 페이지 위치입니다.", "The page link is not valid.")) from exc
     with context().engine.connect() as conn:
         items, more = by_center.page(conn, visible_centers(current_staff()), limit=PAGE, after=after)
     next_cursor = None
@@ -96,7 +94,7 @@ def create() -> Response:
         )
     except ValidationFailed as exc:  # e.g. not a CSV file, or no usable header row
         details = [(e.pointer.lstrip("/") or word("recipient_file"), e.detail) for e in exc.errors]
-        raise FormProblem(422, "캠페인을 만들 수 없습니다.", details) from exc
+        raise FormProblem(422, word("campaign_refused"), details) from exc
     with context().engine.begin() as conn:
         audit(
             conn,
@@ -185,9 +183,17 @@ def test(campaign_id: str) -> Response:
 def approve(campaign_id: str) -> Response:
     row = _campaign(campaign_id)
     if current_staff().role not in (Role.MANAGER, Role.MINISTRY):
-        raise FormProblem(403, "광고성 캠페인은 센터 관리자만 승인할 수 있습니다.")
+        only = said(
+            "광고성 캠페인은 센터 관리자만 승인할 수 있습니다.",
+            "Only a centre manager can approve an advertising campaign.",
+        )
+        raise FormProblem(403, only)
     if row["category"] != ADVERTISING or row["status"] != "draft":
-        raise FormProblem(409, "승인할 수 있는 것은 작성 중인 광고성 캠페인뿐입니다.")
+        only = said(
+            "승인할 수 있는 것은 작성 중인 광고성 캠페인뿐입니다.",
+            "Only a draft advertising campaign can be approved.",
+        )
+        raise FormProblem(409, only)
     with context().engine.begin() as conn:
         audit(
             conn,
@@ -210,7 +216,11 @@ def start(campaign_id: str) -> Response:
     try:
         view = campaigns.start_campaign(context(), None, row["id"], at)
     except Conflict as exc:  # started or cancelled meanwhile, or nobody to send to
-        raise FormProblem(409, NOT_STARTABLE, [(word("status"), exc.detail)]) from exc
+        only = said(
+            "작성 중이고 보낼 사람이 있는 캠페인만 시작할 수 있습니다.",
+            "Only a draft campaign with people to send to can be started.",
+        )
+        raise FormProblem(409, only, [(word("status"), exc.detail)]) from exc
     with context().engine.begin() as conn:
         audit(
             conn,
@@ -230,7 +240,10 @@ def cancel(campaign_id: str) -> Response:
     try:
         campaigns.cancel_campaign(context(), None, row["id"])
     except Conflict as exc:  # already finished or cancelled
-        raise FormProblem(409, NOT_CANCELLABLE, [(word("status"), exc.detail)]) from exc
+        ended = said(
+            "이미 끝났거나 취소된 캠페인입니다.", "The campaign has already finished or was cancelled."
+        )
+        raise FormProblem(409, ended, [(word("status"), exc.detail)]) from exc
     with context().engine.begin() as conn:
         audit(conn, "campaign_cancelled", "campaign", row["id"], center_code=by_center.center_of(row))
     return _redirect(row["id"])

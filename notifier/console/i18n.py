@@ -109,6 +109,11 @@ WORDS: dict[str, tuple[str, str]] = {
         "센터 코드, 여러 개는 쉼표로 (ministry는 비워 둠)",
         "Centre codes, comma-separated (empty for ministry)",
     ),
+    "bad_address": (
+        "휴대전화 번호 또는 이메일 주소의 형식이 아닙니다.",
+        "This is not a mobile number or an email address.",
+    ),
+    "bad_date": ("날짜는 YYYY-MM-DD 형식이어야 합니다.", "Dates are written YYYY-MM-DD."),
 }
 
 
@@ -124,6 +129,11 @@ def word(key: str, lang: str | None = None) -> str:
     """The console's word for ``key`` in ``lang`` (default: this request's language)."""
     ko, en = WORDS[key]
     return en if (lang or language()) == "en" else ko
+
+
+def said(ko: str, en: str) -> str:
+    """``ko`` or ``en``, whichever is this request's language (for a text said in one place)."""
+    return en if language() == "en" else ko
 
 
 def add_words(words: dict[str, tuple[str, str]]) -> None:

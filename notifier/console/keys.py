@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, request, url_for
 
 from notifier.api.context import context
-from notifier.console.i18n import word
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import client_address, current_staff, login_required
 from notifier.errors import NotFound
@@ -51,13 +51,15 @@ def create() -> Response:
     scopes = request.form.getlist("scopes")
     problems: list[tuple[str, str]] = []
     if not name or len(name) > 100 or not name.isprintable():
-        problems.append((word("name"), "1자 이상 100자 이하로 입력하세요."))
+        problems.append(
+            (word("name"), said("1자 이상 100자 이하로 입력하세요.", "Enter 1 to 100 characters."))
+        )
     if owner is not None and (len(owner) > 100 or not owner.isprintable()):
-        problems.append((word("owner"), "100자 이하로 입력하세요."))
+        problems.append((word("owner"), said("100자 이하로 입력하세요.", "Enter at most 100 characters.")))
     if not scopes or set(scopes) - set(SCOPES):
-        problems.append((word("scopes"), "권한을 하나 이상 고르세요."))
+        problems.append((word("scopes"), said("권한을 하나 이상 고르세요.", "Choose at least one scope.")))
     if problems:
-        raise FormProblem(422, "API 키를 만들 수 없습니다.", problems)
+        raise FormProblem(422, said("API 키를 만들 수 없습니다.", "The API key cannot be created."), problems)
     created = keys.create_key(context(), name, scopes, owner, current_staff(), client_address())
     return _listing(201, created=created)
 

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from notifier.api.context import context
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import current_staff, login_required
 from notifier.domain.message_status import Status
@@ -27,7 +28,6 @@ from notifier.staff.scope import require_center, visible_centers
 bp = Blueprint("messages", __name__)
 CHANNELS = ("sms", "email")
 FIELDS = ("q", "reference", "status", "channel", "date_from", "date_to")
-BAD_ADDRESS = "휴대전화 번호 또는 이메일 주소의 형식이 아닙니다."
 
 
 def masked(row: Mapping[Any, Any]) -> str:
@@ -43,11 +43,11 @@ def _day(value: str, label: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise FormProblem(422, "날짜는 YYYY-MM-DD 형식이어야 합니다.", [(label, value[:20])]) from exc
+        raise FormProblem(422, word("bad_date"), [(label, value[:20])]) from exc
 
 
 def parse_search(form: dict[str, str]) -> MessageSearch:
-    """The search the form asks for, or ``FormProblem`` naming each bad field (in Korean)."""
+    """The search the form asks for, or ``FormProblem`` naming each bad field (in the page's language)."""
     from notifier.domain.phones import parse_phone
 
     problems: list[tuple[str, str]] = []
@@ -57,28 +57,31 @@ def parse_search(form: dict[str, str]) -> MessageSearch:
         if "@" in address:
             email = address
             if len(email) > 320 or " " in email or email.startswith("@") or email.endswith("@"):
-                problems.append(("휴대전화 번호 또는 이메일", BAD_ADDRESS))
+                problems.append((word("phone_or_email"), word("bad_address")))
         else:
             try:
                 phone = parse_phone(address).e164
             except ValidationFailed:
-                problems.append(("휴대전화 번호 또는 이메일", BAD_ADDRESS))
+                problems.append((word("phone_or_email"), word("bad_address")))
     reference = form.get("reference", "").strip() or None
     if reference and len(reference) > REFERENCE_LENGTH:
-        problems.append(("참조 번호", f"{REFERENCE_LENGTH}자 이하여야 합니다."))
+        limit = said(f"{REFERENCE_LENGTH}자 이하여야 합니다.", f"At most {REFERENCE_LENGTH} characters.")
+        problems.append((word("reference"), limit))
     status = form.get("status", "") or None
     if status and status not in {s.value for s in Status}:
-        problems.append(("상태", "알 수 없는 상태입니다."))
+        problems.append((word("status"), said("알 수 없는 상태입니다.", "Unknown status.")))
     channel = form.get("channel", "") or None
     if channel and channel not in CHANNELS:
-        problems.append(("채널", "sms 또는 email이어야 합니다."))
+        problems.append((word("channel"), said("sms 또는 email이어야 합니다.", "Choose sms or email.")))
     zone = context().settings.timezone
-    since_day = _day(form.get("date_from", ""), "시작일")
-    until_day = _day(form.get("date_to", ""), "종료일")
+    since_day = _day(form.get("date_from", ""), word("from_date"))
+    until_day = _day(form.get("date_to", ""), word("to_date"))
     if since_day and until_day and since_day > until_day:
-        problems.append(("시작일", "종료일보다 늦을 수 없습니다."))
+        problems.append(
+            (word("from_date"), said("종료일보다 늦을 수 없습니다.", "Cannot be later than the end date."))
+        )
     if problems:
-        raise FormProblem(422, "검색 조건을 확인해 주세요.", problems)
+        raise FormProblem(422, said("검색 조건을 확인해 주세요.", "Check the search conditions."), problems)
     return MessageSearch(
         centers=visible_centers(current_staff()),
         phone=phone,
@@ -98,7 +101,13 @@ def _results(form: dict[str, str]) -> Response:
         with context().engine.connect() as conn:
             rows, next_cursor = finder.search(conn, query, cursor)
     except ValidationFailed as exc:
-        raise FormProblem(422, "다음 페이지 정보가 올바르지 않습니다. 처음부터 다시 검색하세요.") from exc
+        raise FormProblem(
+            422,
+            said(
+                "다음 페이지 정보가 올바르지 않습니다. 처음부터 다시 검색하세요.",
+                "The next page link is not valid. Please search again from the start.",
+            ),
+        ) from exc
     return page(
         "console/messages.html",
         form=form,

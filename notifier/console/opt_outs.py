@@ -12,7 +12,7 @@ from notifier.consent import opt_outs
 from notifier.consent.addresses import normalise_address
 from notifier.consent.coverage import SCOPES
 from notifier.consent.opt_outs import SCOPE_LABELS
-from notifier.console.i18n import language, word
+from notifier.console.i18n import language, said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.domain.phones import mask_email, mask_phone
@@ -30,20 +30,23 @@ SOURCE_LABELS = {
     "in_person": ("방문", "In person"),
     "written": ("서면", "In writing"),
 }
-ADDRESS_LABEL = "주소"
-BAD_ADDRESS = "휴대전화 번호 또는 이메일 주소의 형식이 아닙니다."
+
+
+def _bad_address() -> FormProblem:
+    """The 422 page of an address that is neither a mobile number nor an email."""
+    return FormProblem(422, word("bad_address"), [(said("주소", "Address"), word("bad_address"))])
 
 
 def _address(raw: str) -> tuple[str, str]:
-    """(channel, normalised address) of what was typed, or a 422 page in Korean."""
+    """(channel, normalised address) of what was typed, or a 422 page."""
     value = raw.strip()[:320]
     channel = "email" if "@" in value else "sms"
     try:
         normalised = normalise_address(channel, value)
     except (ValidationFailed, ValueError) as exc:
-        raise FormProblem(422, BAD_ADDRESS, [(ADDRESS_LABEL, BAD_ADDRESS)]) from exc
+        raise _bad_address() from exc
     if not value or (channel == "email" and (normalised.startswith("@") or normalised.endswith("@"))):
-        raise FormProblem(422, BAD_ADDRESS, [(ADDRESS_LABEL, BAD_ADDRESS)])
+        raise _bad_address()
     return channel, normalised
 
 
@@ -85,12 +88,14 @@ def add() -> Response:
     source = request.form.get("source", "")
     problems = []
     if scope not in SCOPES:
-        problems.append((word("scope"), "범위를 고르세요."))
+        problems.append((word("scope"), said("범위를 고르세요.", "Choose a scope.")))
     if source not in CONSOLE_SOURCES:
-        problems.append((word("source"), "접수 경로를 고르세요."))
+        problems.append((word("source"), said("접수 경로를 고르세요.", "Choose a source.")))
     channel, address = _address(request.form.get("address", ""))
     if problems:
-        raise FormProblem(422, "수신거부를 등록할 수 없습니다.", problems)
+        raise FormProblem(
+            422, said("수신거부를 등록할 수 없습니다.", "The opt-out cannot be recorded."), problems
+        )
     staff = current_staff()
     center = staff.centers[0] if staff.centers else None
     created, view = opt_outs.record_opt_out(

@@ -2,9 +2,9 @@
 
 ``POST /console/appointments/<id>/outcome`` runs the same use case as the API
 (``attendance.outcomes.record_outcome``), so the same rules hold: attended and no-show only
-after the start, one outcome per revision replaced only by a later one; a refusal is a Korean
-problem page (422 or 409) and changes nothing. Another centre's appointment is a 404. Each
-recorded outcome is in the audit log.
+after the start, one outcome per revision replaced only by a later one; a refusal is a problem
+page in the person's language (422 or 409) and changes nothing. Another centre's appointment is
+a 404. Each recorded outcome is in the audit log.
 
 The form is the macro ``outcome_form`` in ``console/outcome_form.html``; any page that shows an
 appointment imports it. ``GET`` on the same path shows the form on its own.
@@ -21,7 +21,7 @@ from notifier.appointments import repository
 from notifier.appointments.appointment import Appointment
 from notifier.attendance import outcomes
 from notifier.console.attendance import local_moment
-from notifier.console.i18n import word
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.domain.attendance import Outcome
@@ -30,16 +30,28 @@ from notifier.schemas import OutcomeIn
 from notifier.staff.scope import require_center
 
 bp = Blueprint("outcomes", __name__)
-REFUSED = "참석 결과를 기록할 수 없습니다."
-# The use case's reasons (English, for the API) as the console says them.
+# The use case's reasons (for the API) as the console says them: (the API's words, Korean, English).
 REASONS = (
-    ("in the future", "발생 시각은 지금보다 뒤일 수 없습니다."),
-    ("was cancelled", "취소된 예약에는 참석이나 불참을 기록할 수 없습니다."),
-    ("only after the appointment starts", "참석과 불참은 예약 시작 시각이 지난 뒤에만 기록할 수 있습니다."),
-    ("before the appointment starts", "발생 시각은 예약 시작 시각보다 앞설 수 없습니다."),
-)
-CONFLICT = (
-    "이 예약에는 같은 시각이나 더 늦은 시각의 결과가 이미 기록되어 있습니다. 페이지를 새로 열어 확인하세요."
+    (
+        "in the future",
+        "발생 시각은 지금보다 뒤일 수 없습니다.",
+        "The time it happened cannot be in the future.",
+    ),
+    (
+        "was cancelled",
+        "취소된 예약에는 참석이나 불참을 기록할 수 없습니다.",
+        "A cancelled appointment cannot be marked attended or no-show.",
+    ),
+    (
+        "only after the appointment starts",
+        "참석과 불참은 예약 시작 시각이 지난 뒤에만 기록할 수 있습니다.",
+        "Attended and no-show can be recorded only after the appointment starts.",
+    ),
+    (
+        "before the appointment starts",
+        "발생 시각은 예약 시작 시각보다 앞설 수 없습니다.",
+        "The time it happened cannot be before the appointment starts.",
+    ),
 )
 
 
@@ -53,12 +65,14 @@ def _appointment(appointment_id: str) -> Appointment:
     return found
 
 
-def _korean(exc: ValidationFailed) -> list[tuple[str, str]]:
+def _reasons(exc: ValidationFailed) -> list[tuple[str, str]]:
+    """The use case's refusal as (field label, reason) in the page's language."""
     labels = {"/outcome": word("attendance_outcome"), "/recorded_at": word("recorded_at")}
     details = []
     for error in exc.errors:
         reason = next(
-            (ko for english, ko in REASONS if english in error.detail), "입력한 값을 받을 수 없습니다."
+            (said(ko, en) for api, ko, en in REASONS if api in error.detail),
+            said("입력한 값을 받을 수 없습니다.", "This value cannot be accepted."),
         )
         details.append((labels.get(error.pointer, word("attendance_outcome")), reason))
     return details
@@ -87,10 +101,10 @@ def record(appointment_id: str) -> Response:
     problems: list[tuple[str, str]] = []
     chosen = request.form.get("outcome", "")
     if chosen not in {o.value for o in Outcome}:
-        problems.append((word("attendance_outcome"), "참석 결과를 고르세요."))
+        problems.append((word("attendance_outcome"), said("참석 결과를 고르세요.", "Choose an outcome.")))
     recorded_at = local_moment(request.form.get("recorded_at", ""), word("recorded_at"), problems)
     if problems:
-        raise FormProblem(422, REFUSED, problems)
+        raise FormProblem(422, word("outcome_refused"), problems)
     raw: dict[str, Any] = {"outcome": chosen}
     if recorded_at is not None:
         raw["recorded_at"] = recorded_at.isoformat()
@@ -99,9 +113,15 @@ def record(appointment_id: str) -> Response:
     try:
         outcomes.record_outcome(ctx, appointment.owner, appointment.external_id, body, raw)
     except ValidationFailed as exc:
-        raise FormProblem(422, REFUSED, _korean(exc)) from exc
+        raise FormProblem(422, word("outcome_refused"), _reasons(exc)) from exc
     except Conflict as exc:
-        raise FormProblem(409, CONFLICT) from exc
+        later = said(
+            "이 예약에는 같은 시각이나 더 늦은 시각의 결과가 이미 기록되어 있습니다. "
+            "페이지를 새로 열어 확인하세요.",
+            "An outcome at the same time or later is already recorded for this appointment. "
+            "Open the page again to see it.",
+        )
+        raise FormProblem(409, later) from exc
     with ctx.engine.begin() as conn:
         audit(
             conn, "outcome_recorded", "appointment", appointment.id,

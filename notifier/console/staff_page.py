@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from notifier.api.context import context
-from notifier.console.i18n import word
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import current_staff, login_required
 from notifier.errors import NotFound
@@ -48,7 +48,13 @@ def create() -> Response:
     role = request.form.get("role", "staff")
     codes = [c.strip() for c in request.form.get("centers", "").split(",") if c.strip()][:20]
     if not actor.sees_every_center and (role != Role.STAFF.value or not set(codes) <= set(actor.centers)):
-        raise FormProblem(422, "센터 관리자는 자기 센터의 직원(staff) 계정만 만들 수 있습니다.")
+        raise FormProblem(
+            422,
+            said(
+                "센터 관리자는 자기 센터의 직원(staff) 계정만 만들 수 있습니다.",
+                "A centre manager can create only staff accounts of their own centre.",
+            ),
+        )
     try:
         created = signin.create_account(context(), email, name, role, codes, actor=actor)
     except AccountRefused as exc:

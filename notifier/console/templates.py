@@ -18,7 +18,7 @@ from flask import Blueprint, Response, request, url_for
 
 from notifier.api.context import context
 from notifier.console.campaign_forms import template_visible
-from notifier.console.i18n import word
+from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.domain.templates import TemplateVersion
@@ -38,7 +38,7 @@ def _first_author(key: str) -> str:
     with context().engine.connect() as conn:
         author = ownership.first_authors(conn).get(key[:100])
     if author is None or not template_visible(current_staff(), author):
-        raise FormProblem(404, "없는 템플릿입니다.")
+        raise FormProblem(404, said("없는 템플릿입니다.", "No such template."))
     return author
 
 
@@ -46,7 +46,7 @@ def _version(key: str, number: int | None = None) -> TemplateVersion:
     with context().engine.connect() as conn:
         found = repo.get(conn, key, number)
     if found is None:
-        raise FormProblem(404, "없는 버전입니다.")
+        raise FormProblem(404, said("없는 버전입니다.", "No such version."))
     return found
 
 
@@ -92,7 +92,8 @@ def _number(raw: str | None, label: str) -> int:
     try:
         return int(raw or "")
     except ValueError as exc:
-        raise FormProblem(422, "버전 번호를 고르세요.", [(label, (raw or "")[:20])]) from exc
+        choose = said("버전 번호를 고르세요.", "Choose a version number.")
+        raise FormProblem(422, choose, [(label, (raw or "")[:20])]) from exc
 
 
 @bp.get("/templates/<key>/diff")
@@ -111,9 +112,9 @@ def _sources(form: Mapping[str, str], current: TemplateVersion) -> dict[str, dic
         for part, text in parts.items():
             edited = form.get(f"src:{locale}:{part}", text).replace("\r\n", "\n")
             if len(edited) > MAX_SOURCE:
-                raise FormProblem(
-                    422, "템플릿이 너무 깁니다.", [(f"{locale}/{part}", f"{MAX_SOURCE:,}자 이하")]
-                )
+                limit = said(f"{MAX_SOURCE:,}자 이하", f"At most {MAX_SOURCE:,} characters")
+                too_long = said("템플릿이 너무 깁니다.", "The template is too long.")
+                raise FormProblem(422, too_long, [(f"{locale}/{part}", limit)])
             sources.setdefault(locale, {})[part] = edited
     return sources
 

@@ -110,6 +110,7 @@ WORK_WORDS: dict[str, tuple[str, str]] = {
     "confirmed": ("참석 확인", "Confirmed"),
     "change_requested": ("변경 요청", "Change requested"),
     "no_answer": ("응답 없음", "No answer"),
+    "campaign_refused": ("캠페인을 만들 수 없습니다.", "The campaign cannot be created."),
 }
 
 

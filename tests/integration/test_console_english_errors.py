@@ -1,0 +1,186 @@
+"""Refused console forms in the page's language: with the ``console_lang=en`` cookie the problem
+page says what is wrong in English (and not in Korean); without it, in Korean as before. Read as
+a browser gets it: the status code and the HTML."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse, encode_multipart
+
+from tests.console import form_token, make_staff, post_form, sign_in
+
+Ask = Callable[[FlaskClient], TestResponse]
+
+
+def message_search(data: dict[str, str]) -> Ask:
+    return lambda client: post_form(client, "/console/messages", data, "/console/messages")
+
+
+def opt_out_with_bad_address(client: FlaskClient) -> TestResponse:
+    data = {"address": "044-202", "scope": "all", "source": "in_person"}
+    return post_form(client, "/console/opt-outs", data, "/console/opt-outs")
+
+
+def campaign_missing_fields(client: FlaskClient) -> TestResponse:
+    form = {
+        "name": "",
+        "template": "nope",
+        "category": "informational",
+        "center": "seosan",
+        "channel": "sms",
+        "csrf_token": form_token(client, "/console/campaigns/new"),
+    }
+    boundary, body = encode_multipart(form)
+    return client.post(
+        "/console/campaigns", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def campaign_that_does_not_exist(client: FlaskClient) -> TestResponse:
+    return client.get(f"/console/campaigns/{uuid.uuid4()}")
+
+
+def appointment_day_with_bad_date(client: FlaskClient) -> TestResponse:
+    return client.get("/console/appointments?center=seosan&day=3%20Dec")
+
+
+def attendance_report_with_bad_filters(client: FlaskClient) -> TestResponse:
+    return client.get("/console/attendance?from=2026-12-05&to=2026-12-01&kind=nope")
+
+
+def sign_in_with_empty_fields(client: FlaskClient) -> TestResponse:
+    return post_form(client, "/console/login", {"email": "", "password": ""}, "/console/login")
+
+
+def unknown_language(client: FlaskClient) -> TestResponse:
+    return post_form(client, "/console/language", {"lang": "fr", "next": "/console/"})
+
+
+# (what the browser asks, the status, what the English page says, what the Korean page says)
+CASES = {
+    "message search, bad date": (
+        message_search({"date_from": "5 Dec"}),
+        422,
+        ["Dates are written YYYY-MM-DD.", "<strong>From</strong>: 5 Dec"],
+        ["날짜는 YYYY-MM-DD 형식이어야 합니다.", "<strong>시작일</strong>: 5 Dec"],
+    ),
+    "message search, bad fields": (
+        message_search({"q": "02-123", "status": "lost", "channel": "fax"}),
+        422,
+        [
+            "Check the search conditions.",
+            "<strong>Mobile number or email</strong>: This is not a mobile number or an email address.",
+            "<strong>Status</strong>: Unknown status.",
+            "<strong>Channel</strong>: Choose sms or email.",
+        ],
+        [
+            "검색 조건을 확인해 주세요.",
+            "<strong>휴대전화 번호 또는 이메일</strong>: 휴대전화 번호 또는 이메일 주소의 형식이 아닙니다.",
+            "<strong>상태</strong>: 알 수 없는 상태입니다.",
+            "<strong>채널</strong>: sms 또는 email이어야 합니다.",
+        ],
+    ),
+    "opt-out, bad address": (
+        opt_out_with_bad_address,
+        422,
+        ["<strong>Address</strong>: This is not a mobile number or an email address."],
+        ["<strong>주소</strong>: 휴대전화 번호 또는 이메일 주소의 형식이 아닙니다."],
+    ),
+    "campaign, missing fields": (
+        campaign_missing_fields,
+        422,
+        [
+            "The campaign cannot be created.",
+            "<strong>Campaign name</strong>: Enter 1 to 200 characters.",
+            "<strong>Template</strong>: Choose a template from the list.",
+            "<strong>Recipient list (CSV)</strong>: Attach a CSV file.",
+        ],
+        [
+            "캠페인을 만들 수 없습니다.",
+            "<strong>캠페인 이름</strong>: 1자 이상 200자 이하로 입력하세요.",
+            "<strong>템플릿</strong>: 목록에서 템플릿을 고르세요.",
+            "<strong>받는 사람 목록 (CSV)</strong>: CSV 파일을 첨부하세요.",
+        ],
+    ),
+    "campaign, none such": (campaign_that_does_not_exist, 404, ["No such campaign."], ["없는 캠페인입니다."]),
+    "appointment day, bad date": (
+        appointment_day_with_bad_date,
+        422,
+        ["Dates are written YYYY-MM-DD.", "<strong>Day</strong>: 3 Dec"],
+        ["날짜는 YYYY-MM-DD 형식이어야 합니다.", "<strong>날짜</strong>: 3 Dec"],
+    ),
+    "attendance report, bad filters": (
+        attendance_report_with_bad_filters,
+        422,
+        [
+            "Check the report filters.",
+            "<strong>Kind</strong>: Choose a kind from the list.",
+            "<strong>From</strong>: The start date cannot be later than the end date.",
+        ],
+        [
+            "보고서 조건을 확인해 주세요.",
+            "<strong>상담 종류</strong>: 목록에 있는 상담 종류를 고르세요.",
+            "<strong>시작일</strong>: 시작일은 종료일보다 늦을 수 없습니다.",
+        ],
+    ),
+    "sign-in, empty fields": (
+        sign_in_with_empty_fields,
+        422,
+        [
+            "Please check what you entered.",
+            "<strong>Email</strong>: Enter your email.",
+            "<strong>Password</strong>: Enter your password.",
+        ],
+        [
+            "입력한 내용을 확인해 주세요.",
+            "<strong>이메일</strong>: 이메일을 입력하세요.",
+            "<strong>비밀번호</strong>: 비밀번호를 입력하세요.",
+        ],
+    ),
+    "language switch, unknown language": (
+        unknown_language,
+        422,
+        ["The language must be ko or en."],
+        ["언어는 ko 또는 en이어야 합니다."],
+    ),
+}
+
+
+def shown(answer: TestResponse, status: int, said: list[str], not_said: list[str]) -> None:
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == status, html
+    for text in said:
+        assert text in html
+    for text in not_said:
+        assert text not in html
+
+
+@pytest.mark.parametrize(("ask", "status", "english", "korean"), list(CASES.values()), ids=list(CASES))
+def test_a_refused_form_says_what_is_wrong_in_the_page_language(
+    ctx, client, ask: Ask, status: int, english: list[str], korean: list[str]
+) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    shown(ask(client), status, korean, english)
+    client.set_cookie("console_lang", "en", path="/console")
+    shown(ask(client), status, english, korean)
+    client.delete_cookie("console_lang", path="/console")
+    shown(ask(client), status, korean, english)
+
+
+def test_an_english_browser_without_the_cookie_gets_english_problems(ctx, client) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    token = form_token(client, "/console/opt-outs")
+    data = {"address": "not-an-address", "scope": "all", "source": "written", "csrf_token": token}
+    answer = client.post("/console/opt-outs", data=data, headers={"Accept-Language": "en-GB,en;q=0.8"})
+    shown(
+        answer,
+        422,
+        ["This is not a mobile number or an email address."],
+        ["휴대전화 번호 또는 이메일 주소의 형식이 아닙니다."],
+    )
