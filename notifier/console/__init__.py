@@ -28,7 +28,7 @@ from notifier.console import (
     templates,
 )
 from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language, said
-from notifier.console.pages import FormProblem, problem_page
+from notifier.console.pages import FormProblem, not_found, problem_page
 from notifier.console.work_words import add_words
 from notifier.errors import NotifierError
 
@@ -68,6 +68,8 @@ def _notifier_error(exc: NotifierError) -> Response:
     status = exc.status if 400 <= exc.status < 500 else 500
     if status == 500:
         raise exc
+    if status == 404:  # another centre's object too (staff.scope): the console's one 404
+        return _form_problem(not_found())
     # A feature's own wording is English (it is the API's); the page's title says it in Korean.
     readable = exc.detail if any("가" <= ch <= "힣" for ch in exc.detail) else ""
     return problem_page(status, readable)

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, request
 from notifier.api.context import context
 from notifier.appointments import by_day
 from notifier.console.campaign_forms import center_choices
-from notifier.console.i18n import said, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.i18n import word
+from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import current_staff, login_required
 from notifier.domain.phones import mask_email, mask_phone
 from notifier.staff.scope import require_center
@@ -81,7 +81,7 @@ def show(appointment_id: str) -> Response:
     with context().engine.connect() as conn:
         row = by_day.one(conn, appointment_id[:36])
         if row is None:
-            raise FormProblem(404, said("없는 예약입니다.", "No such appointment."))
+            raise not_found()
         require_center(current_staff(), row["center_code"])
         sent = by_day.sent_for(conn, [row["id"]])
     return page("console/appointment.html", a=row, sent=sent.get(row["id"], []), person=person)

@@ -8,9 +8,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from notifier.api.context import context
-from notifier.console.pages import page
+from notifier.console.pages import not_found, page
 from notifier.console.session import current_staff, login_required
-from notifier.errors import NotFound
 from notifier.staff import audit
 from notifier.staff.scope import visible_centers
 
@@ -22,7 +21,7 @@ bp = Blueprint("audit", __name__)
 def index() -> Response:
     account = current_staff()
     if not account.reads_audit_log:
-        raise NotFound("없는 페이지입니다.")
+        raise not_found()
     before = request.args.get("before", "")
     before_id = int(before) if before.isdigit() and len(before) < 19 else None
     with context().engine.connect() as conn:

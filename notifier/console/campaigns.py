@@ -24,7 +24,7 @@ from notifier.campaigns.render import ADVERTISING, send_test
 from notifier.campaigns.service import CampaignIn
 from notifier.console import campaign_forms as forms
 from notifier.console.i18n import said, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.errors import Conflict, ValidationFailed
 from notifier.messages.views import decode_cursor, encode_cursor
@@ -50,7 +50,7 @@ def _campaign(campaign_id: str, *, lock: bool = False) -> RowMapping:
     with context().engine.connect() as conn:
         row = campaign_repo.find(conn, campaign_id[:36])
     if row is None:
-        raise FormProblem(404, said("없는 캠페인입니다.", "No such campaign."))
+        raise not_found()
     require_center(current_staff(), by_center.center_of(row))
     return row
 

@@ -7,9 +7,8 @@ from flask import Blueprint, Response, redirect, request, url_for
 
 from notifier.api.context import context
 from notifier.console.i18n import said, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import client_address, current_staff, login_required
-from notifier.errors import NotFound
 from notifier.keys import repository as key_repo
 from notifier.keys import service as keys
 
@@ -19,7 +18,7 @@ SCOPES = sorted(key_repo.SCOPES)
 
 def _ministry_only() -> None:
     if not current_staff().sees_every_center:
-        raise NotFound("없는 페이지입니다.")
+        raise not_found()
 
 
 def _listing(

@@ -15,11 +15,11 @@ from flask import Blueprint, Response, request
 
 from notifier.api.context import context
 from notifier.console.i18n import said, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import current_staff, login_required
 from notifier.domain.message_status import Status
 from notifier.domain.phones import mask_email, mask_personal_data, mask_phone
-from notifier.errors import NotFound, ValidationFailed
+from notifier.errors import ValidationFailed
 from notifier.messages import search as finder
 from notifier.messages.search import MessageSearch
 from notifier.messages.tables import REFERENCE_LENGTH
@@ -139,7 +139,7 @@ def show(message_id: str) -> Response:
     with context().engine.connect() as conn:
         found = finder.detail(conn, message_id[:36])
     if found is None:
-        raise NotFound("없는 메시지입니다.")
+        raise not_found()
     row, history = found
     require_center(current_staff(), row["center_code"])
     return page(

@@ -22,10 +22,10 @@ from notifier.appointments.appointment import Appointment
 from notifier.attendance import outcomes
 from notifier.console.attendance import local_moment
 from notifier.console.i18n import said, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.domain.attendance import Outcome
-from notifier.errors import Conflict, NotFound, ValidationFailed
+from notifier.errors import Conflict, ValidationFailed
 from notifier.schemas import OutcomeIn
 from notifier.staff.scope import require_center
 
@@ -60,7 +60,7 @@ def _appointment(appointment_id: str) -> Appointment:
     with context().engine.connect() as conn:
         found = repository.get(conn, appointment_id[:36])
     if found is None:
-        raise NotFound("없는 항목입니다.")
+        raise not_found()
     require_center(current_staff(), found.center_code)
     return found
 

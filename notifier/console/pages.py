@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 
 from notifier.api.context import context
 from notifier.centers import service as centers_service
-from notifier.console.i18n import language, word
+from notifier.console.i18n import language, said, word
 from notifier.staff.accounts import ROLE_LABELS, StaffAccount
 
 PROBLEM_TITLES = {
@@ -66,6 +66,16 @@ class FormProblem(Exception):
         self.status = status
         self.message = message
         self.details = details or []
+
+
+def not_found() -> FormProblem:
+    """The one 404 of the console, in the page's language.
+
+    Whatever is missing (a campaign, a template, a page the role may not open), and whether it
+    does not exist or belongs to another centre (``staff.scope``), the page says the same, so
+    it tells nobody what exists elsewhere.
+    """
+    return FormProblem(404, said("없는 항목입니다.", "No such item."))
 
 
 def when(value: datetime | None) -> str:

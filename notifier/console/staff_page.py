@@ -7,9 +7,8 @@ from flask import Blueprint, Response, request
 
 from notifier.api.context import context
 from notifier.console.i18n import said, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import current_staff, login_required
-from notifier.errors import NotFound
 from notifier.staff import accounts, signin
 from notifier.staff.accounts import AccountRefused, Role
 from notifier.staff.scope import may_see, visible_centers
@@ -19,7 +18,7 @@ bp = Blueprint("staff", __name__)
 
 def _managing() -> None:
     if not current_staff().reads_audit_log:  # managers and the ministry
-        raise NotFound("없는 페이지입니다.")
+        raise not_found()
 
 
 def _listing(status: int = 200, **values: object) -> Response:
@@ -71,6 +70,6 @@ def reset_link(account_id: str) -> Response:
     with context().engine.connect() as conn:
         target = accounts.get(conn, account_id[:36])
     if target is None or not any(may_see(actor, code) for code in target.centers or (None,)):
-        raise NotFound("없는 계정입니다.")
+        raise not_found()
     link = signin.issue_reset_link(context(), target.email, actor=actor)
     return _listing(link=link, link_for=target.email)

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, request, url_for
 from notifier.api.context import context
 from notifier.console.campaign_forms import template_visible
 from notifier.console.i18n import said, word
-from notifier.console.pages import FormProblem, page
+from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.domain.templates import TemplateVersion
 from notifier.errors import FieldError, TemplateRejected, ValidationFailed
@@ -38,7 +38,7 @@ def _first_author(key: str) -> str:
     with context().engine.connect() as conn:
         author = ownership.first_authors(conn).get(key[:100])
     if author is None or not template_visible(current_staff(), author):
-        raise FormProblem(404, said("없는 템플릿입니다.", "No such template."))
+        raise not_found()
     return author
 
 
@@ -46,7 +46,7 @@ def _version(key: str, number: int | None = None) -> TemplateVersion:
     with context().engine.connect() as conn:
         found = repo.get(conn, key, number)
     if found is None:
-        raise FormProblem(404, said("없는 버전입니다.", "No such version."))
+        raise not_found()
     return found
 
 

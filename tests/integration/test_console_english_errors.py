@@ -106,7 +106,7 @@ CASES = {
             "<strong>받는 사람 목록 (CSV)</strong>: CSV 파일을 첨부하세요.",
         ],
     ),
-    "campaign, none such": (campaign_that_does_not_exist, 404, ["No such campaign."], ["없는 캠페인입니다."]),
+    "campaign, none such": (campaign_that_does_not_exist, 404, ["No such item."], ["없는 항목입니다."]),
     "appointment day, bad date": (
         appointment_day_with_bad_date,
         422,
