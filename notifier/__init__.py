@@ -44,6 +44,13 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if ctx.settings.trusted_proxies:
+        # The address and scheme the client used, as the trusted proxies saw them; without
+        # them a client's own X-Forwarded-For is not believed.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = ctx.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.extensions["notifier"] = ctx
     app.extensions["celery"] = celery
     app.extensions["publisher"] = publisher

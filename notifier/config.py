@@ -156,6 +156,9 @@ class Settings:
     # The outbox page without login although a provider is configured (a staging machine whose
     # messages reach no real person); by default only a trial's outbox, with no provider, is public.
     public_outbox: bool = False
+    # How many proxies in front of the service append to X-Forwarded-For / -Proto: their word is
+    # taken for the client's address (the console's lock-out and audit log, the key audit).
+    trusted_proxies: int = 0
     # A console session unused for this long is over.
     console_idle_timeout: timedelta = timedelta(minutes=30)
     # The client (API key owner) the console's campaigns act for: their stored recipients and
@@ -261,6 +264,7 @@ class Settings:
             ),
             console_owner=env.get("NOTIFIER_CONSOLE_OWNER", "console")[:100] or "console",
             public_outbox=env_flag(env, "NOTIFIER_PUBLIC_OUTBOX"),
+            trusted_proxies=env_int(env, "NOTIFIER_TRUSTED_PROXIES", 0, minimum=0),
         )
 
 

@@ -126,6 +126,27 @@ def test_the_cookies_are_secure_when_the_public_url_is_https(ctx, settings) -> N
         app.extensions["publisher"].close()
 
 
+@pytest.mark.parametrize(("proxies", "recorded"), [(0, "127.0.0.1"), (1, "203.0.113.9")])
+def test_the_address_recorded_is_the_one_a_trusted_proxy_saw_and_never_the_clients_own_word(
+    ctx, settings, proxies: int, recorded: str
+) -> None:
+    from notifier import create_app
+
+    ctx.settings = settings.with_overrides(trusted_proxies=proxies)
+    app = create_app(ctx=ctx)
+    try:
+        client = app.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+        make_staff(ctx, "kim@seosan.example.kr")
+        assert sign_in(client, "kim@seosan.example.kr", "not my password").status_code == 401
+        assert sign_in(client, "kim@seosan.example.kr").status_code == 303
+    finally:
+        app.extensions["publisher"].close()
+    assert [row["address"] for row in rows(ctx, staff_login_failures)] == []  # cleared by the success
+    signed_in = [row for row in rows(ctx, audit_log) if row["action"] == "signed_in"]
+    assert [row["address"] for row in signed_in] == [recorded]
+
+
 def test_wrong_passwords_lock_the_account_even_for_the_right_one(ctx, client, clock) -> None:
     make_staff(ctx, "kim@seosan.example.kr")
     for _ in range(lockout.ACCOUNT_LIMIT):

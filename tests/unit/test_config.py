@@ -40,6 +40,7 @@ def test_without_a_secret_one_is_made_and_kept_in_the_data_folder(tmp_path) -> N
         ("NOTIFIER_LOOKUP_TTL_SECONDS", "-1"),
         ("NOTIFIER_LOOKUP_TTL_SECONDS", "61"),
         ("NOTIFIER_PUBLIC_OUTBOX", "maybe"),
+        ("NOTIFIER_TRUSTED_PROXIES", "-1"),
     ],
 )
 def test_invalid_configuration_fails_naming_the_variable(variable: str, value: str) -> None:
