@@ -23,8 +23,7 @@ MAX_EMAIL = 320
 
 def _bad_link() -> FormProblem:
     """The 404 page of a reset link that is wrong, expired or already used."""
-    english = "This link is not valid, has expired or was already used. Please ask for a new one."
-    return FormProblem(404, said(signin.BAD_RESET_LINK, english))
+    return FormProblem(404, said(signin.BAD_RESET_LINK.ko, signin.BAD_RESET_LINK.en))
 
 
 @bp.get("/login")
@@ -61,7 +60,8 @@ def login_submit() -> Response:
         _, token = signin.sign_in(context(), email, password, client_address())
     except signin.SignInRefused as refused:
         status = 429 if refused.locked else 401
-        return page("console/login.html", status, notice=None, error=refused.message, details=[], email=email)
+        error = said(refused.words.ko, refused.words.en)
+        return page("console/login.html", status, notice=None, error=error, details=[], email=email)
     response: Response = redirect(url_for("console.home.index"), code=303)  # type: ignore[assignment]
     remember_session(response, token)
     return response
@@ -91,7 +91,8 @@ def reset_submit(token: str) -> Response:
     try:
         signin.set_password(context(), token, password, client_address())
     except signin.ResetRefused as refused:
-        if refused.message == signin.BAD_RESET_LINK:
+        if refused.words == signin.BAD_RESET_LINK:
             raise _bad_link() from refused
-        raise FormProblem(422, refused.message, [(word("new_password"), refused.message)]) from refused
+        problem = said(refused.words.ko, refused.words.en)
+        raise FormProblem(422, problem, [(word("new_password"), problem)]) from refused
     return redirect(url_for("console.auth.login", password_set=1), code=303)  # type: ignore[return-value]

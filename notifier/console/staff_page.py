@@ -57,7 +57,8 @@ def create() -> Response:
     try:
         created = signin.create_account(context(), email, name, role, codes, actor=actor)
     except AccountRefused as exc:
-        raise FormProblem(422, str(exc), [(word("email"), str(exc))]) from exc
+        problem = said(exc.words.ko, exc.words.en)
+        raise FormProblem(422, problem, [(word("email"), problem)]) from exc
     link = signin.issue_reset_link(context(), created.email, actor=actor)
     return _listing(201, link=link, link_for=created.email)
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.engine import RowMapping
 
 from notifier.staff.tables import staff_accounts
+from notifier.staff.words import Words
 
 
 class Role(StrEnum):
@@ -32,7 +33,12 @@ ROLE_LABELS = {
 
 
 class AccountRefused(ValueError):
-    """An account that cannot be created as asked; the message is Korean, for people."""
+    """An account that cannot be created as asked: ``words`` says why, ``message`` in Korean."""
+
+    def __init__(self, words: Words) -> None:
+        super().__init__(words.ko)
+        self.words = words
+        self.message = words.ko
 
 
 @dataclass(frozen=True)
@@ -73,14 +79,26 @@ def check_shape(role: str, centers: Iterable[str]) -> tuple[Role, tuple[str, ...
     try:
         parsed = Role(role)
     except ValueError as exc:
-        raise AccountRefused("역할은 staff, manager, ministry 중 하나여야 합니다.") from exc
+        raise AccountRefused(
+            Words(
+                "역할은 staff, manager, ministry 중 하나여야 합니다.",
+                "The role must be staff, manager or ministry.",
+            )
+        ) from exc
     codes = tuple(sorted(set(centers)))
     if parsed is Role.MINISTRY:
         return parsed, ()
     if not codes:
-        raise AccountRefused("staff와 manager 계정에는 센터가 하나 이상 필요합니다.")
+        raise AccountRefused(
+            Words(
+                "staff와 manager 계정에는 센터가 하나 이상 필요합니다.",
+                "A staff or manager account needs at least one centre.",
+            )
+        )
     if parsed is Role.MANAGER and len(codes) != 1:
-        raise AccountRefused("manager 계정은 센터 하나만 맡습니다.")
+        raise AccountRefused(
+            Words("manager 계정은 센터 하나만 맡습니다.", "A manager account runs exactly one centre.")
+        )
     return parsed, codes
 
 
@@ -91,11 +109,15 @@ def create(
     parsed, codes = check_shape(role, centers)
     address = normalise_email(email)
     if "@" not in address or len(address) > 320:
-        raise AccountRefused("이메일 주소가 올바르지 않습니다.")
+        raise AccountRefused(Words("이메일 주소가 올바르지 않습니다.", "This is not a valid email address."))
     if not name.strip() or len(name) > 100:
-        raise AccountRefused("이름은 1자 이상 100자 이하여야 합니다.")
+        raise AccountRefused(
+            Words("이름은 1자 이상 100자 이하여야 합니다.", "The name must be 1 to 100 characters long.")
+        )
     if find_by_email(conn, address) is not None:
-        raise AccountRefused("이미 같은 이메일의 계정이 있습니다.")
+        raise AccountRefused(
+            Words("이미 같은 이메일의 계정이 있습니다.", "An account with this email already exists.")
+        )
     account_id = str(uuid.uuid4())
     conn.execute(
         staff_accounts.insert().values(

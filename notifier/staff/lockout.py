@@ -20,13 +20,15 @@ from sqlalchemy import Column, Connection, delete, func, select
 
 from notifier.staff.accounts import normalise_email
 from notifier.staff.tables import staff_login_failures
+from notifier.staff.words import Words
 
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
 WINDOW = timedelta(minutes=15)
-LOCKED_MESSAGE = (
+LOCKED_MESSAGE = Words(
     "로그인 시도가 너무 많아 잠시 잠겼습니다. {minutes}분 뒤에 다시 시도하거나, "
-    "비밀번호를 잊으셨다면 관리자에게 재설정 링크를 요청하세요."
+    "비밀번호를 잊으셨다면 관리자에게 재설정 링크를 요청하세요.",
+    "Too many sign-in attempts: try again in {minutes} minutes, or ask your manager for a reset link.",
 )
 
 

@@ -11,6 +11,8 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from notifier.staff.words import Words
+
 MIN_LENGTH = 10
 MAX_LENGTH = 200  # hashing a megabyte-long "password" is a cheap way to burn our CPU
 
@@ -38,12 +40,20 @@ def verify(stored_hash: str | None, password: str) -> bool:
         return False
 
 
-def weakness(password: str) -> str | None:
-    """Why ``password`` may not be chosen (in Korean), or None."""
+def weakness(password: str) -> Words | None:
+    """Why ``password`` may not be chosen, or None."""
     if len(password) < MIN_LENGTH:
-        return f"비밀번호는 {MIN_LENGTH}자 이상이어야 합니다."
+        return Words(
+            f"비밀번호는 {MIN_LENGTH}자 이상이어야 합니다.",
+            f"The password must be at least {MIN_LENGTH} characters long.",
+        )
     if len(password) > MAX_LENGTH:
-        return f"비밀번호는 {MAX_LENGTH}자 이하여야 합니다."
+        return Words(
+            f"비밀번호는 {MAX_LENGTH}자 이하여야 합니다.",
+            f"The password must be at most {MAX_LENGTH} characters long.",
+        )
     if password.strip() != password:
-        return "비밀번호의 앞뒤에 공백을 넣을 수 없습니다."
+        return Words(
+            "비밀번호의 앞뒤에 공백을 넣을 수 없습니다.", "The password cannot begin or end with a space."
+        )
     return None

@@ -15,27 +15,36 @@ from notifier.staff import accounts, audit, lockout, passwords, sessions
 from notifier.staff.accounts import StaffAccount
 from notifier.staff.tables import staff_reset_tokens
 from notifier.staff.tokens import new_token, token_hash
+from notifier.staff.words import Words
 
 RESET_LINK_VALID = timedelta(hours=24)
-BAD_CREDENTIALS = "이메일 또는 비밀번호가 맞지 않습니다."
-BAD_RESET_LINK = "재설정 링크가 올바르지 않거나 만료되었거나 이미 사용되었습니다. 새 링크를 요청하세요."
+BAD_CREDENTIALS = Words("이메일 또는 비밀번호가 맞지 않습니다.", "The email or password is incorrect.")
+BAD_RESET_LINK = Words(
+    "재설정 링크가 올바르지 않거나 만료되었거나 이미 사용되었습니다. 새 링크를 요청하세요.",
+    "This link is not valid, has expired or was already used. Please ask for a new one.",
+)
+NO_SUCH_ACCOUNT = Words("그런 이메일의 계정이 없습니다.", "There is no account with that email.")
 
 
 class SignInRefused(Exception):
-    """Why a sign-in did not succeed, in Korean; ``locked`` tells a lock-out from bad credentials."""
+    """Why a sign-in did not succeed (``words``; ``message`` in Korean); ``locked`` tells a
+    lock-out from bad credentials."""
 
-    def __init__(self, message: str, locked: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, words: Words, locked: bool = False) -> None:
+        super().__init__(words.ko)
+        self.words = words
+        self.message = words.ko
         self.locked = locked
 
 
 class ResetRefused(Exception):
-    """A reset link that cannot be used, or a password that may not be chosen (in Korean)."""
+    """A reset link that cannot be used, or a password that may not be chosen (``words``;
+    ``message`` in Korean)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, words: Words) -> None:
+        super().__init__(words.ko)
+        self.words = words
+        self.message = words.ko
 
 
 def sign_in(ctx: Context, email: str, password: str, address: str) -> tuple[StaffAccount, str]:
@@ -44,7 +53,7 @@ def sign_in(ctx: Context, email: str, password: str, address: str) -> tuple[Staf
     with ctx.engine.begin() as conn:
         if not lockout.take_attempt(conn, email, address, now):
             minutes = int(lockout.WINDOW.total_seconds() // 60)
-            raise SignInRefused(lockout.LOCKED_MESSAGE.format(minutes=minutes), locked=True)
+            raise SignInRefused(lockout.LOCKED_MESSAGE.filled(minutes=minutes), locked=True)
         found = accounts.credentials(conn, email)
     # The slow hash runs outside the transaction; an unknown email takes as long as a wrong password.
     # The attempt is already counted as a failure: a success clears it below.
@@ -71,7 +80,7 @@ def issue_reset_link(ctx: Context, email: str, actor: StaffAccount | None = None
     with ctx.engine.begin() as conn:
         account = accounts.find_by_email(conn, email)
         if account is None:
-            raise ResetRefused("그런 이메일의 계정이 없습니다.")
+            raise ResetRefused(NO_SUCH_ACCOUNT)
         conn.execute(
             staff_reset_tokens.insert().values(
                 token_hash=token_hash(token),
@@ -145,7 +154,10 @@ def create_account(
     with ctx.engine.begin() as conn:
         unknown = [code for code in centers if center_repo.find(conn, code) is None]
         if unknown:
-            raise accounts.AccountRefused(f"등록되지 않은 센터입니다: {', '.join(unknown)}")
+            codes = ", ".join(unknown)
+            raise accounts.AccountRefused(
+                Words(f"등록되지 않은 센터입니다: {codes}", f"Unknown centre: {codes}")
+            )
         account = accounts.create(conn, email, name, role, centers, now)
         audit.record(
             conn,

@@ -11,7 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse, encode_multipart
 
-from tests.console import form_token, make_staff, post_form, sign_in
+from notifier.staff import lockout, signin
+from tests.console import PASSWORD, form_token, make_staff, post_form, sign_in
 
 Ask = Callable[[FlaskClient], TestResponse]
 
@@ -58,6 +59,43 @@ def sign_in_with_empty_fields(client: FlaskClient) -> TestResponse:
 
 def unknown_language(client: FlaskClient) -> TestResponse:
     return post_form(client, "/console/language", {"lang": "fr", "next": "/console/"})
+
+
+def sign_in_with_a_wrong_password(client: FlaskClient) -> TestResponse:
+    return sign_in(client, "kim@seosan.example.kr", "not my password")
+
+
+def sign_in_to_a_locked_account(client: FlaskClient) -> TestResponse:
+    """The right password after ``ACCOUNT_LIMIT`` wrong ones (once locked, every try is refused)."""
+    for _ in range(lockout.ACCOUNT_LIMIT):
+        sign_in(client, "kim@seosan.example.kr", "not my password")
+    return sign_in(client, "kim@seosan.example.kr", PASSWORD)
+
+
+def reset_link_that_is_not_valid(client: FlaskClient) -> TestResponse:
+    data = {"password": "a good new password"}
+    return post_form(client, "/console/reset/not-a-reset-link", data, "/console/login")
+
+
+def new_password(password: str) -> Ask:
+    """Choose ``password`` through a fresh reset link for Kim (a refused one leaves the link unused)."""
+
+    def ask(client: FlaskClient) -> TestResponse:
+        link = signin.issue_reset_link(client.application.extensions["notifier"], "kim@seosan.example.kr")
+        path = "/console/reset/" + link.rsplit("/", 1)[1]
+        return post_form(client, path, {"password": password}, path)
+
+    return ask
+
+
+def manager_creates_account(data: dict[str, str]) -> Ask:
+    """The centre manager (made by the test) signs in and asks for a new account."""
+
+    def ask(client: FlaskClient) -> TestResponse:
+        sign_in(client, "boss@seosan.example.kr")
+        return post_form(client, "/console/staff", data, "/console/staff")
+
+    return ask
 
 
 # (what the browser asks, the status, what the English page says, what the Korean page says)
@@ -147,6 +185,53 @@ CASES = {
         ["The language must be ko or en."],
         ["언어는 ko 또는 en이어야 합니다."],
     ),
+    "sign-in, wrong password": (
+        sign_in_with_a_wrong_password,
+        401,
+        ["The email or password is incorrect."],
+        ["이메일 또는 비밀번호가 맞지 않습니다."],
+    ),
+    "sign-in, locked account": (
+        sign_in_to_a_locked_account,
+        429,
+        ["Too many sign-in attempts: try again in 15 minutes, or ask your manager for a reset link."],
+        [
+            "로그인 시도가 너무 많아 잠시 잠겼습니다. 15분 뒤에 다시 시도하거나, "
+            "비밀번호를 잊으셨다면 관리자에게 재설정 링크를 요청하세요."
+        ],
+    ),
+    "reset, link not valid": (
+        reset_link_that_is_not_valid,
+        404,
+        ["This link is not valid, has expired or was already used. Please ask for a new one."],
+        ["재설정 링크가 올바르지 않거나 만료되었거나 이미 사용되었습니다. 새 링크를 요청하세요."],
+    ),
+    "reset, password too short": (
+        new_password("short"),
+        422,
+        ["<strong>New password</strong>: The password must be at least 10 characters long."],
+        ["<strong>새 비밀번호</strong>: 비밀번호는 10자 이상이어야 합니다."],
+    ),
+    "reset, password with spaces around it": (
+        new_password(" a good new password "),
+        422,
+        ["<strong>New password</strong>: The password cannot begin or end with a space."],
+        ["<strong>새 비밀번호</strong>: 비밀번호의 앞뒤에 공백을 넣을 수 없습니다."],
+    ),
+    "staff account, email already taken": (
+        manager_creates_account(
+            {"email": "kim@seosan.example.kr", "name": "김", "role": "staff", "centers": "seosan"}
+        ),
+        422,
+        ["<strong>Email</strong>: An account with this email already exists."],
+        ["<strong>이메일</strong>: 이미 같은 이메일의 계정이 있습니다."],
+    ),
+    "staff account, bad email": (
+        manager_creates_account({"email": "not-an-email", "name": "x", "role": "staff", "centers": "seosan"}),
+        422,
+        ["<strong>Email</strong>: This is not a valid email address."],
+        ["<strong>이메일</strong>: 이메일 주소가 올바르지 않습니다."],
+    ),
 }
 
 
@@ -164,6 +249,7 @@ def test_a_refused_form_says_what_is_wrong_in_the_page_language(
     ctx, client, ask: Ask, status: int, english: list[str], korean: list[str]
 ) -> None:
     make_staff(ctx, "kim@seosan.example.kr")
+    make_staff(ctx, "boss@seosan.example.kr", role="manager")
     sign_in(client, "kim@seosan.example.kr")
     shown(ask(client), status, korean, english)
     client.set_cookie("console_lang", "en", path="/console")
