@@ -90,16 +90,23 @@ def daily_counts(
     for index, channel, status, count in conn.execute(query):
         if index is None or channel not in CHANNELS:
             continue
-        counts = days[int(index)].by_channel[channel]
-        if status in SENT:
-            counts["sent"] += count
-        if status == Status.DELIVERED.value:
-            counts["delivered"] += count
-        elif status == Status.FAILED.value:
-            counts["failed"] += count
-        elif status == Status.SUPPRESSED.value:
-            counts["suppressed"] += count
+        add_status(days[int(index)].by_channel[channel], status, count)
     return days
+
+
+def add_status(counts: dict[str, int], status: str, n: int) -> None:
+    """Count ``n`` messages of ``status`` into sent / delivered / failed / suppressed.
+
+    A delivered message was sent too, so it counts in both.
+    """
+    if status in SENT:
+        counts["sent"] += n
+    if status == Status.DELIVERED.value:
+        counts["delivered"] += n
+    elif status == Status.FAILED.value:
+        counts["failed"] += n
+    elif status == Status.SUPPRESSED.value:
+        counts["suppressed"] += n
 
 
 def reminders_due(

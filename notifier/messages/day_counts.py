@@ -21,8 +21,7 @@ from sqlalchemy import Connection, and_, delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from notifier.domain.message_status import Status
-from notifier.messages.dashboard import CHANNELS, COUNTED, SENT, DayCounts, local_midnights
+from notifier.messages.dashboard import CHANNELS, COUNTED, DayCounts, add_status, local_midnights
 from notifier.messages.tables import message_day_counts, messages
 
 SETTLE = timedelta(days=2)
@@ -35,15 +34,7 @@ def _tally(rows: Collection[tuple[str | None, str, str, int]]) -> dict[tuple[str
     """(centre, channel) -> counts, from (centre, channel, status, n) rows."""
     found: dict[tuple[str, str], dict[str, int]] = {}
     for center, channel, status, n in rows:
-        counts = found.setdefault((center or NO_CENTER, channel), dict.fromkeys(KEYS, 0))
-        if status in SENT:
-            counts["sent"] += n
-        if status == Status.DELIVERED.value:
-            counts["delivered"] += n
-        elif status == Status.FAILED.value:
-            counts["failed"] += n
-        elif status == Status.SUPPRESSED.value:
-            counts["suppressed"] += n
+        add_status(found.setdefault((center or NO_CENTER, channel), dict.fromkeys(KEYS, 0)), status, n)
     return found
 
 
