@@ -32,6 +32,7 @@ from notifier.config import Settings
 from notifier.keys import repository as keys
 from notifier.storage.db import make_engine, upgrade
 from notifier.tables import metadata
+from tests.factories import APPOINTMENTS_NOW, FrozenClock
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -151,6 +152,22 @@ def env(
 @pytest.fixture
 def settings(env: dict[str, str]) -> Settings:
     return Settings.from_env(env)
+
+
+@pytest.fixture
+def clock(ctx: bootstrap.Context) -> FrozenClock:
+    """The service's clock stopped at ``APPOINTMENTS_NOW``, two days before ``booking()``'s start.
+
+    A module that needs another moment defines its own ``clock``.
+    """
+    ctx.clock = FrozenClock(APPOINTMENTS_NOW)
+    return ctx.clock
+
+
+@pytest.fixture
+def headers(make_key: Callable[..., str]) -> dict[str, str]:
+    """The API headers of a booking system: a key with the ``appointments`` scope."""
+    return {"Authorization": f"Bearer {make_key('appointments')}"}
 
 
 @pytest.fixture

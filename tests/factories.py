@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+# "Now" in the appointment tests: 2026-12-01 10:00 in Seoul, two days before ``booking()``'s start.
+APPOINTMENTS_NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 CENTER = {"name": "서산고용복지+센터", "phone": "041-661-5676", "sms_sender": "041-661-5676"}
 
 
@@ -52,3 +54,16 @@ class RunningClock:
 
 # 11:00 in Korea: outside quiet hours and the advertising night rule.
 KOREAN_MORNING = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+class FrozenClock:
+    """The service's clock (``ctx.clock``), standing still until a test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

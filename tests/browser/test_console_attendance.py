@@ -4,7 +4,6 @@ manager, and an outcome marked on an appointment."""
 
 from __future__ import annotations
 
-import pytest
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
@@ -12,21 +11,9 @@ from notifier.attendance.tables import experiments
 from tests.browser.conftest import fill, press
 from tests.browser.test_console_pages import signed_in
 from tests.console import make_staff
-from tests.integration.test_appointments_api import NOW, booking
+from tests.integration.test_appointments_api import booking
 from tests.integration.test_attendance_api import AFTER, book_and_record
 from tests.integration.test_console_attendance import PLAN
-from tests.integration.test_delivery import FrozenClock
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
-
-
-@pytest.fixture
-def headers(make_key):
-    return {"Authorization": f"Bearer {make_key('appointments')}"}
 
 
 def cells(browser, row_label: str) -> list[str]:

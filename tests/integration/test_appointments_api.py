@@ -11,26 +11,15 @@ from sqlalchemy import func, select
 from notifier.messages.scheduler import dispatch_due
 from notifier.messages.sending import deliver
 from notifier.messages.tables import messages
-from tests.integration.test_delivery import FrozenClock
+from tests.factories import APPOINTMENTS_NOW
 
-NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
+NOW = APPOINTMENTS_NOW  # 10:00 in Seoul
 
 
 @pytest.fixture
 def env(env):
     """The quiet hours the service ships with (the suite's default is none)."""
     return {**env, "NOTIFIER_QUIET_HOURS": "21:00-08:00"}
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
-
-
-@pytest.fixture
-def headers(make_key):
-    return {"Authorization": f"Bearer {make_key('appointments')}"}
 
 
 def booking(**changes):

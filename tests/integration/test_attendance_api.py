@@ -15,22 +15,10 @@ from notifier.webhooks import service as webhooks
 from notifier.webhooks.tables import webhook_deliveries
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.test_appointments_api import NOW, booking
-from tests.integration.test_delivery import FrozenClock
 from tests.integration.test_recipient_page_and_webhooks import verify
 
 STARTS = NOW + timedelta(days=2, hours=4)  # booking()'s 2026-12-03 14:00 in Seoul
 AFTER = STARTS + timedelta(hours=1)
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
-
-
-@pytest.fixture
-def headers(make_key):
-    return {"Authorization": f"Bearer {make_key('appointments')}"}
 
 
 @pytest.fixture

@@ -4,22 +4,14 @@ a 404; a bad day is a Korean problem page."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from notifier.appointments import repository as appointment_repo
 from notifier.appointments.page import record_answer
 from tests.console import csrf_of, make_staff, sign_in
-from tests.integration.test_delivery import FrozenClock
+from tests.factories import APPOINTMENTS_NOW
 
-NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
+NOW = APPOINTMENTS_NOW  # 10:00 in Seoul
 
 
 @pytest.fixture

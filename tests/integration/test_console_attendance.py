@@ -18,7 +18,6 @@ from notifier.staff.tables import audit_log
 from tests.console import form_token, make_staff, sign_in
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_attendance_api import AFTER, COUNSELING, SUPPORT, book_and_record
-from tests.integration.test_delivery import FrozenClock
 
 PLAN = {
     "seosan": [(COUNSELING, "attended")] * 4
@@ -35,12 +34,6 @@ TRIAL = {
     "plan_1": "48h,3h",
     "share_1": "50",
 }
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
 
 
 @pytest.fixture

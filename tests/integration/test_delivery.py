@@ -16,7 +16,7 @@ from notifier.domain.message_status import Status
 from notifier.messages import repository as repo
 from notifier.messages.sending import deliver, deliver_many
 from notifier.messages.tables import messages
-from tests.factories import email_body, message_body
+from tests.factories import FrozenClock, email_body, message_body
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -304,19 +304,6 @@ def test_email_message_parses_back_with_the_default_policy(ctx, post, smtp) -> N
     [mail] = smtp.wait_for_messages(1)
     again = message_from_bytes(mail.data, policy=email.policy.default)
     assert again.get_body(("html",)).get_content().lstrip().lower().startswith("<!doctype html")
-
-
-class FrozenClock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
-        self.now += timedelta(seconds=seconds)
 
 
 def test_a_provider_answer_too_long_to_store_does_not_break_the_batch_write(ctx, post) -> None:

@@ -17,7 +17,6 @@ from notifier.centers.tables import centers
 from notifier.domain.attendance import Arm, assign_arm
 from notifier.errors import Conflict
 from tests.integration.test_appointments_api import NOW, booking
-from tests.integration.test_delivery import FrozenClock
 
 H = 3600
 PLANS = {"24h,2h": [24 * H, 2 * H], "48h,3h": [48 * H, 3 * H]}
@@ -27,17 +26,6 @@ TRIAL = {
     "arms": [{"plan": "2h, 24h", "share": 0.5}, {"plan": "48h,3h", "share": 0.5}],
 }
 LATER = "2026-12-10T14:00:00+09:00"  # far enough ahead for every reminder of both plans
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
-
-
-@pytest.fixture
-def headers(make_key):
-    return {"Authorization": f"Bearer {make_key('appointments')}"}
 
 
 @pytest.fixture

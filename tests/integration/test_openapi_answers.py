@@ -29,7 +29,6 @@ from notifier.consent.opt_out_links import opt_out_url
 from notifier.domain.message_status import Status
 from tests.factories import message_body
 from tests.integration.test_appointments_api import NOW, booking
-from tests.integration.test_delivery import FrozenClock
 from tests.integration.test_templates_api import fair_template
 
 JSON_TYPES = ("application/json", "application/problem+json")
@@ -96,12 +95,6 @@ class Walk:
             for method, operation in item.items()
             for status in operation["responses"]
         }
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
 
 
 @pytest.fixture

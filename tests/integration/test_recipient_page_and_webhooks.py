@@ -19,19 +19,7 @@ from notifier.messages.sending import deliver
 from notifier.webhooks import service as webhooks
 from notifier.webhooks.tables import webhooks as webhook_table
 from tests.fakes.webhook_receiver import WebhookReceiver
-from tests.integration.test_appointments_api import NOW, booking
-from tests.integration.test_delivery import FrozenClock
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
-
-
-@pytest.fixture
-def headers(make_key):
-    return {"Authorization": f"Bearer {make_key('appointments')}"}
+from tests.integration.test_appointments_api import booking
 
 
 @pytest.fixture

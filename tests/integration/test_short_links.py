@@ -8,26 +8,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-import pytest
-
 from notifier.appointments.short_links import CODE_BYTES
 from notifier.messages.scheduler import dispatch_due
 from notifier.messages.sending import deliver
 from tests.integration.test_appointments_api import NOW, booking
-from tests.integration.test_delivery import FrozenClock
 
 SHORT = re.compile(r"https?://\S+/s/([A-Za-z0-9_\-]+)")
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
-
-
-@pytest.fixture
-def headers(make_key):
-    return {"Authorization": f"Bearer {make_key('appointments')}"}
 
 
 def sms_links(client, headers, clock, ctx, twilio, external_id: str = "s1") -> tuple[dict, list[str]]:

@@ -11,20 +11,8 @@ import pytest
 from notifier.domain.sms import SMS_MAX_BYTES, cp949_bytes
 from notifier.messages.scheduler import dispatch_due
 from notifier.messages.sending import deliver
-from tests.integration.test_appointments_api import NOW, booking
-from tests.integration.test_delivery import FrozenClock
+from tests.integration.test_appointments_api import booking
 from tests.integration.test_templates_api import as_edit, preview, refusal
-
-
-@pytest.fixture
-def clock(ctx):
-    ctx.clock = FrozenClock(NOW)
-    return ctx.clock
-
-
-@pytest.fixture
-def headers(make_key):
-    return {"Authorization": f"Bearer {make_key('appointments')}"}
 
 
 @pytest.fixture
