@@ -12,8 +12,6 @@ from notifier.bootstrap import load_shipped_data, wire
 from notifier.storage.db import make_engine, upgrade
 from tests.integration.test_attendance_api import (  # noqa: F401  (fixtures and tests run here too)
     admin,
-    clock,
-    headers,
     test_an_outcome_belongs_to_the_revision_it_was_recorded_for,
     test_only_a_later_outcome_replaces_the_stored_one,
     test_the_report_as_csv_has_the_same_columns_and_hides_the_same_cells,

@@ -8,8 +8,6 @@ import time
 from itsdangerous import URLSafeTimedSerializer
 
 from tests.integration.test_recipient_page_and_webhooks import booking, page_path
-from tests.integration.test_recipient_page_and_webhooks import clock as clock
-from tests.integration.test_recipient_page_and_webhooks import headers as headers
 
 FIVE_HOURS = 5 * 3600
 
