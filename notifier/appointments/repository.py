@@ -95,7 +95,7 @@ def save_change(conn: Connection, changed: Appointment) -> None:
     result = conn.execute(
         update(appointments)
         .where(appointments.c.id == changed.id, appointments.c.status.in_([s.value for s in OPEN]))
-        .values(**_columns(changed, CHANGED_COLUMNS))
+        .values(**_columns(changed, CHANGED_COLUMNS), contacts_erased_at=None)  # contacts given again
     )
     if result.rowcount != 1:
         raise InvalidTransition(f"appointment {changed.id} is not open; it cannot change")
@@ -217,11 +217,37 @@ def erase_person(conn: Connection, person: Person, now: datetime) -> int:
         )
         if not named:
             continue
-        blank = {**given, "name": "", "phone": None, "email": None}
         conn.execute(
             update(appointments)
             .where(appointments.c.id == row["id"])
-            .values(recipient=scrub(blank, person), updated_at=now)
+            .values(recipient=scrub(_without_contacts(given), person), updated_at=now, contacts_erased_at=now)
         )
         changed += 1
     return changed
+
+
+def blank_contacts_before(conn: Connection, cutoff: datetime, limit: int, now: datetime) -> list[str]:
+    """Blank the contacts of up to ``limit`` appointments that started before ``cutoff``; return their ids.
+
+    Rows another transaction holds are skipped (the next pass takes them); ``updated_at`` stays,
+    since the booking system changed nothing.
+    """
+    rows = conn.execute(
+        select(appointments.c.id, appointments.c.recipient)
+        .where(appointments.c.contacts_erased_at.is_(None), appointments.c.starts_at < cutoff)
+        .order_by(appointments.c.starts_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for appointment_id, given in rows:
+        conn.execute(
+            update(appointments)
+            .where(appointments.c.id == appointment_id)
+            .values(recipient=_without_contacts(given), contacts_erased_at=now)
+        )
+    return [appointment_id for appointment_id, _ in rows]
+
+
+def _without_contacts(recipient: dict[str, Any]) -> dict[str, Any]:
+    """The recipient with nobody to name or reach: its external id and locale stay."""
+    return {**recipient, "name": "", "phone": None, "email": None}

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from notifier.appointments import claim_check, repository, rules
+from notifier.appointments import claim_check, repository, retention, rules
 from notifier.appointments.appointment import Appointment
 from notifier.appointments.notices import Notice, build_rows, notice_time
 from notifier.appointments.views import AppointmentList, view, view_model
@@ -264,3 +264,4 @@ def list_appointments(
 def register(ctx: Context) -> None:
     ctx.claim_checks.append(functools.partial(claim_check.check, ctx))
     ctx.erase_hooks.append(repository.erase_person)
+    ctx.tick_hooks.append(retention.blank_old_contacts)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, UniqueConstraint, text
 
 from notifier.storage.metadata import metadata
 from notifier.storage.types import UTCDateTime
+
+_CONTACTS_KEPT = text("contacts_erased_at IS NULL")
 
 appointments = Table(
     "appointments",
@@ -42,6 +44,8 @@ appointments = Table(
     Column("outcome_recorded_at", UTCDateTime()),
     Column("outcome_version", Integer),
     Column("outcome_hash", String(64)),
+    # When the person's name and contacts were blanked (retention or an erasure request).
+    Column("contacts_erased_at", UTCDateTime()),
     UniqueConstraint("owner", "external_id", name="uq_appointments_owner_external_id"),
     Index("ix_appointments_center_starts", "center_code", "starts_at"),
     # The attendance report reads only these columns of a time range: an index-only scan
@@ -58,6 +62,13 @@ appointments = Table(
         "lead_days",
     ),
     Index("ix_appointments_experiment", "experiment_id", "experiment_arm"),
+    # Retention's scan: only appointments that still hold a person's contacts.
+    Index(
+        "ix_appointments_contacts_kept",
+        "starts_at",
+        postgresql_where=_CONTACTS_KEPT,
+        sqlite_where=_CONTACTS_KEPT,
+    ),
 )
 
 

@@ -1,5 +1,5 @@
-"""The outcome and report tests again on the embedded SQLite database (its own date functions
-for weekday and hour), through the same HTTP API."""
+"""The outcome, report and appointment retention tests again on the embedded SQLite database
+(its own date functions for weekday and hour, its partial index), through the same HTTP API."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ import pytest
 from notifier import bootstrap
 from notifier.bootstrap import load_shipped_data, wire
 from notifier.storage.db import make_engine, upgrade
+from tests.integration.test_appointment_retention import (  # noqa: F401
+    test_a_change_after_the_blanking_gives_the_contacts_again_until_the_new_time_is_old_too,
+    test_a_pass_is_bounded_and_the_next_one_takes_the_rest,
+    test_contacts_are_blanked_after_the_retention_and_the_appointment_and_its_outcome_stay,
+)
 from tests.integration.test_attendance_api import (  # noqa: F401  (fixtures and tests run here too)
     admin,
     test_an_outcome_belongs_to_the_revision_it_was_recorded_for,

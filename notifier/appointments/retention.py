@@ -1,0 +1,61 @@
+"""Retention: an appointment's person can no longer be named or reached through it once it is
+long past.
+
+A booking's name, phone and email are there to confirm and remind, and to answer a question
+about it for some weeks (개인정보 보호법 제21조: destroyed once the purpose is met). So
+``NOTIFIER_RETENTION_DAYS`` (default 30, as for messages) after an appointment's start, the
+scheduler blanks them, as an erasure request does (``repository.erase_person``): the
+appointment stays, with its times, centre, kind, status, attendance and outcome (the centre's
+record and the attendance reports), and its short link is deleted (the code then leads to the
+"unknown link" page, not to a page that has long closed). A booking system that changes the
+appointment later gives the contacts again, and they are kept until the next pass finds them
+old.
+
+It runs as a scheduler tick hook, bounded like the messages' retention: ``BATCHES_PER_TICK``
+batches of ``BATCH`` appointments, each its own transaction; a pass that found less than a
+full batch waits ``PASS_EVERY_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from notifier.appointments import repository, short_links
+from notifier.context import Context
+
+log = logging.getLogger("notifier.retention")
+
+BATCH = 500
+BATCHES_PER_TICK = 4
+PASS_EVERY_SECONDS = 600.0
+_MEMO = "appointment_retention"
+
+
+def blank_old_contacts(ctx: Context) -> dict[str, int]:
+    """The tick hook: blank the contacts of a bounded number of appointments past the retention."""
+    memo = ctx.memo.setdefault(_MEMO, {})
+    if time.monotonic() < memo.get("next_pass", 0.0):
+        return {}
+    now = ctx.clock()
+    cutoff = now - timedelta(days=ctx.settings.retention_days)
+    blanked = links = 0
+    full = False
+    for _ in range(BATCHES_PER_TICK):
+        with ctx.engine.begin() as conn:
+            ids = repository.blank_contacts_before(conn, cutoff, BATCH, now)
+            links += short_links.forget(conn, ids) if ids else 0
+        blanked += len(ids)
+        full = len(ids) == BATCH
+        if not full:
+            break
+    if not full:
+        memo["next_pass"] = time.monotonic() + PASS_EVERY_SECONDS
+    if blanked:
+        log.info(
+            "retention: blanked the contacts of old appointments",
+            extra={"appointments": blanked, "short_links_deleted": links, "more": full},
+        )
+    counts = {"appointment_contacts_blanked": blanked, "short_links_deleted": links}
+    return {name: count for name, count in counts.items() if count}
