@@ -6,6 +6,7 @@ type and never builds a client itself. Each hook a feature adds has a named, typ
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -95,6 +96,15 @@ class Context:
 
     def __post_init__(self) -> None:
         self.lookups = Lookups(self.settings.lookup_ttl_seconds)
+
+    def pass_due(self, name: str) -> bool:
+        """Whether the scheduler's periodic pass ``name`` may run now (see ``rest``)."""
+        next_pass: float = self.memo.get(name, {}).get("next_pass", 0.0)
+        return time.monotonic() >= next_pass
+
+    def rest(self, name: str, seconds: float) -> None:
+        """Let the periodic pass ``name`` wait ``seconds`` before it runs again (in this process)."""
+        self.memo.setdefault(name, {})["next_pass"] = time.monotonic() + seconds
 
     @property
     def sms_to_outbox(self) -> bool:

@@ -35,6 +35,7 @@ from notifier.tables import metadata
 from tests.factories import APPOINTMENTS_NOW, FrozenClock
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
+from tests.fakes.webhook_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("NOTIFIER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -108,6 +109,13 @@ def twilio() -> Iterator[FakeTwilio]:
 def smtp() -> Iterator[FakeSmtp]:
     with FakeSmtp() as fake:
         yield fake
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A booking system's webhook endpoint on loopback: what it received, and what it answers."""
+    with WebhookReceiver() as server:
+        yield server
 
 
 def free_port() -> int:

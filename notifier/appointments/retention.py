@@ -19,7 +19,6 @@ full batch waits ``PASS_EVERY_SECONDS``.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from notifier.appointments import repository, short_links
@@ -30,13 +29,12 @@ log = logging.getLogger("notifier.retention")
 BATCH = 500
 BATCHES_PER_TICK = 4
 PASS_EVERY_SECONDS = 600.0
-_MEMO = "appointment_retention"
+_ROUND = "appointment_retention"
 
 
 def blank_old_contacts(ctx: Context) -> dict[str, int]:
     """The tick hook: blank the contacts of a bounded number of appointments past the retention."""
-    memo = ctx.memo.setdefault(_MEMO, {})
-    if time.monotonic() < memo.get("next_pass", 0.0):
+    if not ctx.pass_due(_ROUND):
         return {}
     now = ctx.clock()
     cutoff = now - timedelta(days=ctx.settings.retention_days)
@@ -51,7 +49,7 @@ def blank_old_contacts(ctx: Context) -> dict[str, int]:
         if not full:
             break
     if not full:
-        memo["next_pass"] = time.monotonic() + PASS_EVERY_SECONDS
+        ctx.rest(_ROUND, PASS_EVERY_SECONDS)
     if blanked:
         log.info(
             "retention: blanked the contacts of old appointments",

@@ -282,14 +282,13 @@ def scrub_ended_lists(ctx: Context) -> dict[str, int]:
     lists scrubbed long ago are not scanned again; a pass that found less than a full batch
     waits ``RETENTION_PASS_EVERY_SECONDS``.
     """
-    memo = ctx.memo.setdefault("campaign_retention", {})
-    if time.monotonic() < memo.get("next_pass", 0.0):
+    if not ctx.pass_due("campaign_retention"):
         return {}
     cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
     with ctx.engine.begin() as conn:
         scrubbed = personal_data.scrub_ended_lists(conn, cutoff - RETENTION_WINDOW, cutoff, RETENTION_BATCH)
     if scrubbed < RETENTION_BATCH:
-        memo["next_pass"] = time.monotonic() + RETENTION_PASS_EVERY_SECONDS
+        ctx.rest("campaign_retention", RETENTION_PASS_EVERY_SECONDS)
     if scrubbed:
         log.info("retention: scrubbed ended campaigns' lists", extra={"rows": scrubbed})
     return {"campaign_rows_scrubbed": scrubbed} if scrubbed else {}

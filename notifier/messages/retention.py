@@ -17,7 +17,6 @@ It runs as a scheduler tick hook, bounded per tick (``BATCHES_PER_TICK`` batches
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select
@@ -34,13 +33,12 @@ BATCHES_PER_TICK = 4
 PASS_EVERY_SECONDS = 600.0
 # Finished, or as good as: ``sent`` waits for a delivery report that a month later will not come.
 FINISHED = tuple(s.value for s in Status if s is Status.SENT or s.is_final)
-_MEMO = "retention"
+_ROUND = "retention"
 
 
 def scrub_old_messages(ctx: Context) -> dict[str, int]:
     """The tick hook: scrub a bounded number of finished messages older than the retention."""
-    memo = ctx.memo.setdefault(_MEMO, {})
-    if time.monotonic() < memo.get("next_pass", 0.0):
+    if not ctx.pass_due(_ROUND):
         return {}
     cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
     scrubbed = 0
@@ -56,7 +54,7 @@ def scrub_old_messages(ctx: Context) -> dict[str, int]:
             delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff)
         ).rowcount
     if not full:
-        memo["next_pass"] = time.monotonic() + PASS_EVERY_SECONDS
+        ctx.rest(_ROUND, PASS_EVERY_SECONDS)
     if scrubbed or answers:
         log.info(
             "retention: scrubbed old messages",

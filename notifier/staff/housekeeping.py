@@ -4,8 +4,6 @@ expired), at most once per ``EVERY_SECONDS``."""
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import delete, or_
 
 from notifier.context import Context
@@ -13,15 +11,14 @@ from notifier.staff import lockout
 from notifier.staff.tables import staff_reset_tokens, staff_sessions
 
 EVERY_SECONDS = 600.0
-_MEMO = "staff_housekeeping"
+_ROUND = "staff_housekeeping"
 
 
 def forget_stale(ctx: Context) -> dict[str, int]:
     """The tick hook: delete stale failures, sessions and reset links."""
-    memo = ctx.memo.setdefault(_MEMO, {})
-    if time.monotonic() < memo.get("next_pass", 0.0):
+    if not ctx.pass_due(_ROUND):
         return {}
-    memo["next_pass"] = time.monotonic() + EVERY_SECONDS
+    ctx.rest(_ROUND, EVERY_SECONDS)
     now = ctx.clock()
     with ctx.engine.begin() as conn:
         failures = lockout.forget_older(conn, now)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Text, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from notifier.domain.erasure import Person, scrub
@@ -126,6 +126,16 @@ def due_ids(conn: Connection, now: datetime, limit: int) -> list[str]:
         webhook_deliveries.c.next_attempt_at <= now,
     )
     return [row[0] for row in conn.execute(select(webhook_deliveries.c.id).where(due).limit(limit))]
+
+
+def delete_finished_before(conn: Connection, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` delivered or failed deliveries last attempted before ``cutoff``."""
+    finished = and_(
+        webhook_deliveries.c.status.in_([s.value for s in WebhookDeliveryStatus if s.is_final]),
+        webhook_deliveries.c.next_attempt_at < cutoff,  # (status, next_attempt_at): the due index
+    )
+    ids = select(webhook_deliveries.c.id).where(finished).limit(limit).scalar_subquery()
+    return conn.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(ids))).rowcount
 
 
 def attempt_of(conn: Connection, delivery_id: str) -> DeliveryAttempt:

@@ -34,7 +34,7 @@ from notifier.context import Context
 from notifier.domain.webhook_status import WebhookDeliveryStatus
 from notifier.errors import FieldError, NotFound, ValidationFailed
 from notifier.responses import ResponseModel
-from notifier.webhooks import egress
+from notifier.webhooks import egress, retention
 from notifier.webhooks import repository as webhook_repo
 from notifier.webhooks.tables import webhook_deliveries, webhooks
 
@@ -287,4 +287,5 @@ def tick_hook(ctx: Context) -> dict[str, int]:
 
 def register(ctx: Context) -> None:
     ctx.tick_hooks.append(tick_hook)
+    ctx.tick_hooks.append(retention.forget_old_deliveries)
     ctx.erase_hooks.append(webhook_repo.erase_person)

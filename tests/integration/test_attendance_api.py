@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from notifier.attendance.statistics import wilson
 from notifier.webhooks import service as webhooks
 from notifier.webhooks.tables import webhook_deliveries
-from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.test_appointments_api import NOW, booking
 from tests.integration.test_recipient_page_and_webhooks import verify
 
@@ -24,12 +23,6 @@ AFTER = STARTS + timedelta(hours=1)
 @pytest.fixture
 def admin(make_key):
     return {"Authorization": f"Bearer {make_key('admin', name='ministry', owner='ministry')}"}
-
-
-@pytest.fixture
-def receiver():
-    with WebhookReceiver() as server:
-        yield server
 
 
 def deliveries(ctx) -> int:

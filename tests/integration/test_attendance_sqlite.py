@@ -1,5 +1,6 @@
-"""The outcome, report and appointment retention tests again on the embedded SQLite database
-(its own date functions for weekday and hour, its partial index), through the same HTTP API."""
+"""The outcome, report and retention tests again on the embedded SQLite database (its own date
+functions for weekday and hour, its partial index, DELETE with a limited subquery), through the
+same HTTP API."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ from tests.integration.test_attendance_api import (  # noqa: F401  (fixtures and
 from tests.integration.test_experiments_api import (  # noqa: F401
     test_a_moved_appointment_keeps_its_arm_and_plan,
     test_the_report_compares_each_arm_with_the_first,
+)
+from tests.integration.test_webhook_retention import (  # noqa: F401
+    test_finished_deliveries_are_deleted_after_the_retention_and_pending_ones_stay,
 )
 
 

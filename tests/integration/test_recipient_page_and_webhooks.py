@@ -18,14 +18,7 @@ from notifier.errors import ConfigError
 from notifier.messages.sending import deliver
 from notifier.webhooks import service as webhooks
 from notifier.webhooks.tables import webhooks as webhook_table
-from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.integration.test_appointments_api import booking
-
-
-@pytest.fixture
-def receiver():
-    with WebhookReceiver() as server:
-        yield server
 
 
 def page_path(appointment) -> str:
