@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from notifier.appointments import repository, short_links
 from notifier.context import Context
+from notifier.storage.passes import bounded_pass
 
 log = logging.getLogger("notifier.retention")
 
@@ -34,26 +35,25 @@ _ROUND = "appointment_retention"
 
 def blank_old_contacts(ctx: Context) -> dict[str, int]:
     """The tick hook: blank the contacts of a bounded number of appointments past the retention."""
-    if not ctx.pass_due(_ROUND):
-        return {}
     now = ctx.clock()
     cutoff = now - timedelta(days=ctx.settings.retention_days)
-    blanked = links = 0
-    full = False
-    for _ in range(BATCHES_PER_TICK):
+    links: list[int] = []
+
+    def step() -> int:
         with ctx.engine.begin() as conn:
             ids = repository.blank_contacts_before(conn, cutoff, BATCH, now)
-            links += short_links.forget(conn, ids) if ids else 0
-        blanked += len(ids)
-        full = len(ids) == BATCH
-        if not full:
-            break
-    if not full:
-        ctx.rest(_ROUND, PASS_EVERY_SECONDS)
-    if blanked:
-        log.info(
-            "retention: blanked the contacts of old appointments",
-            extra={"appointments": blanked, "short_links_deleted": links, "more": full},
-        )
-    counts = {"appointment_contacts_blanked": blanked, "short_links_deleted": links}
+            links.append(short_links.forget(conn, ids) if ids else 0)
+        return len(ids)
+
+    ran = bounded_pass(
+        ctx, _ROUND, step, batch=BATCH, batches=BATCHES_PER_TICK, rest_seconds=PASS_EVERY_SECONDS
+    )
+    if ran is None or not ran[0]:
+        return {}
+    blanked, more = ran
+    log.info(
+        "retention: blanked the contacts of old appointments",
+        extra={"appointments": blanked, "short_links_deleted": sum(links), "more": more},
+    )
+    counts = {"appointment_contacts_blanked": blanked, "short_links_deleted": sum(links)}
     return {name: count for name, count in counts.items() if count}

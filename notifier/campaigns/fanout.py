@@ -43,6 +43,7 @@ from notifier.domain.quiet_hours import QuietHours, in_quiet_hours, next_allowed
 from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.batches import insert_new
 from notifier.messages.publisher import publish
+from notifier.storage.passes import bounded_pass
 from notifier.templates.rendering import RenderedMessage
 
 log = logging.getLogger("notifier.retention")
@@ -282,16 +283,24 @@ def scrub_ended_lists(ctx: Context) -> dict[str, int]:
     lists scrubbed long ago are not scanned again; a pass that found less than a full batch
     waits ``RETENTION_PASS_EVERY_SECONDS``.
     """
-    if not ctx.pass_due("campaign_retention"):
-        return {}
     cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
-    with ctx.engine.begin() as conn:
-        scrubbed = personal_data.scrub_ended_lists(conn, cutoff - RETENTION_WINDOW, cutoff, RETENTION_BATCH)
-    if scrubbed < RETENTION_BATCH:
-        ctx.rest("campaign_retention", RETENTION_PASS_EVERY_SECONDS)
-    if scrubbed:
-        log.info("retention: scrubbed ended campaigns' lists", extra={"rows": scrubbed})
-    return {"campaign_rows_scrubbed": scrubbed} if scrubbed else {}
+
+    def step() -> int:
+        with ctx.engine.begin() as conn:
+            return personal_data.scrub_ended_lists(conn, cutoff - RETENTION_WINDOW, cutoff, RETENTION_BATCH)
+
+    ran = bounded_pass(
+        ctx,
+        "campaign_retention",
+        step,
+        batch=RETENTION_BATCH,
+        batches=1,
+        rest_seconds=RETENTION_PASS_EVERY_SECONDS,
+    )
+    if ran is None or not ran[0]:
+        return {}
+    log.info("retention: scrubbed ended campaigns' lists", extra={"rows": ran[0]})
+    return {"campaign_rows_scrubbed": ran[0]}
 
 
 def campaign_tick(ctx: Context) -> dict[str, int]:

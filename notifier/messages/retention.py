@@ -25,6 +25,7 @@ from notifier.context import Context
 from notifier.domain.message_status import Status
 from notifier.messages import repository
 from notifier.messages.tables import idempotency_keys, messages
+from notifier.storage.passes import bounded_pass
 
 log = logging.getLogger("notifier.retention")
 
@@ -38,27 +39,26 @@ _ROUND = "retention"
 
 def scrub_old_messages(ctx: Context) -> dict[str, int]:
     """The tick hook: scrub a bounded number of finished messages older than the retention."""
-    if not ctx.pass_due(_ROUND):
-        return {}
     cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
-    scrubbed = 0
-    full = False
-    for _ in range(BATCHES_PER_TICK):
-        done = scrub_batch(ctx, cutoff)
-        scrubbed += done
-        full = done == BATCH
-        if not full:
-            break
+    ran = bounded_pass(
+        ctx,
+        _ROUND,
+        lambda: scrub_batch(ctx, cutoff),
+        batch=BATCH,
+        batches=BATCHES_PER_TICK,
+        rest_seconds=PASS_EVERY_SECONDS,
+    )
+    if ran is None:
+        return {}
+    scrubbed, more = ran
     with ctx.engine.begin() as conn:
         answers = conn.execute(
             delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff)
         ).rowcount
-    if not full:
-        ctx.rest(_ROUND, PASS_EVERY_SECONDS)
     if scrubbed or answers:
         log.info(
             "retention: scrubbed old messages",
-            extra={"scrubbed": scrubbed, "idempotency_answers_deleted": answers, "more": full},
+            extra={"scrubbed": scrubbed, "idempotency_answers_deleted": answers, "more": more},
         )
     counts = {"messages_scrubbed": scrubbed, "idempotency_answers_deleted": answers}
     return {k: v for k, v in counts.items() if v}

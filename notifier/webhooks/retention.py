@@ -17,6 +17,7 @@ import logging
 from datetime import timedelta
 
 from notifier.context import Context
+from notifier.storage.passes import bounded_pass
 from notifier.webhooks import repository
 
 log = logging.getLogger("notifier.retention")
@@ -29,20 +30,17 @@ _ROUND = "webhook_retention"
 
 def forget_old_deliveries(ctx: Context) -> dict[str, int]:
     """The tick hook: delete a bounded number of finished deliveries older than the retention."""
-    if not ctx.pass_due(_ROUND):
-        return {}
     cutoff = ctx.clock() - timedelta(days=ctx.settings.retention_days)
-    deleted = 0
-    full = False
-    for _ in range(BATCHES_PER_TICK):
+
+    def step() -> int:
         with ctx.engine.begin() as conn:
-            done = repository.delete_finished_before(conn, cutoff, BATCH)
-        deleted += done
-        full = done == BATCH
-        if not full:
-            break
-    if not full:
-        ctx.rest(_ROUND, PASS_EVERY_SECONDS)
-    if deleted:
-        log.info("retention: deleted old webhook deliveries", extra={"deliveries": deleted, "more": full})
-    return {"webhook_deliveries_deleted": deleted} if deleted else {}
+            return repository.delete_finished_before(conn, cutoff, BATCH)
+
+    ran = bounded_pass(
+        ctx, _ROUND, step, batch=BATCH, batches=BATCHES_PER_TICK, rest_seconds=PASS_EVERY_SECONDS
+    )
+    if ran is None or not ran[0]:
+        return {}
+    deleted, more = ran
+    log.info("retention: deleted old webhook deliveries", extra={"deliveries": deleted, "more": more})
+    return {"webhook_deliveries_deleted": deleted}
