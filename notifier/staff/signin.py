@@ -156,7 +156,7 @@ def create_account(
         if unknown:
             codes = ", ".join(unknown)
             raise accounts.AccountRefused(
-                Words(f"등록되지 않은 센터입니다: {codes}", f"Unknown centre: {codes}")
+                Words(f"등록되지 않은 센터입니다: {codes}", f"Unknown centre: {codes}"), "centers"
             )
         account = accounts.create(conn, email, name, role, centers, now)
         audit.record(
