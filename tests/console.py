@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -52,3 +53,46 @@ def post_form(
 ) -> TestResponse:
     """Post a console form with a CSRF token taken from a page of the signed-in console."""
     return client.post(path, data={**data, "csrf_token": form_token(client, token_from)})
+
+
+class _ProblemList(HTMLParser):
+    """The items of a problem page's list (in ``<div class="problem">``): each one's label (in
+    bold) and what it says is wrong."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[tuple[str, str]] = []
+        self._divs = 0  # open divs since the problem div began (0: outside it)
+        self._label: list[str] | None = None
+        self._text: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "div" and (self._divs or "problem" in (dict(attrs).get("class") or "").split()):
+            self._divs += 1
+        elif self._divs and tag == "li":
+            self._label, self._text = [], []
+        elif self._text is not None and tag == "strong":
+            self._label, self._text = [], None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._divs:
+            self._divs -= 1
+        elif self._label is not None and tag == "strong":
+            self._text = []
+        elif self._label is not None and self._text is not None and tag == "li":
+            text = "".join(self._text).strip().removeprefix(":").strip()
+            self.items.append(("".join(self._label).strip(), text))
+            self._label = self._text = None
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+        elif self._label is not None:
+            self._label.append(data)
+
+
+def problems_of(html: str) -> list[tuple[str, str]]:
+    """(field label, problem) for each field a refused form's page names, as a reader sees them."""
+    found = _ProblemList()
+    found.feed(html)
+    return found.items

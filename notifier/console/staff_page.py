@@ -10,10 +10,13 @@ from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import current_staff, login_required
 from notifier.staff import accounts, signin
-from notifier.staff.accounts import AccountRefused, Role
+from notifier.staff.accounts import AccountRefused, Field, Role
 from notifier.staff.scope import may_see, visible_centers
 
 bp = Blueprint("staff", __name__)
+
+# The word labelling each field of the form (as the page labels it) that a refusal can be about.
+FIELD_WORDS: dict[Field, str] = {"email": "email", "name": "name", "role": "role", "centers": "center"}
 
 
 def _managing() -> None:
@@ -58,7 +61,7 @@ def create() -> Response:
         created = signin.create_account(context(), email, name, role, codes, actor=actor)
     except AccountRefused as exc:
         problem = said(exc.words.ko, exc.words.en)
-        raise FormProblem(422, problem, [(word("email"), problem)]) from exc
+        raise FormProblem(422, problem, [(word(FIELD_WORDS[exc.field]), problem)]) from exc
     link = signin.issue_reset_link(context(), created.email, actor=actor)
     return _listing(201, link=link, link_for=created.email)
 

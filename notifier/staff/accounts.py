@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.engine import RowMapping
@@ -32,13 +33,18 @@ ROLE_LABELS = {
 }
 
 
-class AccountRefused(ValueError):
-    """An account that cannot be created as asked: ``words`` says why, ``message`` in Korean."""
+Field = Literal["email", "name", "role", "centers"]
 
-    def __init__(self, words: Words) -> None:
+
+class AccountRefused(ValueError):
+    """An account that cannot be created as asked: ``words`` says why (``message`` in Korean),
+    ``field`` which of what was asked it is about."""
+
+    def __init__(self, words: Words, field: Field) -> None:
         super().__init__(words.ko)
         self.words = words
         self.message = words.ko
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,8 @@ def check_shape(role: str, centers: Iterable[str]) -> tuple[Role, tuple[str, ...
             Words(
                 "역할은 staff, manager, ministry 중 하나여야 합니다.",
                 "The role must be staff, manager or ministry.",
-            )
+            ),
+            "role",
         ) from exc
     codes = tuple(sorted(set(centers)))
     if parsed is Role.MINISTRY:
@@ -93,11 +100,13 @@ def check_shape(role: str, centers: Iterable[str]) -> tuple[Role, tuple[str, ...
             Words(
                 "staff와 manager 계정에는 센터가 하나 이상 필요합니다.",
                 "A staff or manager account needs at least one centre.",
-            )
+            ),
+            "centers",
         )
     if parsed is Role.MANAGER and len(codes) != 1:
         raise AccountRefused(
-            Words("manager 계정은 센터 하나만 맡습니다.", "A manager account runs exactly one centre.")
+            Words("manager 계정은 센터 하나만 맡습니다.", "A manager account runs exactly one centre."),
+            "centers",
         )
     return parsed, codes
 
@@ -109,14 +118,18 @@ def create(
     parsed, codes = check_shape(role, centers)
     address = normalise_email(email)
     if "@" not in address or len(address) > 320:
-        raise AccountRefused(Words("이메일 주소가 올바르지 않습니다.", "This is not a valid email address."))
+        raise AccountRefused(
+            Words("이메일 주소가 올바르지 않습니다.", "This is not a valid email address."), "email"
+        )
     if not name.strip() or len(name) > 100:
         raise AccountRefused(
-            Words("이름은 1자 이상 100자 이하여야 합니다.", "The name must be 1 to 100 characters long.")
+            Words("이름은 1자 이상 100자 이하여야 합니다.", "The name must be 1 to 100 characters long."),
+            "name",
         )
     if find_by_email(conn, address) is not None:
         raise AccountRefused(
-            Words("이미 같은 이메일의 계정이 있습니다.", "An account with this email already exists.")
+            Words("이미 같은 이메일의 계정이 있습니다.", "An account with this email already exists."),
+            "email",
         )
     account_id = str(uuid.uuid4())
     conn.execute(

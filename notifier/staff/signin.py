@@ -108,12 +108,13 @@ def _live_reset(conn: object, token: str, now: object) -> str | None:
 
 
 def set_password(ctx: Context, token: str, password: str, address: str) -> StaffAccount:
-    """Use a reset link once: set the password, end the account's sessions, clear its lock-out."""
+    """Use a reset link once: set the password, end the account's sessions, clear its lock-out.
+
+    A bad link is refused whatever the password; a good one with a weak password stays unused.
+    """
     weakness = passwords.weakness(password)
-    if weakness:
-        raise ResetRefused(weakness)
+    hashed = "" if weakness else passwords.hash_password(password)
     now = ctx.clock()
-    hashed = passwords.hash_password(password)
     with ctx.engine.begin() as conn:
         used = conn.execute(
             update(staff_reset_tokens)
@@ -128,6 +129,8 @@ def set_password(ctx: Context, token: str, password: str, address: str) -> Staff
         account = accounts.get(conn, used) if used else None
         if account is None:
             raise ResetRefused(BAD_RESET_LINK)
+        if weakness:
+            raise ResetRefused(weakness)  # the transaction rolls back: the link is not used
         accounts.set_password_hash(conn, account.id, hashed, now)
         sessions.end_all(conn, account.id)
         lockout.clear(conn, account.email)
@@ -156,7 +159,7 @@ def create_account(
         if unknown:
             codes = ", ".join(unknown)
             raise accounts.AccountRefused(
-                Words(f"등록되지 않은 센터입니다: {codes}", f"Unknown centre: {codes}")
+                Words(f"등록되지 않은 센터입니다: {codes}", f"Unknown centre: {codes}"), "centers"
             )
         account = accounts.create(conn, email, name, role, centers, now)
         audit.record(

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from notifier.cli import main
-from notifier.staff import lockout, signin
+from notifier.staff import lockout, passwords, signin
 from notifier.staff.tables import audit_log, staff_accounts, staff_login_failures, staff_sessions
-from tests.console import PASSWORD, form_token, make_staff, sign_in
+from tests.console import PASSWORD, form_token, make_staff, post_form, problems_of, sign_in
 
 NOW = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 
@@ -98,6 +98,64 @@ def test_a_short_password_is_refused_in_korean_and_the_link_still_works(ctx, cli
     assert "비밀번호는 10자 이상이어야 합니다" in refused.get_data(as_text=True)
     assert rows(ctx, staff_accounts)[0]["password_hash"] is None
     assert client.get(f"/{path}").status_code == 200
+
+
+def reset_path(ctx, email: str) -> str:
+    """The console path of a fresh reset link for ``email``."""
+    return "/console/reset/" + signin.issue_reset_link(ctx, email).rsplit("/", 1)[1]
+
+
+@pytest.mark.parametrize("password", ["short", "x" * 201, " padded password ", "a good new password"])
+def test_a_bad_link_answers_the_bad_link_page_whatever_the_password(ctx, client, clock, password) -> None:
+    signin.create_account(ctx, "choi@seosan.example.kr", "최", "staff", ["seosan"])
+    used = reset_path(ctx, "choi@seosan.example.kr")
+    assert post_form(client, used, {"password": PASSWORD}, used).status_code == 303
+    expired = reset_path(ctx, "choi@seosan.example.kr")
+    clock.now += signin.RESET_LINK_VALID
+    weakness = passwords.weakness(password)
+    for path in ("/console/reset/not-a-reset-link", used, expired):
+        answer = post_form(client, path, {"password": password}, "/console/login")
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 404, (path, html)
+        assert signin.BAD_RESET_LINK.ko in html and problems_of(html) == []
+        assert weakness is None or weakness.ko not in html
+    assert sign_in(client, "choi@seosan.example.kr").status_code == 303
+
+
+def test_a_weak_password_on_a_good_link_is_refused_and_leaves_the_link_for_a_good_one(ctx, client) -> None:
+    signin.create_account(ctx, "choi@seosan.example.kr", "최", "staff", ["seosan"])
+    path = reset_path(ctx, "choi@seosan.example.kr")
+    weak = post_form(client, path, {"password": "short"}, path)
+    assert weak.status_code == 422
+    assert problems_of(weak.get_data(as_text=True)) == [("새 비밀번호", "비밀번호는 10자 이상이어야 합니다.")]
+    assert post_form(client, path, {"password": PASSWORD}, path).status_code == 303
+    again = post_form(client, path, {"password": "short"}, "/console/login")
+    assert again.status_code == 404 and signin.BAD_RESET_LINK.ko in again.get_data(as_text=True)
+    assert sign_in(client, "choi@seosan.example.kr").status_code == 303
+
+
+def test_a_link_used_by_many_at_once_sets_one_password(ctx) -> None:
+    signin.create_account(ctx, "choi@seosan.example.kr", "최", "staff", ["seosan"])
+    token = signin.issue_reset_link(ctx, "choi@seosan.example.kr").rsplit("/", 1)[1]
+    tries = 8
+    start = threading.Barrier(tries)
+
+    def use(n: int) -> str:
+        """What became of this try: set, weak (refused for its password) or used (a bad link)."""
+        start.wait(timeout=30)
+        try:
+            signin.set_password(ctx, token, "short" if n % 2 else f"new password {n}", "127.0.0.1")
+        except signin.ResetRefused as refused:
+            return "used" if refused.words == signin.BAD_RESET_LINK else "weak"
+        return "set"
+
+    with ThreadPoolExecutor(max_workers=tries) as pool:
+        outcomes = list(pool.map(use, range(tries)))
+    assert outcomes.count("set") == 1
+    assert all(outcome in ("weak", "used") for n, outcome in enumerate(outcomes) if n % 2)
+    with pytest.raises(signin.ResetRefused) as after:
+        signin.set_password(ctx, token, "short", "127.0.0.1")
+    assert after.value.words == signin.BAD_RESET_LINK
 
 
 def test_the_session_cookie_is_httponly_lax_and_scoped_to_the_console(ctx, client) -> None:

@@ -4,6 +4,7 @@ problem page, nothing changed). Addresses are shown masked and never travel in a
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, update
 
 from notifier.consent.tables import opt_outs
@@ -12,7 +13,7 @@ from notifier.messages import search as finder
 from notifier.messages.search import MessageSearch
 from notifier.messages.tables import messages
 from notifier.staff.tables import audit_log
-from tests.console import form_token, make_staff, sign_in
+from tests.console import form_token, make_staff, problems_of, sign_in
 from tests.factories import message_body
 
 SEOSAN_PHONE = "010-2345-6789"
@@ -315,6 +316,66 @@ def test_staff_have_no_staff_page_and_the_ministry_sees_everyone(ctx, client) ->
     manager = {"email": "boss@gumi.example.kr", "name": "관리", "role": "manager", "centers": "gumi"}
     made = post(client, "/console/staff", manager, "/console/staff")
     assert made.status_code == 201
+
+
+NEW_ACCOUNT = {"email": "new@seosan.example.kr", "name": "신입", "role": "staff", "centers": "seosan"}
+
+
+@pytest.mark.parametrize(
+    ("change", "korean", "english"),
+    [
+        (
+            {"role": "boss"},
+            ("역할", "역할은 staff, manager, ministry 중 하나여야 합니다."),
+            ("Role", "The role must be staff, manager or ministry."),
+        ),
+        (
+            {"centers": ""},
+            ("센터", "staff와 manager 계정에는 센터가 하나 이상 필요합니다."),
+            ("Centre", "A staff or manager account needs at least one centre."),
+        ),
+        (
+            {"role": "manager", "centers": "seosan,gumi"},
+            ("센터", "manager 계정은 센터 하나만 맡습니다."),
+            ("Centre", "A manager account runs exactly one centre."),
+        ),
+        (
+            {"centers": "atlantis"},
+            ("센터", "등록되지 않은 센터입니다: atlantis"),
+            ("Centre", "Unknown centre: atlantis"),
+        ),
+        (
+            {"name": " "},
+            ("이름", "이름은 1자 이상 100자 이하여야 합니다."),
+            ("Name", "The name must be 1 to 100 characters long."),
+        ),
+        (
+            {"email": "not-an-email"},
+            ("이메일", "이메일 주소가 올바르지 않습니다."),
+            ("Email", "This is not a valid email address."),
+        ),
+        (
+            {"email": "moel@moel.example.kr"},
+            ("이메일", "이미 같은 이메일의 계정이 있습니다."),
+            ("Email", "An account with this email already exists."),
+        ),
+    ],
+)
+def test_a_refused_account_is_explained_by_the_field_it_is_about(
+    ctx, client, change: dict[str, str], korean: tuple[str, str], english: tuple[str, str]
+) -> None:
+    from notifier.staff.tables import staff_accounts
+
+    make_staff(ctx, "moel@moel.example.kr", role="ministry", centers=[])
+    sign_in(client, "moel@moel.example.kr")
+    refused = post(client, "/console/staff", {**NEW_ACCOUNT, **change}, "/console/staff")
+    assert refused.status_code == 422
+    assert problems_of(refused.get_data(as_text=True)) == [korean]
+    client.set_cookie("console_lang", "en", path="/console")
+    in_english = post(client, "/console/staff", {**NEW_ACCOUNT, **change}, "/console/staff")
+    assert in_english.status_code == 422
+    assert problems_of(in_english.get_data(as_text=True)) == [english]
+    assert len(rows(ctx, staff_accounts)) == 1
 
 
 def test_an_email_is_found_whatever_the_case_it_is_typed_in(ctx, client, auth) -> None:

@@ -39,7 +39,9 @@ def test_refusals_keep_their_korean_message() -> None:
     for refused in (
         signin.SignInRefused(signin.BAD_CREDENTIALS),
         signin.ResetRefused(signin.BAD_RESET_LINK),
-        AccountRefused(Words("이메일 주소가 올바르지 않습니다.", "This is not a valid email address.")),
+        AccountRefused(
+            Words("이메일 주소가 올바르지 않습니다.", "This is not a valid email address."), "email"
+        ),
     ):
         assert refused.message == str(refused) == refused.words.ko
         assert refused.words.en and refused.words.en != refused.words.ko
@@ -50,3 +52,4 @@ def test_an_account_of_the_wrong_shape_is_refused_in_both_languages() -> None:
         check_shape("manager", ["seosan", "gumi"])
     assert str(refused.value) == "manager 계정은 센터 하나만 맡습니다."
     assert refused.value.words.en == "A manager account runs exactly one centre."
+    assert refused.value.field == "centers"
