@@ -146,14 +146,24 @@ class PlannedEntry:
 
 
 def reminder_plan(
-    starts_at: datetime, offsets: tuple[timedelta, ...], tz: ZoneInfo, quiet: QuietHours, now: datetime
+    starts_at: datetime,
+    offsets: tuple[timedelta, ...],
+    tz: ZoneInfo,
+    quiet: QuietHours,
+    now: datetime,
+    notice_at: datetime | None = None,
 ) -> list[PlannedEntry]:
-    """Plan the reminders; one that would arrive right after the notice (sent now) is dropped."""
+    """Plan the reminders; one that would arrive right after the notice is dropped.
+
+    The notice goes at ``notice_at`` (default ``now``): later when quiet hours hold it back, and
+    a reminder planned just after that time would follow it within minutes.
+    """
     gap = min_gap(offsets)
+    sent_at = notice_at or now
     plan = []
     for planned in plan_reminders(starts_at, offsets, now, tz, quiet, gap):
         outcome, note, send_at = str(planned.outcome), planned.note, planned.send_at
-        if send_at is not None and send_at - now < gap:
+        if send_at is not None and send_at - sent_at < gap:
             outcome, note, send_at = TOO_CLOSE, "it would arrive right after the notice", None
         plan.append(PlannedEntry(planned.offset, outcome, send_at, note))
     return plan

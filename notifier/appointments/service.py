@@ -206,7 +206,10 @@ def _notices_and_reminders(
             if appointment.experiment_arm is not None
             else center.reminder_offsets
         )
-        plan = rules.reminder_plan(appointment.starts_at, offsets, center.timezone, center.quiet_hours, now)
+        notice_at = min((n.send_at for n in notices), default=now)
+        plan = rules.reminder_plan(
+            appointment.starts_at, offsets, center.timezone, center.quiet_hours, now, notice_at
+        )
         for entry in plan:
             if entry.send_at is not None:
                 notices = [*notices, *(Notice("reminder", ch, entry.send_at) for ch in appointment.channels)]

@@ -89,6 +89,20 @@ def test_a_booking_made_at_night_is_confirmed_when_quiet_hours_end(client, heade
     assert confirmation["send_at"] == "2026-12-01T23:00:00Z"  # 08:00 in Seoul
 
 
+def test_a_night_booking_gets_no_reminder_right_after_its_held_back_confirmation(
+    client, headers, clock
+) -> None:
+    clock.now = datetime(2026, 12, 1, 21, 37, tzinfo=UTC)  # 06:37 in Seoul
+    body = client.put(
+        "/v1/appointments/bk-4b", json=booking(starts_at="2026-12-03T08:20:00+09:00"), headers=headers
+    ).json
+    [confirmation] = by_purpose(body, "confirmation")
+    assert confirmation["send_at"] == "2026-12-01T23:00:00Z"  # 08:00 in Seoul
+    outcomes = {r["offset_seconds"]: r["outcome"] for r in body["reminders"]}
+    assert outcomes[24 * 3600] == "dropped_too_close"  # it would have come at 08:20, 20 minutes later
+    assert [m["send_at"] for m in by_purpose(body, "reminder")] == ["2026-12-02T11:59:00Z"]  # 20:59
+
+
 def test_replaying_an_identical_request_creates_no_message(client, headers, clock, ctx) -> None:
     first = client.put("/v1/appointments/bk-5", json=booking(), headers=headers)
     before = count_messages(ctx)

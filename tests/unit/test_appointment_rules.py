@@ -198,6 +198,16 @@ def test_a_reminder_right_after_the_notice_is_dropped() -> None:
     }
 
 
+def test_a_reminder_right_after_a_notice_held_back_by_quiet_hours_is_dropped() -> None:
+    # Booked at 06:37 for 08:20 the next day: the confirmation waits until 08:00, the day-ahead
+    # reminder would follow it twenty minutes later.
+    plan = reminder_plan(kst(3, 8, 20), (24 * H, 2 * H), SEOUL, QuietHours(), kst(2, 6, 37), kst(2, 8))
+    assert (plan[0].offset, plan[0].outcome, plan[0].send_at) == (24 * H, "dropped_too_close", None)
+    assert plan[1].outcome == "moved_for_quiet_hours"  # 06:20 is quiet: the evening before
+    sent_at_once = reminder_plan(kst(3, 8, 20), (24 * H,), SEOUL, QuietHours(), kst(2, 6, 37))
+    assert sent_at_once[0].outcome == "scheduled"  # a notice sent at 06:37 is far enough before it
+
+
 def test_the_stored_plan_keeps_send_at_as_iso_text() -> None:
     [entry] = reminder_plan(kst(3, 14), (2 * H,), SEOUL, QuietHours(), kst(2, 9))
     assert entry.stored()["send_at"] == kst(3, 12).isoformat()
