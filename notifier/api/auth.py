@@ -57,3 +57,8 @@ def requires(scope: str | None) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def acting_key() -> str:
+    """The audit log's name for the API key of this request (after ``requires``)."""
+    return f"api key {g.key_name}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 
-from notifier.api.auth import requires
+from notifier.api.auth import acting_key, requires
 from notifier.api.context import context
 from notifier.api.openapi import Answers, doc, problems, scope
 from notifier.api.problems import parse_json
@@ -16,10 +16,6 @@ from notifier.schemas import ApiKeyIn
 
 bp = Blueprint("keys", __name__, url_prefix="/v1/keys")
 SECURITY = scope("admin")
-
-
-def _actor() -> str:
-    return f"api key {g.key_name}"
 
 
 @bp.get("")
@@ -49,7 +45,7 @@ def create() -> tuple[dict[str, Any], int]:
     """
     body, _ = parse_json(ApiKeyIn)
     created = keys.create_key(
-        context(), body.name, list(body.scopes), body.owner, _actor(), request.remote_addr
+        context(), body.name, list(body.scopes), body.owner, acting_key(), request.remote_addr
     )
     return created, 201
 
@@ -63,5 +59,5 @@ def revoke(key_id: str) -> Response:
     It stops working at once in this process and within `NOTIFIER_LOOKUP_TTL_SECONDS` in the
     others. An unknown or already revoked key is a 404.
     """
-    keys.revoke_key(context(), key_id, _actor(), request.remote_addr)
+    keys.revoke_key(context(), key_id, acting_key(), request.remote_addr)
     return Response(status=204)

@@ -11,7 +11,10 @@ from notifier.campaigns.tables import campaign_recipients, campaign_rejections, 
 from notifier.messages import scheduler
 from notifier.messages.sending import deliver_many
 from notifier.messages.tables import messages
+from notifier.staff.tables import audit_log
+from tests.console import make_staff, sign_in
 from tests.integration.test_delivery import FrozenClock
+from tests.integration.test_keys_api import rows
 
 TEMPLATE = "program_announcement_jobseekers"
 OPT_OUT = "080-123-4567"
@@ -363,3 +366,20 @@ def test_campaign_responses_match_the_documented_schemas(client, admin) -> None:
     check("MessageList", client.get(f"/v1/campaigns/{campaign_id}/messages", headers=admin).json)
     check("Campaign", client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=admin).json)
     check("Problem", client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=admin).json)
+
+
+def test_what_a_key_does_to_a_campaign_is_in_the_centres_audit_log(client, admin, ctx) -> None:
+    made = create(client, admin, campaign(name="API로 만든 안내"))
+    assert client.post(f"/v1/campaigns/{made['id']}/start", headers=admin).status_code == 200
+    assert client.post(f"/v1/campaigns/{made['id']}/cancel", headers=admin).status_code == 200
+
+    entries = [e for e in rows(ctx, audit_log) if e["object_id"] == made["id"]]
+    assert [(e["actor"], e["action"], e["center_code"]) for e in entries] == [
+        ("api key admin", "campaign_created", "seosan"),
+        ("api key admin", "campaign_started", "seosan"),
+        ("api key admin", "campaign_cancelled", "seosan"),
+    ]
+    make_staff(ctx, "boss@seosan.example.kr", role="manager")
+    sign_in(client, "boss@seosan.example.kr")
+    page = client.get("/console/audit").get_data(as_text=True)
+    assert page.count("api key admin") == 3 and "API로 만든 안내" in page
