@@ -161,7 +161,11 @@ class MessageIn(Strict):
     center: CenterIn | None = None
     send_at: Annotated[
         IsoTime | None,
-        Field(description="when to send (now if left out); at most a year ahead (422 otherwise)"),
+        Field(
+            description="when to send (now if left out); at most a year ahead (422 otherwise); "
+            "a time in the past is due at once, but one 24 hours or more in the past has passed "
+            "its validity window and is refused (422)"
+        ),
     ] = None
     reference: str | None = Field(default=None, max_length=200)
     urgent: bool = Field(

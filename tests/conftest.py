@@ -188,6 +188,23 @@ def ctx(settings: Settings, clean_db: Engine) -> bootstrap.Context:
 
 
 @pytest.fixture
+def sqlite_ctx(settings: Settings, tmp_path: Path) -> Iterator[bootstrap.Context]:
+    """The service on the embedded SQLite database ``notifier dev`` uses, migrated and wired.
+
+    A module re-runs tests on it by defining ``ctx`` as this fixture.
+    """
+    from notifier.bootstrap import wire
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'notifier.sqlite'}")
+    assert engine.dialect.name == "sqlite"
+    upgrade(engine)
+    context = bootstrap.build(settings, engine=engine)
+    load_shipped_data(context)
+    yield wire(context)
+    engine.dispose()
+
+
+@pytest.fixture
 def app(ctx: bootstrap.Context) -> Iterator[Flask]:
     app = create_app(ctx=ctx)
     yield app

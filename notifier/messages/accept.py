@@ -175,6 +175,11 @@ def _accept(
     send_at = body.send_at or now
     if send_at - now > MAX_SCHEDULE_AHEAD:
         raise ValidationFailed([FieldError("/send_at", "must be within a year from now")])
+    validity = ctx.settings.message_validity
+    if now - send_at >= validity:  # it would be stored only to expire unsent
+        hours = round(validity.total_seconds() / 3600)
+        reason = f"has passed: a message goes out within {hours} hours of its send_at or not at all"
+        raise ValidationFailed([FieldError("/send_at", reason)])
     send_at, detail = _after_quiet_hours(ctx, center, send_at, urgent=body.urgent)
     row = new_message_row(
         ctx,

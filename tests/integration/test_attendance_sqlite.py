@@ -4,13 +4,9 @@ same HTTP API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from notifier import bootstrap
-from notifier.bootstrap import load_shipped_data, wire
-from notifier.storage.db import make_engine, upgrade
 from tests.integration.test_appointment_retention import (  # noqa: F401
     test_a_change_after_the_blanking_gives_the_contacts_again_until_the_new_time_is_old_too,
     test_a_pass_is_bounded_and_the_next_one_takes_the_rest,
@@ -36,11 +32,5 @@ from tests.integration.test_webhook_retention import (  # noqa: F401
 
 
 @pytest.fixture
-def ctx(settings, tmp_path) -> Iterator[bootstrap.Context]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'notifier.sqlite'}")
-    assert engine.dialect.name == "sqlite"
-    upgrade(engine)
-    context = bootstrap.build(settings, engine=engine)
-    load_shipped_data(context)
-    yield wire(context)
-    engine.dispose()
+def ctx(sqlite_ctx: bootstrap.Context) -> bootstrap.Context:
+    return sqlite_ctx

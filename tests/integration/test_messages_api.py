@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from notifier.api.problems import MAX_JSON_DEPTH
+from notifier.messages.sending import deliver
 from notifier.messages.tables import idempotency_keys, message_events, messages
-from tests.factories import email_body, message_body
+from tests.factories import KOREAN_MORNING, FrozenClock, email_body, message_body
 
 PROBLEM = "application/problem+json"
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def count(ctx, table=messages) -> int:
@@ -211,6 +214,32 @@ def test_future_send_at_waits_in_the_database(client, auth) -> None:
     body = client.post("/v1/messages", json=message_body(send_at=later), headers=auth).json
     assert body["status"] == "scheduled"
     assert datetime.fromisoformat(body["send_at"]) == datetime.fromisoformat(later)
+
+
+@pytest.mark.parametrize(
+    "send_at",
+    ["2020-12-10T10:00:00+09:00", (KOREAN_MORNING - timedelta(hours=24)).isoformat()],
+    ids=["years-ago", "a-day-ago"],
+)
+def test_a_send_at_past_the_validity_window_is_a_422_and_stores_nothing(client, auth, ctx, send_at) -> None:
+    ctx.clock = FrozenClock(KOREAN_MORNING)
+    key = {"Idempotency-Key": "late-1", **auth}
+    late = client.post("/v1/messages", json=message_body(send_at=send_at), headers=key)
+    body = assert_problem(late, 422, "/send_at")
+    assert "has passed" in body["errors"][0]["detail"]
+    assert count(ctx) == count(ctx, message_events) == count(ctx, idempotency_keys) == 0
+
+
+def test_a_send_at_a_minute_in_the_past_is_sent_at_once(client, auth, ctx, twilio) -> None:
+    ctx.clock = FrozenClock(KOREAN_MORNING)
+    a_minute_ago = (KOREAN_MORNING - timedelta(minutes=1)).astimezone(SEOUL).isoformat()
+    accepted = client.post("/v1/messages", json=message_body(send_at=a_minute_ago), headers=auth)
+    assert accepted.status_code == 202, accepted.json
+    assert accepted.json["status"] == "queued"
+    assert deliver(ctx, accepted.json["id"]).status == "sent"
+    shown = client.get(f"/v1/messages/{accepted.json['id']}", headers=auth).json
+    assert [h["status"] for h in shown["history"]] == ["queued", "sending", "sent"]
+    assert [m.to for m in twilio.messages] == ["+821012345678"]
 
 
 def test_get_shows_status_history_and_hides_other_clients_messages(client, auth, make_key) -> None:

@@ -75,6 +75,7 @@ STATED_RULES = [
     (r"/consents/[a-z_]+/reconfirmed_at", r"is before given_at", "not before `given_at` (422 otherwise)"),
     (r"/data", r"SMS cannot carry .*", "must be in cp949"),
     (r"/send_at", r"must be within a year from now", "at most a year ahead (422 otherwise)"),
+    (r"/send_at", r"has passed: .*", "one 24 hours or more in the past has passed its validity window"),
     # In the schema too (if/then), but schemathesis does not apply if/then to a multipart form.
     (
         r"/opt_out_number",
