@@ -180,7 +180,7 @@ def _accept(
         hours = round(validity.total_seconds() / 3600)
         reason = f"has passed: a message goes out within {hours} hours of its send_at or not at all"
         raise ValidationFailed([FieldError("/send_at", reason)])
-    send_at, detail = _after_quiet_hours(ctx, center, send_at, urgent=body.urgent)
+    send_at, detail = _after_quiet_hours(ctx, center, send_at, now, urgent=body.urgent)
     row = new_message_row(
         ctx,
         owner=owner,
@@ -295,21 +295,23 @@ def _check_sender(ctx: Context, row: dict[str, Any]) -> None:
 
 
 def _after_quiet_hours(
-    ctx: Context, center: dict[str, str], send_at: datetime, *, urgent: bool
+    ctx: Context, center: dict[str, str], send_at: datetime, now: datetime, *, urgent: bool
 ) -> tuple[datetime, str | None]:
     """When a message due at ``send_at`` goes, and what its first history entry says about it.
 
-    Nobody is woken by an automatic message: one due in the quiet hours of its centre (the
-    registered centre's, else ``NOTIFIER_QUIET_HOURS``) waits until they end, unless the
-    client marked it urgent.
+    Nobody is woken by an automatic message: one that would go out in the quiet hours of its
+    centre (the registered centre's, else ``NOTIFIER_QUIET_HOURS``) waits until they end,
+    unless the client marked it urgent. It goes at ``send_at`` or, when that has passed, now:
+    a send_at of 20:00 received at 23:00 is held too.
     """
     from notifier.centers import service as centers
 
     if urgent:
         return send_at, URGENT
     zone, quiet = centers.quiet_hours_of(ctx, center)
-    later = next_allowed_at(send_at, zone, quiet)
-    if later == send_at:
+    goes = max(send_at, now)
+    later = next_allowed_at(goes, zone, quiet)
+    if later == goes:
         return send_at, None
     local = later.astimezone(zone)
     hours = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"

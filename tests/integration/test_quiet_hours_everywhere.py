@@ -68,6 +68,19 @@ def test_a_message_posted_at_night_waits_for_the_end_of_quiet_hours_and_the_answ
     assert request.params["To"] == "+821012345678"
 
 
+def test_a_send_at_of_the_evening_received_at_night_waits_for_the_morning_too(
+    client, auth, ctx, twilio
+) -> None:
+    ctx.clock = FrozenClock(NIGHT)
+    evening = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # 20:00 in Korea, before quiet hours began
+    answer = post(client, auth, send_at=evening.isoformat())
+    assert answer["status"] == "scheduled"
+    assert datetime.fromisoformat(answer["send_at"]) == MORNING
+    assert history(ctx, answer["id"])[0]["detail"].startswith("held for quiet hours")
+    assert deliver(ctx, answer["id"]).status == "skipped"
+    assert twilio.requests == []  # nothing at 02:25
+
+
 def test_an_urgent_message_goes_at_once_in_quiet_hours_and_its_history_says_so(
     client, auth, ctx, twilio
 ) -> None:
