@@ -96,3 +96,42 @@ def problems_of(html: str) -> list[tuple[str, str]]:
     found = _ProblemList()
     found.feed(html)
     return found.items
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: no attributes, scripts or ``<code>`` (keys shown as secondary)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "code"):
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "code") and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    """A page's visible text, its elements' texts joined by " ¦ " (option values and URLs left out)."""
+    found = _VisibleText()
+    found.feed(html)
+    pieces = (" ".join(part.split()) for part in found.parts)
+    return " ¦ ".join(piece for piece in pieces if piece)
+
+
+def shows_code(text: str, code: str, prose: bool = False) -> bool:
+    """Whether ``code`` stands as a word of ``visible_text`` (not inside an address or a longer
+    word); with ``prose`` (English pages, whose words may be codes too) only where a code stands
+    alone: an element's whole text, a part between " · ", or in brackets."""
+    if prose and "_" not in code and " " not in code:
+        alone = rf"(?:^|¦ |· |\()({re.escape(code)})(?=$| ¦| ·|\))"
+        return re.search(alone, text) is not None
+    return re.search(rf"(?<![\w@.\-]){re.escape(code)}(?![\w@\-]|\.\w)", text) is not None

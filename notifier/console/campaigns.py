@@ -23,7 +23,8 @@ from notifier.campaigns.preview import campaign_preview
 from notifier.campaigns.render import ADVERTISING, send_test
 from notifier.campaigns.service import CampaignIn
 from notifier.console import campaign_forms as forms
-from notifier.console.i18n import said, word
+from notifier.console.i18n import language, said, word
+from notifier.console.labels import label
 from notifier.console.pages import FormProblem, not_found, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.errors import Conflict, ValidationFailed
@@ -138,10 +139,12 @@ def show(campaign_id: str) -> Response:
 def progress(campaign_id: str) -> Response:
     row = _campaign(campaign_id)
     view = campaigns.get_campaign(context(), None, row["id"])
+    lang = language()
     answer = jsonify(
         status=view["status"],
-        status_label=word(f"status_{view['status']}"),
+        status_label=label("campaign_status", view["status"], lang),
         counts=view["counts"],
+        count_labels={status: label("message_status", status, lang) for status in view["counts"]},
         progress=view["progress"],
     )
     answer.headers["Cache-Control"] = "no-store"

@@ -14,9 +14,10 @@ from flask import Response, current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from notifier.api.context import context
-from notifier.centers import service as centers_service
+from notifier.console import labels
 from notifier.console.i18n import language, said, word
-from notifier.staff.accounts import ROLE_LABELS, StaffAccount
+from notifier.domain.display import format_duration_minutes
+from notifier.staff.accounts import StaffAccount
 
 PROBLEM_TITLES = {
     400: ("요청을 처리할 수 없습니다", "The request cannot be handled"),
@@ -95,7 +96,12 @@ def page(template: str, status: int = 200, **values: object) -> Response:
         t=lambda key: word(key, lang),
         when=when,
         staff=staff,
-        role_label=ROLE_LABELS[staff.role][lang] if staff else "",
+        role_label=labels.label("role", staff.role, lang) if staff else "",
+        label_of=lambda kind, code: labels.label(kind, code, lang),
+        center_name=labels.center_name,
+        template_name=lambda key: labels.template_name(key, lang),
+        rejection_reason=lambda reason: labels.rejection_reason(reason, lang),
+        minutes=lambda n: format_duration_minutes(n, lang),
         csrf_token=generate_csrf,
         menu=_menu(staff),
         here=request.path,
@@ -121,4 +127,4 @@ def problem_page(status: int, message: str, details: list[tuple[str, str]] | Non
 
 def center_names() -> dict[str, str]:
     """Each centre's name by its code, for pages that offer centres to choose from."""
-    return {center.code: center.name for center in centers_service.listing(context())}
+    return labels.center_names()

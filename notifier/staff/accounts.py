@@ -27,7 +27,7 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.STAFF: {"ko": "직원", "en": "Staff"},
+    Role.STAFF: {"ko": "센터 직원", "en": "Centre staff"},
     Role.MANAGER: {"ko": "센터 관리자", "en": "Centre manager"},
     Role.MINISTRY: {"ko": "고용노동부", "en": "Ministry"},
 }

@@ -41,7 +41,7 @@ def test_search_a_message_by_phone_and_open_its_detail(
     axe_check()
     browser.find_element(By.CSS_SELECTOR, "#results a").click()
     assert "010-****-6789" in browser.find_element(By.TAG_NAME, "h1").text
-    assert browser.find_element(By.ID, "message-status").text == "queued"
+    assert browser.find_element(By.ID, "message-status").text == "대기 중"
     axe_check()
 
 

@@ -44,9 +44,7 @@ def test_run_a_csv_campaign_from_upload_to_finished(
     browser.find_element(By.LINK_TEXT, "새 캠페인").click()
     axe_check()
     fill(browser, "캠페인 이름", "12월 도약보장패키지 안내")
-    Select(browser.find_element(By.ID, "c-template")).select_by_visible_text(
-        "program_announcement_jobseekers"
-    )
+    Select(browser.find_element(By.ID, "c-template")).select_by_value("program_announcement_jobseekers")
     Select(browser.find_element(By.ID, "c-channel")).select_by_value("sms")
     browser.find_element(By.ID, "c-file").send_keys(str(listing))
     press(browser, "올리고 검사하기")
@@ -66,7 +64,7 @@ def test_run_a_csv_campaign_from_upload_to_finished(
         what="the campaign finished on the page",
     )
     assert not gone(page)  # the page updated itself, with no reload
-    assert "sent" in browser.find_element(By.ID, "counts").text
+    assert "발송됨" in browser.find_element(By.ID, "counts").text  # live.js says the statuses too
     assert browser.find_element(By.ID, "progress-text").text == "25/25"
     axe_check()
     sent_to = Counter(m.to for m in twilio.messages if m.to != "+821077770001")
@@ -78,7 +76,7 @@ def test_edit_and_preview_a_template(ctx, browser, console_url, axe_check) -> No
     signed_in(browser, console_url, "boss@seosan.example.kr")
     browser.find_element(By.LINK_TEXT, "템플릿").click()
     axe_check()
-    browser.find_element(By.LINK_TEXT, "program_announcement_jobseekers").click()
+    browser.find_element(By.LINK_TEXT, "구직자 대상 기업·구직자 도약보장패키지 안내").click()
     axe_check()
     browser.find_element(By.LINK_TEXT, "편집").click()
     source = browser.find_element(By.ID, "src-ko-sms-txt")
@@ -120,5 +118,5 @@ def test_a_centres_day_of_appointments_masked_and_accessible(
     press(browser, "보기")
     shown = browser.find_element(By.ID, "appointments").text
     assert "홍*동" in shown and "010-****-6789" in shown and "홍길동" not in shown
-    assert "confirmation" in shown  # what was sent
+    assert "확인 안내 · 문자" in shown  # what was sent
     axe_check()

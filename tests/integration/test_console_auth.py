@@ -327,12 +327,14 @@ def test_managers_read_their_centres_audit_log_staff_do_not(ctx, client) -> None
 
     sign_in(client, "boss@seosan.example.kr")
     seosan = client.get("/console/audit").get_data(as_text=True)
-    assert "staff_created" in seosan and "staff@seosan.example.kr" in seosan
+    assert (
+        "직원 계정 생성" in seosan and "staff_created" not in seosan and "staff@seosan.example.kr" in seosan
+    )
     assert "boss@gumi.example.kr" not in seosan
 
     sign_in(client, "moel@moel.example.kr")
     every = client.get("/console/audit").get_data(as_text=True)
-    assert "boss@gumi.example.kr" in every and "signed_in" in every
+    assert "boss@gumi.example.kr" in every and "<td>로그인</td>" in every and "signed_in" not in every
 
 
 def test_nobody_can_edit_the_audit_log(ctx, app) -> None:

@@ -79,7 +79,8 @@ def test_an_uploaded_list_shows_every_rejected_row_and_downloads_them(ctx, clien
     campaign_id = created_id(upload(client))
     html = client.get(f"/console/campaigns/{campaign_id}").get_data(as_text=True)
     assert "검사 결과" in html
-    assert "044-202-7369 is not a mobile number" in html  # row 3 and its reason
+    assert "044-***-7369 번호는 휴대전화 번호가 아니어서" in html  # row 3 and its reason, masked
+    assert "202-7369" not in html
     assert "<td>3</td>" in html and "<td>5</td>" in html
     # What a person receives: the SMS as rendered for the first recipient, with its size.
     assert "홍길동님" in html and "바이트 (CP949)" in html and "UCS-2" in html.upper()

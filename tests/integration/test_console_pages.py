@@ -84,7 +84,7 @@ def test_the_ministry_sees_every_centre_and_the_detail_with_history(ctx, client,
     sign_in(client, "moel@moel.example.kr")
     html = client.get(f"/console/messages/{theirs}").get_data(as_text=True)
     assert "SM123" in html and "30003" in html and "unreachable handset 010-****-4321" in html
-    assert "queued" in html  # the history
+    assert "대기 중" in html and "queued" not in html  # the history
     assert "8765" not in html
 
 

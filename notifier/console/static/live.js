@@ -24,7 +24,7 @@
           while (body.firstChild) { body.removeChild(body.firstChild); }
           Object.keys(data.counts).sort().forEach(function (status) {
             var row = document.createElement("tr");
-            var a = document.createElement("td"); a.textContent = status;
+            var a = document.createElement("td"); a.textContent = (data.count_labels || {})[status] || status;
             var b = document.createElement("td"); b.textContent = data.counts[status].toLocaleString();
             row.appendChild(a); row.appendChild(b); body.appendChild(row);
           });
