@@ -78,11 +78,15 @@ def not_found() -> FormProblem:
     return FormProblem(404, said("없는 항목입니다.", "No such item."))
 
 
-def when(value: datetime | None) -> str:
-    """A time as the console shows it: in the service's zone, in the page's language."""
-    if value is None:
+def when(value: datetime | str | None) -> str:
+    """A time as the console shows it: in the service's zone, in the page's language.
+
+    ``value`` may be a datetime or an API view's ISO 8601 text (UTC, with its offset).
+    """
+    if value is None or value == "":
         return word("never")
-    return value.astimezone(context().settings.timezone).strftime("%Y-%m-%d %H:%M")
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(context().settings.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 def page(template: str, status: int = 200, **values: object) -> Response:
