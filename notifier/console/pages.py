@@ -24,6 +24,7 @@ PROBLEM_TITLES = {
     404: ("찾을 수 없습니다", "Not found"),
     409: ("지금은 할 수 없습니다", "This cannot be done now"),
     422: ("입력한 내용을 확인해 주세요", "Please check what you entered"),
+    405: ("바로 열 수 없는 주소입니다", "This address cannot be opened directly"),
     429: ("요청이 너무 많습니다", "Too many attempts"),
 }
 
@@ -116,11 +117,15 @@ def page(template: str, status: int = 200, **values: object) -> Response:
     return response
 
 
-def problem_page(status: int, message: str, details: list[tuple[str, str]] | None = None) -> Response:
-    """The page a refused request gets: what is wrong, and that nothing changed."""
+def problem_page(
+    status: int, message: str, details: list[tuple[str, str]] | None = None, back: str | None = None
+) -> Response:
+    """The page a refused request gets: what is wrong, that nothing changed, and a way back
+    (``back``, else the home page)."""
     ko, en = PROBLEM_TITLES.get(status, PROBLEM_TITLES[400])
     title = en if language() == "en" else ko
-    return page("console/problem.html", status, title=title, message=message, details=details or [])
+    values = {"title": title, "message": message, "details": details or [], "back": back}
+    return page("console/problem.html", status, **values)
 
 
 def center_names() -> dict[str, str]:
