@@ -61,6 +61,16 @@ def draft_campaign(client: FlaskClient) -> str:
     return answer.headers["Location"].rsplit("/", 1)[1]
 
 
+def campaign_test_to(phone: str, email: str = "") -> Ask:
+    """A test of a draft campaign sent to ``phone`` and ``email`` from its page."""
+
+    def ask(client: FlaskClient) -> TestResponse:
+        page = f"/console/campaigns/{draft_campaign(client)}"
+        return post_form(client, f"{page}/test", {"phone": phone, "email": email}, page)
+
+    return ask
+
+
 def appointment_day_with_bad_date(client: FlaskClient) -> TestResponse:
     return client.get("/console/appointments?center=seosan&day=3%20Dec")
 
@@ -170,6 +180,21 @@ CASES = {
             "This address is only used to send a form, so it cannot be opened directly.",
         ],
         ["이 주소는 양식을 보낼 때만 쓰여서 바로 열 수 없습니다."],
+    ),
+    "campaign test, short number": (
+        campaign_test_to("010-12"),
+        422,
+        ["The test cannot be sent.", "<strong>Test mobile number</strong>: This is not a mobile number."],
+        [
+            "테스트를 보낼 수 없습니다.",
+            "<strong>테스트 받을 휴대전화</strong>: 휴대전화 번호의 형식이 아닙니다.",
+        ],
+    ),
+    "campaign test, bad email": (
+        campaign_test_to("", "hong@"),
+        422,
+        ["<strong>Test email</strong>: This is not an email address."],
+        ["<strong>테스트 받을 이메일</strong>: 이메일 주소의 형식이 아닙니다."],
     ),
     "appointment day, bad date": (
         appointment_day_with_bad_date,
