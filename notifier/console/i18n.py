@@ -79,6 +79,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "never": ("없음", "Never"),
     "revoke": ("폐기", "Revoke"),
     "revoked": ("폐기됨", "Revoked"),
+    "in_use": ("사용 중", "In use"),
+    "actions": ("작업", "Actions"),
     "create_key": ("새 API 키 만들기", "Create an API key"),
     "owner": ("소유 서비스", "Owner"),
     "key_shown_once": (
