@@ -142,6 +142,15 @@ def _validated(model: type[M], raw: Any) -> M:
         raise ValidationFailed(validation_errors(exc)) from exc
 
 
+def http_problem(exc: HTTPException) -> Response:
+    """The problem+json answer of an HTTP error raised by Flask or Werkzeug (404, 405, 413...)."""
+    if isinstance(exc, RequestEntityTooLarge):
+        return problem(413, PayloadTooLarge.title, "the request body is larger than this API accepts")
+    status = exc.code or 500
+    allow = [(name, value) for name, value in exc.get_headers() if name == "Allow"]  # 405
+    return problem(status, exc.name, exc.description or exc.name, headers=allow)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(NotifierError)
     def _notifier_error(exc: NotifierError) -> Response:
@@ -150,13 +159,7 @@ def register(app: Flask) -> None:
             log.error("unexpected error", exc_info=exc)
         return problem(exc.status, exc.title, exc.detail, errors)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
-        if isinstance(exc, RequestEntityTooLarge):
-            return problem(413, PayloadTooLarge.title, "the request body is larger than this API accepts")
-        status = exc.code or 500
-        allow = [(name, value) for name, value in exc.get_headers() if name == "Allow"]  # 405
-        return problem(status, exc.name, exc.description or exc.name, headers=allow)
+    app.register_error_handler(HTTPException, http_problem)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -7,11 +7,12 @@ the static files. Each page module adds a child blueprint; ``register_console`` 
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, redirect, request
+from flask import Blueprint, Flask, Response, current_app, g, redirect, request, url_for
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfInvalid
 
+from notifier.api.problems import http_problem
 from notifier.console import (
     appointments,
     attendance,
@@ -29,6 +30,7 @@ from notifier.console import (
 )
 from notifier.console.i18n import LANG_COOKIE, LANGUAGES, language, said
 from notifier.console.pages import FormProblem, not_found, problem_page
+from notifier.console.session import signed_in
 from notifier.console.work_words import add_words
 from notifier.errors import NotifierError
 
@@ -80,6 +82,42 @@ def _http_error(exc: HTTPException) -> Response:
     return problem_page(exc.code or 400, "")
 
 
+def _page_above(path: str) -> str:
+    """The nearest page above ``path`` that a browser can open (e.g. a campaign's, for its
+    ``/start``), else the home page."""
+    routes = current_app.url_map.bind_to_environ(request.environ)
+    while path.count("/") > 2:
+        path = path.rsplit("/", 1)[0]
+        try:
+            routes.match(path, method="GET")
+        except HTTPException:  # no such page, or not one to open
+            continue
+        return path
+    return url_for("console.home.index")
+
+
+def _routing_error(exc: HTTPException) -> Response:
+    """A console address that does not exist (404) or is only for forms (405): the console's own
+    page in the page's language; anywhere else, the API's problem+json answer.
+
+    Registered on the app: the URL matched no view, so no blueprint's handler is asked.
+    """
+    if request.path != "/console" and not request.path.startswith("/console/"):
+        return http_problem(exc)
+    if "staff" not in g:
+        g.staff = signed_in()  # the menu of the page, for whoever is signed in
+    if exc.code != 405:
+        return _form_problem(not_found())
+    only_forms = said(
+        "이 주소는 양식을 보낼 때만 쓰여서 바로 열 수 없습니다. 아래 링크로 돌아가 다시 시도해 주세요.",
+        "This address is only used to send a form, so it cannot be opened directly. "
+        "Follow the link below to go back and try again.",
+    )
+    response = problem_page(405, only_forms, back=_page_above(request.path))
+    response.headers.extend((name, value) for name, value in exc.get_headers() if name == "Allow")
+    return response
+
+
 @bp.post("/language")
 def choose_language() -> Response:
     """Remember the chosen language and go back to the page."""
@@ -109,3 +147,5 @@ def register_console(app: Flask) -> None:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     app.register_blueprint(bp)
+    for status in (404, 405):  # before the API's handler of every HTTP error: it is per status
+        app.register_error_handler(status, _routing_error)

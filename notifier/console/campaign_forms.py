@@ -9,12 +9,15 @@ from datetime import datetime
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from email_validator import EmailNotValidError, validate_email
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
 
 from notifier.api.context import context
 from notifier.centers import service as centers
 from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem
+from notifier.domain.phones import parse_phone, require_mobile
+from notifier.errors import ValidationFailed
 from notifier.staff.accounts import StaffAccount
 from notifier.staff.scope import may_see
 from notifier.templates import ownership
@@ -125,6 +128,7 @@ def campaign_form(
 
 
 def test_addresses(form: ImmutableMultiDict[str, str]) -> tuple[str | None, str | None]:
+    """The mobile number and email a test goes to, as typed; a 422 page names each one that is not."""
     phone = form.get("phone", "").strip()[:64] or None
     email = form.get("email", "").strip()[:320] or None
     if not phone and not email:
@@ -137,7 +141,36 @@ def test_addresses(form: ImmutableMultiDict[str, str]) -> tuple[str | None, str 
             ),
             [(word("test_phone"), empty), (word("test_email"), empty)],
         )
+    problems: list[tuple[str, str]] = []
+    if phone is not None:
+        wrong = _phone_problem(phone)
+        if wrong:
+            problems.append((word("test_phone"), wrong))
+    if email is not None:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError:
+            problems.append(
+                (word("test_email"), said("이메일 주소의 형식이 아닙니다.", "This is not an email address."))
+            )
+    if problems:
+        raise FormProblem(422, said("테스트를 보낼 수 없습니다.", "The test cannot be sent."), problems)
     return phone, email
+
+
+def _phone_problem(phone: str) -> str | None:
+    """What is wrong with ``phone`` as a number to text a test to, if anything."""
+    try:
+        number = parse_phone(phone)
+    except ValidationFailed:
+        return said("휴대전화 번호의 형식이 아닙니다.", "This is not a mobile number.")
+    try:
+        require_mobile(number)
+    except ValidationFailed:
+        return said(
+            "문자를 받을 수 있는 휴대전화 번호가 아닙니다.", "This number cannot receive text messages."
+        )
+    return None
 
 
 def start_time(form: ImmutableMultiDict[str, str], zone: ZoneInfo, now: datetime) -> datetime | None:

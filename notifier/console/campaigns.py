@@ -168,7 +168,18 @@ def rejections(campaign_id: str) -> Response:
 def test(campaign_id: str) -> Response:
     row = _campaign(campaign_id)
     phone, email = forms.test_addresses(request.form)
-    sent = send_test(context(), row["owner"], row["id"], phone=phone, email=email)
+    try:
+        sent = send_test(context(), row["owner"], row["id"], phone=phone, email=email)
+    except ValidationFailed as exc:  # the addresses were checked: the template lacks the channel
+        fields = {"/phone": word("test_phone"), "/email": word("test_email")}
+        nothing = said(
+            "캠페인의 템플릿에 이 채널로 보낼 내용이 없습니다.",
+            "The campaign's template has nothing to send on this channel.",
+        )
+        details = [(fields.get(e.pointer, word("template")), nothing) for e in exc.errors]
+        raise FormProblem(
+            422, said("테스트를 보낼 수 없습니다.", "The test cannot be sent."), details
+        ) from exc
     with context().engine.begin() as conn:
         audit(
             conn,

@@ -67,6 +67,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "failed": ("실패", "Failed"),
     "suppressed": ("차단", "Suppressed"),
     "delivery_rate": ("전달률", "Delivery rate"),
+    "counts_by_channel": ("채널별 건수", "Counts by channel"),
+    "period": ("기간", "Period"),
     "reminders_due": ("24시간 안에 보낼 알림", "Reminders due in the next 24 hours"),
     "campaigns_running": ("진행 중이거나 예약된 캠페인", "Running and scheduled campaigns"),
     "failures_by_reason": ("확인이 필요한 실패 (사유별)", "Failures that need attention, by reason"),
@@ -77,6 +79,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "never": ("없음", "Never"),
     "revoke": ("폐기", "Revoke"),
     "revoked": ("폐기됨", "Revoked"),
+    "in_use": ("사용 중", "In use"),
+    "actions": ("작업", "Actions"),
     "create_key": ("새 API 키 만들기", "Create an API key"),
     "owner": ("소유 서비스", "Owner"),
     "key_shown_once": (

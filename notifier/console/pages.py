@@ -25,6 +25,7 @@ PROBLEM_TITLES = {
     404: ("찾을 수 없습니다", "Not found"),
     409: ("지금은 할 수 없습니다", "This cannot be done now"),
     422: ("입력한 내용을 확인해 주세요", "Please check what you entered"),
+    405: ("바로 열 수 없는 주소입니다", "This address cannot be opened directly"),
     429: ("요청이 너무 많습니다", "Too many attempts"),
 }
 
@@ -79,11 +80,15 @@ def not_found() -> FormProblem:
     return FormProblem(404, said("없는 항목입니다.", "No such item."))
 
 
-def when(value: datetime | None) -> str:
-    """A time as the console shows it: in the service's zone, in the page's language."""
-    if value is None:
+def when(value: datetime | str | None) -> str:
+    """A time as the console shows it: in the service's zone, in the page's language.
+
+    ``value`` may be a datetime or an API view's ISO 8601 text (UTC, with its offset).
+    """
+    if value is None or value == "":
         return word("never")
-    return value.astimezone(context().settings.timezone).strftime("%Y-%m-%d %H:%M")
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(context().settings.timezone).strftime("%Y-%m-%d %H:%M")
 
 
 def page(template: str, status: int = 200, **values: object) -> Response:
@@ -118,11 +123,15 @@ def page(template: str, status: int = 200, **values: object) -> Response:
     return response
 
 
-def problem_page(status: int, message: str, details: list[tuple[str, str]] | None = None) -> Response:
-    """The page a refused request gets: what is wrong, and that nothing changed."""
+def problem_page(
+    status: int, message: str, details: list[tuple[str, str]] | None = None, back: str | None = None
+) -> Response:
+    """The page a refused request gets: what is wrong, that nothing changed, and a way back
+    (``back``, else the home page)."""
     ko, en = PROBLEM_TITLES.get(status, PROBLEM_TITLES[400])
     title = en if language() == "en" else ko
-    return page("console/problem.html", status, title=title, message=message, details=details or [])
+    values = {"title": title, "message": message, "details": details or [], "back": back}
+    return page("console/problem.html", status, **values)
 
 
 def center_names() -> dict[str, str]:

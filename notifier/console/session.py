@@ -43,7 +43,8 @@ def current_staff() -> StaffAccount:
     return account
 
 
-def _signed_in() -> StaffAccount | None:
+def signed_in() -> StaffAccount | None:
+    """The account this request's session cookie belongs to, if it is still signed in."""
     token = session_token()
     if token is None:
         return None
@@ -57,7 +58,7 @@ def login_required(view: F) -> F:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        account = _signed_in()
+        account = signed_in()
         if account is None:
             expired = session_token() is not None
             target = url_for("console.auth.login", expired=1 if expired else None)

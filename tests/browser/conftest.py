@@ -6,7 +6,7 @@ Fixtures and helpers for every browser test:
   browser      a headless Chromium with a fresh profile (``--user-data-dir`` in tmp_path)
   console_url  the live console's base URL (``http://127.0.0.1:PORT/console``)
   axe_check    runs axe-core (vendored in tests/browser/axe/, MPL-2.0) in the page and fails
-               on any serious or critical violation
+               on any serious or critical violation (``every_impact=True``: on any violation)
 A failing test leaves a screenshot and the page source in ``test-artifacts/`` at the repository
 root (git-ignored; CI keeps it).
 """
@@ -96,8 +96,8 @@ def console_url(live_api: str) -> str:
     return f"{live_api}/console"
 
 
-def axe_violations(driver: WebDriver) -> list[dict[str, Any]]:
-    """Run axe-core in the current page; return its serious and critical violations."""
+def axe_violations(driver: WebDriver, every_impact: bool = False) -> list[dict[str, Any]]:
+    """Run axe-core in the current page; return its serious and critical violations (or all)."""
     driver.execute_script(AXE.read_text(encoding="utf-8"))
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
@@ -108,15 +108,16 @@ def axe_violations(driver: WebDriver) -> list[dict[str, Any]]:
     parsed = json.loads(result)
     if isinstance(parsed, dict):
         raise AssertionError(f"axe-core did not run: {parsed['error']}")
-    return [v for v in parsed if v.get("impact") in BLOCKING_IMPACTS]
+    return [v for v in parsed if every_impact or v.get("impact") in BLOCKING_IMPACTS]
 
 
 @pytest.fixture
-def axe_check(browser: WebDriver) -> Callable[[], None]:
-    """Fail the test if the page in the browser has a serious or critical accessibility problem."""
+def axe_check(browser: WebDriver) -> Callable[..., None]:
+    """Fail the test if the page in the browser has a serious or critical accessibility problem
+    (``check(every_impact=True)``: any problem axe finds, moderate and minor ones too)."""
 
-    def check() -> None:
-        violations = axe_violations(browser)
+    def check(every_impact: bool = False) -> None:
+        violations = axe_violations(browser, every_impact)
         summary = [
             f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in violations

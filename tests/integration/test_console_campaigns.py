@@ -15,7 +15,7 @@ from werkzeug.test import encode_multipart
 
 from notifier.campaigns.tables import campaigns
 from notifier.staff.tables import audit_log
-from tests.console import form_token, make_staff, sign_in
+from tests.console import form_token, make_staff, problems_of, sign_in
 
 TEMPLATE = "program_announcement_jobseekers"
 LIST = (
@@ -235,7 +235,10 @@ def test_bad_campaign_forms_get_a_korean_problem_page_and_change_nothing(ctx, cl
         assert answer.status_code == 422 and "예약 시각" in answer.get_data(as_text=True), at
     nobody = post(client, f"{page}/test", {"phone": "", "email": ""}, page)
     assert nobody.status_code == 422 and "테스트를 받을" in nobody.get_data(as_text=True)
-    assert post(client, f"{page}/test", {"phone": "044-202-7369"}, page).status_code == 422
+    landline = post(client, f"{page}/test", {"phone": "044-202-7369"}, page)
+    assert landline.status_code == 422
+    no_texts = ("테스트 받을 휴대전화", "문자를 받을 수 있는 휴대전화 번호가 아닙니다.")
+    assert problems_of(landline.get_data(as_text=True)) == [no_texts]
     no_token = client.post(f"{page}/start", data={})
     assert no_token.status_code == 400
     assert client.get("/console/campaigns?cursor=garbage").status_code == 422

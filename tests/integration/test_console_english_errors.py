@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from notifier.staff import lockout, signin
 from tests.console import PASSWORD, form_token, make_staff, post_form, sign_in
+from tests.integration.test_console_campaigns import upload
 
 Ask = Callable[[FlaskClient], TestResponse]
 
@@ -43,6 +44,31 @@ def campaign_missing_fields(client: FlaskClient) -> TestResponse:
 
 def campaign_that_does_not_exist(client: FlaskClient) -> TestResponse:
     return client.get(f"/console/campaigns/{uuid.uuid4()}")
+
+
+def mistyped_address(client: FlaskClient) -> TestResponse:
+    return client.get("/console/campaign")
+
+
+def form_address_opened(client: FlaskClient) -> TestResponse:
+    """A campaign's start address opened in the browser (as a refused form leaves it in the bar)."""
+    return client.get(f"/console/campaigns/{draft_campaign(client)}/start")
+
+
+def draft_campaign(client: FlaskClient) -> str:
+    answer = upload(client, "phone,name,deadline\n010-2345-6789,홍길동,12월 19일(금)\n")
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    return answer.headers["Location"].rsplit("/", 1)[1]
+
+
+def campaign_test_to(phone: str, email: str = "") -> Ask:
+    """A test of a draft campaign sent to ``phone`` and ``email`` from its page."""
+
+    def ask(client: FlaskClient) -> TestResponse:
+        page = f"/console/campaigns/{draft_campaign(client)}"
+        return post_form(client, f"{page}/test", {"phone": phone, "email": email}, page)
+
+    return ask
 
 
 def appointment_day_with_bad_date(client: FlaskClient) -> TestResponse:
@@ -145,6 +171,31 @@ CASES = {
         ],
     ),
     "campaign, none such": (campaign_that_does_not_exist, 404, ["No such item."], ["없는 항목입니다."]),
+    "console address, mistyped": (mistyped_address, 404, ["No such item."], ["없는 항목입니다."]),
+    "form address, opened directly": (
+        form_address_opened,
+        405,
+        [
+            "This address cannot be opened directly",
+            "This address is only used to send a form, so it cannot be opened directly.",
+        ],
+        ["이 주소는 양식을 보낼 때만 쓰여서 바로 열 수 없습니다."],
+    ),
+    "campaign test, short number": (
+        campaign_test_to("010-12"),
+        422,
+        ["The test cannot be sent.", "<strong>Test mobile number</strong>: This is not a mobile number."],
+        [
+            "테스트를 보낼 수 없습니다.",
+            "<strong>테스트 받을 휴대전화</strong>: 휴대전화 번호의 형식이 아닙니다.",
+        ],
+    ),
+    "campaign test, bad email": (
+        campaign_test_to("", "hong@"),
+        422,
+        ["<strong>Test email</strong>: This is not an email address."],
+        ["<strong>테스트 받을 이메일</strong>: 이메일 주소의 형식이 아닙니다."],
+    ),
     "appointment day, bad date": (
         appointment_day_with_bad_date,
         422,
@@ -270,3 +321,27 @@ def test_an_english_browser_without_the_cookie_gets_english_problems(ctx, client
         ["This is not a mobile number or an email address."],
         ["휴대전화 번호 또는 이메일 주소의 형식이 아닙니다."],
     )
+
+
+def test_an_action_address_opened_directly_links_back_to_its_page(ctx, client) -> None:
+    make_staff(ctx, "kim@seosan.example.kr")
+    sign_in(client, "kim@seosan.example.kr")
+    campaign_id = draft_campaign(client)
+    answer = client.get(f"/console/campaigns/{campaign_id}/start")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 405 and "POST" in answer.headers["Allow"]
+    assert answer.mimetype == "text/html" and "detail" not in html
+    assert f'<a href="/console/campaigns/{campaign_id}">돌아가기</a>' in html
+    assert "로그인 계정: 김직원" in html  # the console's page, with the menu, for whoever is signed in
+    key_id = uuid.uuid4()
+    assert '<a href="/console/keys">' in client.get(f"/console/keys/{key_id}/revoke").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"), [("GET", "/v1/nope", 404), ("DELETE", "/v1/messages", 405)]
+)
+def test_the_api_still_answers_problem_json_to_unknown_addresses(client, auth, method, path, status) -> None:
+    answer = client.open(path, method=method, headers=auth)
+    assert answer.status_code == status
+    assert answer.mimetype == "application/problem+json"
+    assert answer.json["status"] == status

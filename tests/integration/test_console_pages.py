@@ -4,6 +4,8 @@ problem page, nothing changed). Addresses are shown masked and never travel in a
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select, update
 
@@ -215,7 +217,7 @@ def test_the_ministry_creates_a_key_shown_once_and_revokes_it(ctx, client) -> No
     assert key not in client.get("/console/keys").get_data(as_text=True)
     assert client.get("/v1/messages", headers={"Authorization": f"Bearer {key}"}).status_code == 200
     listed = client.get("/console/keys").get_data(as_text=True)
-    assert "booking" in listed and "UTC" in listed
+    assert "booking" in listed and "UTC" not in listed  # Korea time, as everywhere on the console
     key_id = rows(ctx, api_keys)[0]["id"]
     assert rows(ctx, api_keys)[0]["last_used_at"] is not None
     revoked = post(client, f"/console/keys/{key_id}/revoke", {}, "/console/keys")
@@ -227,6 +229,30 @@ def test_the_ministry_creates_a_key_shown_once_and_revokes_it(ctx, client) -> No
     twice = post(client, f"/console/keys/{key_id}/revoke", {}, "/console/keys")
     assert twice.status_code == 404 and "찾을 수 없습니다" in twice.get_data(as_text=True)
     assert "no live API key" not in twice.get_data(as_text=True)  # the API's English stays in the API
+
+
+def key_rows(html: str) -> dict[str, tuple[str, str]]:
+    """Each listed key's state and what its actions column offers, by name (text, tags dropped)."""
+    body = html.split('<table id="keys">', 1)[1].split("</tbody>", 1)[0]
+    listed = {}
+    for row in re.findall(r"<tr><td>(.*?)</tr>", body, re.S):
+        cells = [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in row.split("</td>")]
+        listed[cells[0]] = (cells[5], cells[6])
+    return listed
+
+
+def test_a_keys_state_is_text_and_its_revoke_button_has_its_own_column(ctx, client, make_key) -> None:
+    make_key("send", name="old-booking")
+    make_staff(ctx, "moel@moel.example.kr", role="ministry", centers=[])
+    sign_in(client, "moel@moel.example.kr")
+    key_id = rows(ctx, api_keys)[0]["id"]
+    assert key_rows(client.get("/console/keys").get_data(as_text=True)) == {
+        "old-booking": ("사용 중", "폐기")
+    }
+    post(client, f"/console/keys/{key_id}/revoke", {}, "/console/keys")
+    assert key_rows(client.get("/console/keys").get_data(as_text=True)) == {"old-booking": ("폐기됨", "")}
+    client.set_cookie("console_lang", "en", path="/console")
+    assert key_rows(client.get("/console/keys").get_data(as_text=True)) == {"old-booking": ("Revoked", "")}
 
 
 def test_staff_and_managers_cannot_see_or_revoke_keys(ctx, client, make_key) -> None:
