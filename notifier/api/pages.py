@@ -1,12 +1,17 @@
-"""HTML pages people open from a message (``/a/...``, ``/u/...``), and the page a bad link gets.
+"""HTML pages people open from a message (``/a/...``, ``/s/...``, ``/u/...``), and the page a bad link gets.
 
 A person who follows a link never reads JSON: a link that is unknown, altered, expired or no
 longer answerable gets a small page in their language saying what happened and whom to call.
+
+The token in these links is the credential, so every answer of their blueprints (pages,
+redirects, error pages, plain text) goes through ``keep_private``: not stored by caches, not
+sent on in a Referer header, and never shown inside another site's frame (where its buttons
+could be clicked by someone else's page). The console's pages use the same function.
 """
 
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Blueprint, Response, render_template
 
 from notifier.api.openapi import text
 from notifier.centers.service import Center
@@ -20,6 +25,28 @@ CANCELLED = "cancelled"  # the appointment was cancelled and cannot be answered
 CLOSED = "closed"  # the appointment is no longer open to answers
 STALE_FORM = "stale_form"  # the form came without a valid CSRF token (e.g. cookies cleared)
 REASONS = (UNKNOWN, EXPIRED, CANCELLED, CLOSED, STALE_FORM)
+# A person's page runs no script and loads nothing; its style is inline (templates/_page.html).
+PERSON_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def keep_private(
+    response: Response, referrer: str = "no-referrer", policy: str = PERSON_PAGE_POLICY
+) -> Response:
+    """Keep an answer that carries a credential out of caches, of Referer headers and of frames."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = referrer
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = policy
+    return response
+
+
+def person_facing(bp: Blueprint) -> Blueprint:
+    """Keep every answer of ``bp`` private, whatever made it (a page, a redirect, an error)."""
+    bp.after_request(keep_private)
+    return bp
 
 
 def language(locale: str | None) -> str:
@@ -28,11 +55,8 @@ def language(locale: str | None) -> str:
 
 
 def html_page(template: str, status: int = 200, **values: object) -> Response:
-    """An HTML page that carries a token: kept out of caches and of Referer headers."""
-    response = Response(render_template(template, **values), status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    """An HTML page of a person-facing blueprint (which keeps it private)."""
+    return Response(render_template(template, **values), status=status, mimetype="text/html")
 
 
 def link_problem(

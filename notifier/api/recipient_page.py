@@ -5,6 +5,7 @@ after the appointment ends). The two buttons are POST forms protected against CS
 Twilio does not carry replies from Korean handsets, so this page is how people answer.
 A link that cannot show its appointment (unknown, expired, cancelled, a form left open too
 long) gets a small HTML page in the person's language with the centre's phone, never JSON.
+Every answer is kept private (``pages.person_facing``): no cache, no Referer, no framing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from wtforms import ValidationError as CsrfInvalid
 
 from notifier.api.context import context
 from notifier.api.openapi import PUBLIC, Answers, doc
-from notifier.api.pages import CANCELLED, CLOSED, EXPIRED, HTML, STALE_FORM, UNKNOWN, link_problem
+from notifier.api.pages import (
+    CANCELLED,
+    CLOSED,
+    EXPIRED,
+    HTML,
+    STALE_FORM,
+    UNKNOWN,
+    link_problem,
+    person_facing,
+)
 from notifier.appointments import page, short_links
 from notifier.appointments.appointment import Appointment
 from notifier.appointments.notices import KIND_LABELS, page_token
@@ -28,7 +38,7 @@ from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
 from notifier.errors import Conflict, ValidationFailed
 
-bp = Blueprint("recipient_page", __name__)
+bp = person_facing(Blueprint("recipient_page", __name__))
 SHORT_CODE_MAX = 16  # the column's width: a longer code was never given out
 
 

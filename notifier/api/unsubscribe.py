@@ -15,7 +15,7 @@ GET never opts out: link scanners and mail previews fetch links. It shows a smal
 page whose 수신거부 button POSTs back. Any POST opts out: a mail client's one-click POST
 (body ``List-Unsubscribe=One-Click``) gets a plain-text 200, the page's form an HTML page.
 A bad token is a 404 page (``link_problem.html``: the link is not valid, call the centre) and
-changes nothing.
+changes nothing. Every answer is kept private (``pages.person_facing``).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from pydantic import BaseModel, Field
 
 from notifier.api.context import context
 from notifier.api.openapi import PUBLIC, Answers, doc, text
-from notifier.api.pages import UNKNOWN, html_page, link_problem
+from notifier.api.pages import UNKNOWN, html_page, link_problem, person_facing
 from notifier.consent import opt_outs
 from notifier.consent.opt_out_links import read_opt_out_token
 
-bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
+bp = person_facing(Blueprint("unsubscribe", __name__, url_prefix="/u"))
 ONE_CLICK = "One-Click"
 PAGE = text("text/html")
 PAGE_OR_PLAIN = {**text("text/html"), **text("text/plain")}
