@@ -59,6 +59,11 @@ def html_page(template: str, status: int = 200, **values: object) -> Response:
     return Response(render_template(template, **values), status=status, mimetype="text/html")
 
 
+def moved(location: str, status: int) -> Response:
+    """A redirect with no body: Flask's would be an English "Redirecting..." page."""
+    return Response(status=status, headers={"Location": location})
+
+
 def link_problem(
     status: int, reason: str, locale: str | None = None, center: Center | None = None, again: str = ""
 ) -> Response:

@@ -10,7 +10,7 @@ Every answer is kept private (``pages.person_facing``): no cache, no Referer, no
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from pydantic import BaseModel, Field
 from wtforms import ValidationError as CsrfInvalid
@@ -25,6 +25,7 @@ from notifier.api.pages import (
     STALE_FORM,
     UNKNOWN,
     link_problem,
+    moved,
     person_facing,
 )
 from notifier.appointments import page, short_links
@@ -136,7 +137,7 @@ def short(code: str) -> Response:
         raise _unavailable_page(404, UNKNOWN)
     token = page_token(ctx, appointment_id)
     _appointment(token)  # the same 404/410 pages as the page itself
-    return redirect(url_for("recipient_page.show", token=token), code=302)  # type: ignore[return-value]
+    return moved(url_for("recipient_page.show", token=token), 302)
 
 
 @bp.post("/a/<token>/<answer>")
@@ -170,4 +171,4 @@ def respond(token: str, answer: str) -> Response:
     except Conflict as exc:
         cancelled = appointment.status == AppointmentStatus.CANCELLED
         raise _unavailable_page(409, CANCELLED if cancelled else CLOSED, appointment) from exc
-    return redirect(url_for("recipient_page.show", token=token, answered=attendance), code=303)  # type: ignore[return-value]
+    return moved(url_for("recipient_page.show", token=token, answered=attendance), 303)
