@@ -2,6 +2,7 @@
 
 A person who follows a link never reads JSON: a link that is unknown, altered, expired or no
 longer answerable gets a small page in their language saying what happened and whom to call.
+Their language is the one the link was made for when it is known, else the browser's.
 
 The token in these links is the credential, so every answer of their blueprints (pages,
 redirects, error pages, plain text) goes through ``keep_private``: not stored by caches, not
@@ -11,7 +12,7 @@ could be clicked by someone else's page). The console's pages use the same funct
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
 from notifier.api.openapi import text
 from notifier.centers.service import Center
@@ -25,6 +26,7 @@ CANCELLED = "cancelled"  # the appointment was cancelled and cannot be answered
 CLOSED = "closed"  # the appointment is no longer open to answers
 STALE_FORM = "stale_form"  # the form came without a valid CSRF token (e.g. cookies cleared)
 REASONS = (UNKNOWN, EXPIRED, CANCELLED, CLOSED, STALE_FORM)
+LANGUAGES = ("ko", "en")
 # A person's page runs no script and loads nothing; its style is inline (templates/_page.html).
 PERSON_PAGE_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
@@ -49,9 +51,11 @@ def person_facing(bp: Blueprint) -> Blueprint:
     return bp
 
 
-def language(locale: str | None) -> str:
-    """The page's language: English when the locale asks for it, Korean otherwise."""
-    return "en" if (locale or "").lower().startswith("en") else "ko"
+def language(locale: str | None = None) -> str:
+    """The page's language: the person's locale if known, else the browser's choice, else Korean."""
+    if locale:
+        return "en" if locale.lower().startswith("en") else "ko"
+    return request.accept_languages.best_match(LANGUAGES, default="ko") or "ko"
 
 
 def html_page(template: str, status: int = 200, **values: object) -> Response:

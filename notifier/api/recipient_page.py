@@ -4,13 +4,14 @@ No login: the token in the link is the credential (signed, tied to one appointme
 after the appointment ends). The two buttons are POST forms protected against CSRF.
 Twilio does not carry replies from Korean handsets, so this page is how people answer.
 A link that cannot show its appointment (unknown, expired, cancelled, a form left open too
-long) gets a small HTML page in the person's language with the centre's phone, never JSON.
-Every answer is kept private (``pages.person_facing``): no cache, no Referer, no framing.
+long) gets a small HTML page in the person's language with the centre's phone, never JSON;
+a link that names no appointment, in the browser's language. Every answer is kept private
+(``pages.person_facing``): no cache, no Referer, no framing by another site.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from pydantic import BaseModel, Field
 from wtforms import ValidationError as CsrfInvalid
@@ -24,6 +25,8 @@ from notifier.api.pages import (
     HTML,
     STALE_FORM,
     UNKNOWN,
+    html_page,
+    language,
     link_problem,
     moved,
     person_facing,
@@ -103,8 +106,8 @@ def show(token: str) -> Response:
     appointment = _appointment(token)
     center = centers.get(ctx, appointment.center_code, "/center")
     locale = appointment.locale
-    lang = "en" if locale.startswith("en") else "ko"
-    html = render_template(
+    lang = language(locale)
+    return html_page(
         "appointment.html",
         lang=lang,
         token=token,
@@ -116,7 +119,6 @@ def show(token: str) -> Response:
         center_phone=format_phone_kr(center.phone),
         csrf_token=generate_csrf(),
     )
-    return Response(html, mimetype="text/html")
 
 
 @bp.get("/s/<code>")
