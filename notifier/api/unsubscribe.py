@@ -12,7 +12,8 @@ token may opt that address out anyway; the worst a forged request can do is what
 itself does.
 
 GET never opts out: link scanners and mail previews fetch links. It shows a small page whose
-수신거부 (Unsubscribe) button POSTs back. Any POST opts out: a mail client's one-click POST (body
+수신거부 (Unsubscribe) button POSTs back, or, when an opt-out covering the link is already in
+force, says so and offers no button. Any POST opts out: a mail client's one-click POST (body
 ``List-Unsubscribe=One-Click``) gets a plain-text 200, the page's form an HTML page. A bad
 token is a 404 page (``link_problem.html``: the link is not valid, call the centre) and
 changes nothing.
@@ -61,6 +62,9 @@ def show(token: str) -> Response:
     wanted = read_opt_out_token(context(), token)
     if wanted is None:
         return link_problem(404, UNKNOWN)
+    in_force = opt_outs.opt_out_covering(context(), wanted.channel, wanted.address, wanted.scope)
+    if in_force is not None:
+        return _done(wanted, in_force.scope, already=True)
     lang = language(wanted.locale)
     scope_label = opt_outs.SCOPE_LABELS[lang][wanted.scope]
     return html_page(
@@ -68,11 +72,11 @@ def show(token: str) -> Response:
     )
 
 
-def _done(wanted: OptOutRequest, scope: str) -> Response:
-    """The page saying the address is opted out of ``scope``."""
+def _done(wanted: OptOutRequest, scope: str, already: bool) -> Response:
+    """The page saying the address is opted out of ``scope`` (just now, or ``already``)."""
     lang = language(wanted.locale)
     scope_label = opt_outs.SCOPE_LABELS[lang][scope]
-    return html_page("unsubscribed.html", lang=lang, wanted=wanted, scope_label=scope_label)
+    return html_page("unsubscribed.html", lang=lang, wanted=wanted, scope_label=scope_label, already=already)
 
 
 @bp.post("/<token>")
@@ -97,7 +101,7 @@ def unsubscribe(token: str) -> Response:
         if one_click:
             return Response("unknown unsubscribe link\n", status=404, mimetype="text/plain")
         return link_problem(404, UNKNOWN)
-    _, opt_out = opt_outs.record_opt_out(
+    new, opt_out = opt_outs.record_opt_out(
         context(),
         channel=wanted.channel,
         address=wanted.address,
@@ -107,4 +111,4 @@ def unsubscribe(token: str) -> Response:
     )
     if one_click:
         return Response("unsubscribed\n", mimetype="text/plain")
-    return _done(wanted, opt_out["scope"])
+    return _done(wanted, opt_out["scope"], already=not new)

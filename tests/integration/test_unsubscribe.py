@@ -148,7 +148,9 @@ def test_a_link_names_neither_the_address_nor_its_encoding(ctx) -> None:
     assert b"hong" not in decoded and len(decoded) * 8 >= 128
 
 
-def test_an_english_readers_page_is_in_english_whatever_the_browser_says(client, make_key, ctx, smtp) -> None:
+def test_an_english_readers_page_is_in_english_and_says_when_they_already_unsubscribed(
+    client, make_key, ctx, smtp
+) -> None:
     admin = {"Authorization": f"Bearer {make_key('campaigns', name='admin', owner='seosan-admin')}"}
     person = {"email": "jane@example.com", "name": "Jane Doe", "locale": "en"}
     body = campaign(channel="email", recipients=[person])
@@ -163,9 +165,24 @@ def test_an_english_readers_page_is_in_english_whatever_the_browser_says(client,
         assert '<html lang="en">' in html, accept
         assert "<h1>Unsubscribe</h1>" in html and ">Unsubscribe</button>" in html
         assert "From: 서산고용복지+센터" in html and "041-661-5676" in html
-        assert "수신거부" not in html and "jane@example.com" not in html
-    done = client.post(path, data={"confirm": "1"}).get_data(as_text=True)
-    assert '<html lang="en">' in done and "You have been unsubscribed" in done
+        assert "수신거부" not in html
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    html = client.get(path).get_data(as_text=True)
+    assert '<html lang="en">' in html and "You have already unsubscribed" in html
+    assert "<button" not in html and "<form" not in html
+    assert "jane@example.com" not in html
+    assert "not those about your own appointments" in html and "041-661-5676" in html
+
+
+def test_after_unsubscribing_the_page_says_so_in_korean_without_a_button(client, ctx) -> None:
+    url = opt_out_url(ctx, "crm", "sms", PHONE)
+    client.post(path_of(ctx, opt_out_url(ctx, "crm", "sms", PHONE, scope="all")), data={"confirm": "1"})
+    html = client.get(path_of(ctx, url)).get_data(as_text=True)
+    assert '<html lang="ko">' in html and "이미 수신거부하셨습니다" in html
+    assert ALL_LABEL in html  # what is in force: more than this link's advertising
+    assert "<button" not in html and "<form" not in html
+    assert count(ctx) == 1
 
 
 def test_without_a_known_language_the_page_follows_the_browser(client, ctx) -> None:
