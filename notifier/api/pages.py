@@ -4,15 +4,16 @@ A person who follows a link never reads JSON: a link that is unknown, altered, e
 longer answerable gets a small page in their language saying what happened and whom to call.
 Their language is the one the link was made for when it is known, else the browser's.
 
-The token in these links is the credential, so every answer of their blueprints (pages,
-redirects, error pages, plain text) goes through ``keep_private``: not stored by caches, not
+The token in these links is the credential, so every answer under their paths (pages,
+redirects, error pages, plain text, and what the router itself answers, such as a 405 to a GET
+of an answer's URL) goes through ``keep_private`` (``register``): not stored by caches, not
 sent on in a Referer header, and never shown inside another site's frame (where its buttons
 could be clicked by someone else's page). The console's pages use the same function.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Flask, Response, render_template, request
 
 from notifier.api.openapi import text
 from notifier.centers.service import Center
@@ -27,6 +28,7 @@ CLOSED = "closed"  # the appointment is no longer open to answers
 STALE_FORM = "stale_form"  # the form came without a valid CSRF token (e.g. cookies cleared)
 REASONS = (UNKNOWN, EXPIRED, CANCELLED, CLOSED, STALE_FORM)
 LANGUAGES = ("ko", "en")
+PERSON_PATHS = ("/a/", "/s/", "/u/")  # api.recipient_page and api.unsubscribe
 # A person's page runs no script and loads nothing; its style is inline (templates/_page.html).
 PERSON_PAGE_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
@@ -45,10 +47,12 @@ def keep_private(
     return response
 
 
-def person_facing(bp: Blueprint) -> Blueprint:
-    """Keep every answer of ``bp`` private, whatever made it (a page, a redirect, an error)."""
-    bp.after_request(keep_private)
-    return bp
+def register(app: Flask) -> None:
+    """Keep every answer under a person's link private, whatever made it (a page, a redirect, an error)."""
+
+    @app.after_request
+    def _private(response: Response) -> Response:
+        return keep_private(response) if request.path.startswith(PERSON_PATHS) else response
 
 
 def language(locale: str | None = None) -> str:
@@ -59,7 +63,7 @@ def language(locale: str | None = None) -> str:
 
 
 def html_page(template: str, status: int = 200, **values: object) -> Response:
-    """An HTML page of a person-facing blueprint (which keeps it private)."""
+    """An HTML page under a person's link (``register`` keeps it private)."""
     return Response(render_template(template, **values), status=status, mimetype="text/html")
 
 

@@ -6,7 +6,7 @@ Twilio does not carry replies from Korean handsets, so this page is how people a
 A link that cannot show its appointment (unknown, expired, cancelled, a form left open too
 long) gets a small HTML page in the person's language with the centre's phone, never JSON;
 a link that names no appointment, in the browser's language. Every answer is kept private
-(``pages.person_facing``): no cache, no Referer, no framing by another site.
+(``pages.register``): no cache, no Referer, no framing by another site.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from notifier.api.pages import (
     language,
     link_problem,
     moved,
-    person_facing,
 )
 from notifier.appointments import page, short_links
 from notifier.appointments.appointment import Appointment
@@ -42,7 +41,7 @@ from notifier.domain.display import format_datetime, format_duration_minutes
 from notifier.domain.phones import format_phone_kr
 from notifier.errors import Conflict, ValidationFailed
 
-bp = person_facing(Blueprint("recipient_page", __name__))
+bp = Blueprint("recipient_page", __name__)
 SHORT_CODE_MAX = 16  # the column's width: a longer code was never given out
 
 

@@ -21,7 +21,7 @@ changes nothing.
 Pages are in the language the owner writes to that address in (its stored recipient's locale,
 else its latest message's: the language of the opt-out confirmation too); when that is not
 known, or the link is bad, in the browser's (Accept-Language), Korean by default. Every answer
-is kept private (``pages.person_facing``).
+is kept private (``pages.register``).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from pydantic import BaseModel, Field
 
 from notifier.api.context import context
 from notifier.api.openapi import PUBLIC, Answers, doc, text
-from notifier.api.pages import UNKNOWN, html_page, language, link_problem, person_facing
+from notifier.api.pages import UNKNOWN, html_page, language, link_problem
 from notifier.consent import opt_outs
 from notifier.consent.opt_out_links import OptOutRequest, read_opt_out_token
 
-bp = person_facing(Blueprint("unsubscribe", __name__, url_prefix="/u"))
+bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
 ONE_CLICK = "One-Click"
 PAGE = text("text/html")
 PAGE_OR_PLAIN = {**text("text/html"), **text("text/plain")}

@@ -46,6 +46,8 @@ def test_every_answer_of_the_appointment_page_and_its_short_link_is_private(
         (client.get("/a/not-a-token"), 404),
         (client.get("/s/AAAAAAAAAAA"), 404),
         (client.get("/s/" + "x" * 40), 404),
+        (client.get(path + "/confirm"), 405),  # the router's answers, which name the token too
+        (client.get(path + "/confirm/again"), 404),
     ]
     clock.now = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # after 14:00-14:50 in Seoul
     answers += [(client.get(path), 410), (client.get(f"/s/{code}"), 410)]
@@ -64,6 +66,8 @@ def test_every_answer_of_the_unsubscribe_link_is_private(client, ctx) -> None:
         (client.get("/u/garbage"), 404),
         (client.post("/u/garbage", data={"confirm": "1"}), 404),
         (client.post("/u/garbage", data={"List-Unsubscribe": "One-Click"}), 404),
+        (client.put(path), 405),
+        (client.get("/u/"), 404),
     ]
     for answer, status in answers:
         assert answer.status_code == status, (answer.request.path, answer.status_code)
