@@ -17,6 +17,7 @@ from notifier.api import (
     messages,
     openapi,
     outbox,
+    pages,
     problems,
     provider_callbacks,
     recipient_page,
@@ -32,6 +33,7 @@ def register_api(app: Flask) -> None:
     problems.register(app)
     limits.register(app)  # first: sizes, paths and query strings before anything else reads them
     request_log.register(app)
+    pages.register(app)
     for module in (
         health,
         messages,

@@ -1,12 +1,19 @@
-"""HTML pages people open from a message (``/a/...``, ``/u/...``), and the page a bad link gets.
+"""HTML pages people open from a message (``/a/...``, ``/s/...``, ``/u/...``), and the page a bad link gets.
 
 A person who follows a link never reads JSON: a link that is unknown, altered, expired or no
 longer answerable gets a small page in their language saying what happened and whom to call.
+Their language is the one the link was made for when it is known, else the browser's.
+
+The token in these links is the credential, so every answer under their paths (pages,
+redirects, error pages, plain text, and what the router itself answers, such as a 405 to a GET
+of an answer's URL) goes through ``keep_private`` (``register``): not stored by caches, not
+sent on in a Referer header, and never shown inside another site's frame (where its buttons
+could be clicked by someone else's page). The console's pages use the same function.
 """
 
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Flask, Response, render_template, request
 
 from notifier.api.openapi import text
 from notifier.centers.service import Center
@@ -20,19 +27,49 @@ CANCELLED = "cancelled"  # the appointment was cancelled and cannot be answered
 CLOSED = "closed"  # the appointment is no longer open to answers
 STALE_FORM = "stale_form"  # the form came without a valid CSRF token (e.g. cookies cleared)
 REASONS = (UNKNOWN, EXPIRED, CANCELLED, CLOSED, STALE_FORM)
+LANGUAGES = ("ko", "en")
+PERSON_PATHS = ("/a/", "/s/", "/u/")  # api.recipient_page and api.unsubscribe
+# A person's page runs no script and loads nothing; its style is inline (templates/_page.html).
+PERSON_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
-def language(locale: str | None) -> str:
-    """The page's language: English when the locale asks for it, Korean otherwise."""
-    return "en" if (locale or "").lower().startswith("en") else "ko"
+def keep_private(
+    response: Response, referrer: str = "no-referrer", policy: str = PERSON_PAGE_POLICY
+) -> Response:
+    """Keep an answer that carries a credential out of caches, of Referer headers and of frames."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = referrer
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = policy
+    return response
+
+
+def register(app: Flask) -> None:
+    """Keep every answer under a person's link private, whatever made it (a page, a redirect, an error)."""
+
+    @app.after_request
+    def _private(response: Response) -> Response:
+        return keep_private(response) if request.path.startswith(PERSON_PATHS) else response
+
+
+def language(locale: str | None = None) -> str:
+    """The page's language: the person's locale if known, else the browser's choice, else Korean."""
+    if locale:
+        return "en" if locale.lower().startswith("en") else "ko"
+    return request.accept_languages.best_match(LANGUAGES, default="ko") or "ko"
 
 
 def html_page(template: str, status: int = 200, **values: object) -> Response:
-    """An HTML page that carries a token: kept out of caches and of Referer headers."""
-    response = Response(render_template(template, **values), status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    """An HTML page under a person's link (``register`` keeps it private)."""
+    return Response(render_template(template, **values), status=status, mimetype="text/html")
+
+
+def moved(location: str, status: int) -> Response:
+    """A redirect with no body: Flask's would be an English "Redirecting..." page."""
+    return Response(status=status, headers={"Location": location})
 
 
 def link_problem(

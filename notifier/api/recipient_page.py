@@ -4,19 +4,32 @@ No login: the token in the link is the credential (signed, tied to one appointme
 after the appointment ends). The two buttons are POST forms protected against CSRF.
 Twilio does not carry replies from Korean handsets, so this page is how people answer.
 A link that cannot show its appointment (unknown, expired, cancelled, a form left open too
-long) gets a small HTML page in the person's language with the centre's phone, never JSON.
+long) gets a small HTML page in the person's language with the centre's phone, never JSON;
+a link that names no appointment, in the browser's language. Every answer is kept private
+(``pages.register``): no cache, no Referer, no framing by another site.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from pydantic import BaseModel, Field
 from wtforms import ValidationError as CsrfInvalid
 
 from notifier.api.context import context
 from notifier.api.openapi import PUBLIC, Answers, doc
-from notifier.api.pages import CANCELLED, CLOSED, EXPIRED, HTML, STALE_FORM, UNKNOWN, link_problem
+from notifier.api.pages import (
+    CANCELLED,
+    CLOSED,
+    EXPIRED,
+    HTML,
+    STALE_FORM,
+    UNKNOWN,
+    html_page,
+    language,
+    link_problem,
+    moved,
+)
 from notifier.appointments import page, short_links
 from notifier.appointments.appointment import Appointment
 from notifier.appointments.notices import KIND_LABELS, page_token
@@ -92,8 +105,8 @@ def show(token: str) -> Response:
     appointment = _appointment(token)
     center = centers.get(ctx, appointment.center_code, "/center")
     locale = appointment.locale
-    lang = "en" if locale.startswith("en") else "ko"
-    html = render_template(
+    lang = language(locale)
+    return html_page(
         "appointment.html",
         lang=lang,
         token=token,
@@ -105,7 +118,6 @@ def show(token: str) -> Response:
         center_phone=format_phone_kr(center.phone),
         csrf_token=generate_csrf(),
     )
-    return Response(html, mimetype="text/html")
 
 
 @bp.get("/s/<code>")
@@ -126,7 +138,7 @@ def short(code: str) -> Response:
         raise _unavailable_page(404, UNKNOWN)
     token = page_token(ctx, appointment_id)
     _appointment(token)  # the same 404/410 pages as the page itself
-    return redirect(url_for("recipient_page.show", token=token), code=302)  # type: ignore[return-value]
+    return moved(url_for("recipient_page.show", token=token), 302)
 
 
 @bp.post("/a/<token>/<answer>")
@@ -160,4 +172,4 @@ def respond(token: str, answer: str) -> Response:
     except Conflict as exc:
         cancelled = appointment.status == AppointmentStatus.CANCELLED
         raise _unavailable_page(409, CANCELLED if cancelled else CLOSED, appointment) from exc
-    return redirect(url_for("recipient_page.show", token=token, answered=attendance), code=303)  # type: ignore[return-value]
+    return moved(url_for("recipient_page.show", token=token, answered=attendance), 303)

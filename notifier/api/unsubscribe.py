@@ -11,11 +11,17 @@ CSRF: deliberately exempt. A cross-site POST needs the unguessable token, and wh
 token may opt that address out anyway; the worst a forged request can do is what the link
 itself does.
 
-GET never opts out: link scanners and mail previews fetch links. It shows a small Korean
-page whose 수신거부 button POSTs back. Any POST opts out: a mail client's one-click POST
-(body ``List-Unsubscribe=One-Click``) gets a plain-text 200, the page's form an HTML page.
-A bad token is a 404 page (``link_problem.html``: the link is not valid, call the centre) and
+GET never opts out: link scanners and mail previews fetch links. It shows a small page whose
+수신거부 (Unsubscribe) button POSTs back, or, when an opt-out covering the link is already in
+force, says so and offers no button. Any POST opts out: a mail client's one-click POST (body
+``List-Unsubscribe=One-Click``) gets a plain-text 200, the page's form an HTML page. A bad
+token is a 404 page (``link_problem.html``: the link is not valid, call the centre) and
 changes nothing.
+
+Pages are in the language the owner writes to that address in (its stored recipient's locale,
+else its latest message's: the language of the opt-out confirmation too); when that is not
+known, or the link is bad, in the browser's (Accept-Language), Korean by default. Every answer
+is kept private (``pages.register``).
 """
 
 from __future__ import annotations
@@ -25,9 +31,9 @@ from pydantic import BaseModel, Field
 
 from notifier.api.context import context
 from notifier.api.openapi import PUBLIC, Answers, doc, text
-from notifier.api.pages import UNKNOWN, html_page, link_problem
+from notifier.api.pages import UNKNOWN, html_page, language, link_problem
 from notifier.consent import opt_outs
-from notifier.consent.opt_out_links import read_opt_out_token
+from notifier.consent.opt_out_links import OptOutRequest, read_opt_out_token
 
 bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
 ONE_CLICK = "One-Click"
@@ -52,12 +58,25 @@ class UnsubscribeForm(BaseModel):
     security=PUBLIC,
 )
 def show(token: str) -> Response:
-    """Unsubscribe page (HTML, Korean); changes nothing"""
+    """Unsubscribe page (HTML, in the person's language); changes nothing"""
     wanted = read_opt_out_token(context(), token)
     if wanted is None:
         return link_problem(404, UNKNOWN)
-    labels = opt_outs.SCOPE_LABELS["ko"]
-    return html_page("unsubscribe.html", wanted=wanted, scope_label=labels[wanted.scope], action=request.path)
+    in_force = opt_outs.opt_out_covering(context(), wanted.channel, wanted.address, wanted.scope)
+    if in_force is not None:
+        return _done(wanted, in_force.scope, already=True)
+    lang = language(wanted.locale)
+    scope_label = opt_outs.SCOPE_LABELS[lang][wanted.scope]
+    return html_page(
+        "unsubscribe.html", lang=lang, wanted=wanted, scope_label=scope_label, action=request.path
+    )
+
+
+def _done(wanted: OptOutRequest, scope: str, already: bool) -> Response:
+    """The page saying the address is opted out of ``scope`` (just now, or ``already``)."""
+    lang = language(wanted.locale)
+    scope_label = opt_outs.SCOPE_LABELS[lang][scope]
+    return html_page("unsubscribed.html", lang=lang, wanted=wanted, scope_label=scope_label, already=already)
 
 
 @bp.post("/<token>")
@@ -82,7 +101,7 @@ def unsubscribe(token: str) -> Response:
         if one_click:
             return Response("unknown unsubscribe link\n", status=404, mimetype="text/plain")
         return link_problem(404, UNKNOWN)
-    opt_outs.record_opt_out(
+    new, opt_out = opt_outs.record_opt_out(
         context(),
         channel=wanted.channel,
         address=wanted.address,
@@ -92,5 +111,4 @@ def unsubscribe(token: str) -> Response:
     )
     if one_click:
         return Response("unsubscribed\n", mimetype="text/plain")
-    labels = opt_outs.SCOPE_LABELS["ko"]
-    return html_page("unsubscribed.html", wanted=wanted, scope_label=labels[wanted.scope])
+    return _done(wanted, opt_out["scope"], already=not new)

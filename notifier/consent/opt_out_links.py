@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import Connection
 
+from notifier.consent import recipients
 from notifier.consent import repository as consent_repo
 from notifier.consent.addresses import CHANNELS, normalise_address
 from notifier.consent.coverage import ADVERTISING, SCOPES
@@ -50,6 +51,7 @@ class OptOutRequest:
     owner: str
     center_name: str = ""
     center_phone: str = ""  # as shown: 041-661-5676
+    locale: str | None = None  # the language the owner writes to this address in, if known
 
     @property
     def masked_address(self) -> str:
@@ -121,8 +123,9 @@ def read_opt_out_token(ctx: Context, token: str) -> OptOutRequest | None:
         return _read_legacy_token(ctx, token)
     with ctx.engine.connect() as conn:
         row = consent_repo.find_opt_out_link(conn, token)
-    if row is None:
-        return None
+        if row is None:
+            return None
+        locale = recipients.locale_of(conn, row["channel"], row["address"], row["owner"])
     center = row["center"] or {}
     phone = center.get("phone", "")
     return OptOutRequest(
@@ -132,6 +135,7 @@ def read_opt_out_token(ctx: Context, token: str) -> OptOutRequest | None:
         row["owner"],
         center_name=center.get("name", ""),
         center_phone=format_phone_kr(phone) if phone else "",
+        locale=locale,
     )
 
 
@@ -150,6 +154,7 @@ def _read_legacy_token(ctx: Context, token: str) -> OptOutRequest | None:
     channel, address, owner = payload["c"], payload["a"], payload["o"]
     with ctx.engine.connect() as conn:  # the centre that wrote to this address last
         latest = consent_repo.latest_message_to(conn, channel, address, owner)
+        locale = recipients.locale_of(conn, channel, address, owner)
     center = dict(latest["center"] or {}) if latest is not None else {}
     phone = center.get("phone", "")
     return OptOutRequest(
@@ -159,4 +164,5 @@ def _read_legacy_token(ctx: Context, token: str) -> OptOutRequest | None:
         owner,
         center_name=center.get("name", ""),
         center_phone=format_phone_kr(phone) if phone else "",
+        locale=locale,
     )

@@ -162,6 +162,13 @@ def opt_outs_for(ctx: Context, channel: str, address: str) -> list[OptOutRecord]
         return consent_repo.opt_out_records(conn, digest)
 
 
+def opt_out_covering(ctx: Context, channel: str, address: str, scope: str) -> OptOutRecord | None:
+    """The opt-out in force that already covers ``scope`` for this address, if any."""
+    digest = address_hash(ctx, channel, address)
+    with ctx.engine.connect() as conn:
+        return consent_repo.opt_out_in_force(conn, digest, scope)
+
+
 def record_opt_out(
     ctx: Context,
     *,

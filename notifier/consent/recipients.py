@@ -112,9 +112,21 @@ def contact_for(
         owner=owner or (latest["owner"] if latest else SYSTEM_OWNER),
         center={k: str(v) for k, v in center.items() if k in CenterIn.model_fields and v},
         name=known.get("name") or (latest["to_name"] if latest else ""),
-        locale=known.get("locale") or (latest["locale"] if latest else "ko"),
+        locale=_locale(known, latest) or "ko",
         timezone=registered.timezone if registered else ctx.settings.timezone,
     )
+
+
+def locale_of(conn: Connection, channel: str, address: str, owner: str) -> str | None:
+    """The locale ``owner`` writes to a normalised address in (as ``contact_for`` finds it), if known."""
+    person = consent_repo.find_by_addresses(conn, channel=channel, addresses=[(owner, address)])
+    latest = consent_repo.latest_message_to(conn, channel, address, owner)
+    return _locale(person[0] if person else {}, latest)
+
+
+def _locale(known: Mapping[Any, Any], latest: Mapping[Any, Any] | None) -> str | None:
+    """The stored recipient's locale, else that of the latest message to them."""
+    return known.get("locale") or (latest["locale"] if latest else None)
 
 
 def _check(ctx: Context, data: RecipientData, now: datetime) -> dict[str, Any]:

@@ -14,11 +14,15 @@ from flask import Response, current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from notifier.api.context import context
+from notifier.api.pages import keep_private
 from notifier.console import labels
 from notifier.console.i18n import language, said, word
 from notifier.domain.display import format_duration_minutes
 from notifier.staff.accounts import StaffAccount
 
+CONSOLE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+)
 PROBLEM_TITLES = {
     400: ("요청을 처리할 수 없습니다", "The request cannot be handled"),
     403: ("권한이 없습니다", "You are not allowed to do this"),
@@ -113,14 +117,7 @@ def page(template: str, status: int = 200, **values: object) -> Response:
         **values,
     )
     response = Response(html, status=status, mimetype="text/html")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'"
-    )
-    return response
+    return keep_private(response, referrer="same-origin", policy=CONSOLE_POLICY)
 
 
 def problem_page(

@@ -68,3 +68,10 @@ def test_a_code_expires_with_its_appointment(client, headers, clock, ctx, twilio
     assert answer.status_code == 410
     assert answer.content_type.startswith("text/html")
     assert "041-661-5676" in answer.get_data(as_text=True)  # the centre to call instead
+
+
+def test_a_short_link_redirects_without_flasks_english_page(client, headers, clock, ctx, twilio) -> None:
+    _, codes = sms_links(client, headers, clock, ctx, twilio)
+    answer = client.get(f"/s/{codes[0]}")
+    assert answer.status_code == 302
+    assert answer.get_data() == b""  # curl shows nothing rather than "Redirecting..." in English

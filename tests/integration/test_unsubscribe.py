@@ -10,6 +10,8 @@ from sqlalchemy import select
 from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
 from notifier.consent.tables import opt_outs
 from notifier.messages.sending import deliver
+from tests.integration.test_appointments_api import booking
+from tests.integration.test_campaigns_api import campaign, create, send_all
 from tests.integration.test_opt_outs import PHONE, count, message, pending_message
 
 # What an opt-out of scope 'all' stops, as the person reads it (not every message).
@@ -144,3 +146,66 @@ def test_a_link_names_neither_the_address_nor_its_encoding(ctx) -> None:
     assert "hong" not in url and "." not in token
     decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     assert b"hong" not in decoded and len(decoded) * 8 >= 128
+
+
+def test_an_english_readers_page_is_in_english_and_says_when_they_already_unsubscribed(
+    client, make_key, ctx, smtp
+) -> None:
+    admin = {"Authorization": f"Bearer {make_key('campaigns', name='admin', owner='seosan-admin')}"}
+    person = {"email": "jane@example.com", "name": "Jane Doe", "locale": "en"}
+    body = campaign(channel="email", recipients=[person])
+    created = create(client, admin, body)
+    assert client.post(f"/v1/campaigns/{created['id']}/start", headers=admin).status_code == 200
+    assert send_all(ctx, created["id"]) == 1
+    [mail] = smtp.wait_for_messages(1)
+    path = path_of(ctx, mail.message["List-Unsubscribe"].strip("<>"))
+
+    for accept in ({}, {"Accept-Language": "ko-KR,ko;q=0.9"}, {"Accept-Language": "en"}):
+        html = client.get(path, headers=accept).get_data(as_text=True)
+        assert '<html lang="en">' in html, accept
+        assert "<h1>Unsubscribe</h1>" in html and ">Unsubscribe</button>" in html
+        assert "From: 서산고용복지+센터" in html and "041-661-5676" in html
+        assert "수신거부" not in html
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+
+    html = client.get(path).get_data(as_text=True)
+    assert '<html lang="en">' in html and "You have already unsubscribed" in html
+    assert "<button" not in html and "<form" not in html
+    assert "jane@example.com" not in html
+    assert "not those about your own appointments" in html and "041-661-5676" in html
+
+
+def test_after_unsubscribing_the_page_says_so_in_korean_without_a_button(client, ctx) -> None:
+    url = opt_out_url(ctx, "crm", "sms", PHONE)
+    client.post(path_of(ctx, opt_out_url(ctx, "crm", "sms", PHONE, scope="all")), data={"confirm": "1"})
+    html = client.get(path_of(ctx, url)).get_data(as_text=True)
+    assert '<html lang="ko">' in html and "이미 수신거부하셨습니다" in html
+    assert ALL_LABEL in html  # what is in force: more than this link's advertising
+    assert "<button" not in html and "<form" not in html
+    assert count(ctx) == 1
+
+
+def test_without_a_known_language_the_page_follows_the_browser(client, ctx) -> None:
+    path = path_of(ctx, opt_out_url(ctx, "crm", "sms", PHONE))
+    korean = client.get(path).get_data(as_text=True)
+    assert '<html lang="ko">' in korean and ">수신거부</button>" in korean
+    english = client.get(path, headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and ">Unsubscribe</button>" in english
+    assert "advertising" in english and "010-****-5678" in english
+    done = client.post(path, data={"confirm": "1"}, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in done and "You have been unsubscribed" in done
+
+
+def test_a_bad_link_is_explained_in_the_browsers_language(client, headers, clock) -> None:
+    appointment = client.put("/v1/appointments/u1", json=booking(), headers=headers).json
+    tampered = "/a/" + appointment["page_url"].rsplit("/a/", 1)[1][:-3] + "abc"
+    for path in ("/u/garbage", "/s/AAAAAAAAAAA", tampered, "/a/not-a-token"):
+        korean = client.get(path, headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.8"})
+        assert korean.status_code == 404
+        html = korean.get_data(as_text=True)
+        assert '<html lang="ko">' in html and "잘못된 링크입니다" in html
+        assert "잘못된 링크입니다" in client.get(path).get_data(as_text=True)  # no preference: Korean
+        english = client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+        assert '<html lang="en">' in english, path
+        assert "This link is not valid" in english and "please call the center" in english
+        assert "링크" not in english
