@@ -14,6 +14,7 @@ could be clicked by someone else's page). The console's pages use the same funct
 from __future__ import annotations
 
 from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from notifier.api.openapi import text
 from notifier.centers.service import Center
@@ -26,7 +27,8 @@ EXPIRED = "expired"  # the appointment has ended
 CANCELLED = "cancelled"  # the appointment was cancelled and cannot be answered
 CLOSED = "closed"  # the appointment is no longer open to answers
 STALE_FORM = "stale_form"  # the form came without a valid CSRF token (e.g. cookies cleared)
-REASONS = (UNKNOWN, EXPIRED, CANCELLED, CLOSED, STALE_FORM)
+BUTTON_ADDRESS = "button_address"  # a button's address opened as a page (a 405 from the router)
+REASONS = (UNKNOWN, EXPIRED, CANCELLED, CLOSED, STALE_FORM, BUTTON_ADDRESS)
 LANGUAGES = ("ko", "en")
 PERSON_PATHS = ("/a/", "/s/", "/u/")  # api.recipient_page and api.unsubscribe
 # A person's page runs no script and loads nothing; its style is inline (templates/_page.html).
@@ -90,3 +92,21 @@ def link_problem(
         center_phone=format_phone_kr(center.phone) if center is not None else None,
         again=again,
     )
+
+
+def is_person_path(path: str) -> bool:
+    return path.startswith(PERSON_PATHS)
+
+
+def routing_problem(exc: HTTPException) -> Response:
+    """What the router answers under a person's link: a page, never the API's JSON.
+
+    A path that matches nothing is an unknown link; a button's address opened as a page (405)
+    says so and links to the page it belongs to (``/a/{token}`` of ``/a/{token}/confirm``).
+    """
+    if exc.code != 405:
+        return link_problem(404, UNKNOWN)
+    parent = request.path.rstrip("/").rsplit("/", 1)[0]
+    response = link_problem(405, BUTTON_ADDRESS, again=parent if parent.count("/") >= 2 else "")
+    response.headers.extend((name, value) for name, value in exc.get_headers() if name == "Allow")
+    return response

@@ -12,6 +12,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfInvalid
 
+from notifier.api.pages import is_person_path, routing_problem
 from notifier.api.problems import http_problem
 from notifier.console import (
     appointments,
@@ -98,10 +99,13 @@ def _page_above(path: str) -> str:
 
 def _routing_error(exc: HTTPException) -> Response:
     """A console address that does not exist (404) or is only for forms (405): the console's own
-    page in the page's language; anywhere else, the API's problem+json answer.
+    page in the page's language; under a person's link, the person's page (``api.pages``);
+    anywhere else, the API's problem+json answer.
 
     Registered on the app: the URL matched no view, so no blueprint's handler is asked.
     """
+    if is_person_path(request.path):
+        return routing_problem(exc)
     if request.path != "/console" and not request.path.startswith("/console/"):
         return http_problem(exc)
     if "staff" not in g:

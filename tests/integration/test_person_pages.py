@@ -80,3 +80,23 @@ def test_a_persons_page_runs_no_script_and_loads_nothing_from_elsewhere(client, 
     policy = answer.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy
     assert not re.search(r"<script|<img|<link", answer.get_data(as_text=True))
+
+
+def test_what_the_router_answers_under_a_persons_link_is_a_page_in_their_language(
+    client, headers, clock
+) -> None:
+    path = page_path(client.put("/v1/appointments/h3", json=booking(), headers=headers).json)
+
+    button = client.get(path + "/confirm")  # a button's address opened as a page
+    assert (button.status_code, button.mimetype) == (405, "text/html")
+    assert "POST" in button.headers["Allow"]
+    html = button.get_data(as_text=True)
+    assert '<html lang="ko"' in html and "페이지의 버튼으로만 쓰는 주소입니다" in html
+    assert f'href="{path}"' in html  # back to the page it belongs to
+    english = client.get(path + "/confirm", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "This address is for the page's buttons" in english
+
+    nowhere = client.get(path + "/confirm/again")
+    assert (nowhere.status_code, nowhere.mimetype) == (404, "text/html")
+    assert "잘못된 링크입니다" in nowhere.get_data(as_text=True)
+    assert client.get("/v1/nowhere").mimetype == "application/problem+json"  # the API keeps its JSON
