@@ -52,6 +52,8 @@ def create() -> tuple[dict[str, Any], int]:
     Render a template and queue the message (or schedule it with `send_at`).
     A message due in its centre's quiet hours waits until they end (the answer's `send_at`
     says when) unless it is marked `urgent`.
+    A template whose purpose is `announcement` is refused (422): announcements are sent as campaigns
+    (`POST /v1/campaigns`), which check consent, opt-outs and quiet hours.
     With `Idempotency-Key`, a repeat returns the first answer and creates nothing.
     """
     body, raw = parse_json(MessageIn)

@@ -12,6 +12,7 @@ ALIMTALK_PART = "alimtalk.txt"  # a locale's AlimTalk text, present where the sp
 SMS_SHORT_PART = "sms_short.txt"
 CHANNEL_PARTS = {"sms": ("sms.txt",), "email": ("email_subject.txt", "email.html", "email.txt")}
 DEFAULT_LOCALE = "ko"
+ANNOUNCEMENT = "announcement"  # sent only as a campaign, which checks consent and opt-outs
 PURPOSES = frozenset(
     {"message", "confirmation", "reminder", "change", "cancellation", "announcement", "opt_out_confirmation"}
 )

@@ -16,7 +16,7 @@ from notifier.context import Context
 from notifier.domain.message_status import Status
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
 from notifier.domain.quiet_hours import next_allowed_at
-from notifier.domain.templates import TemplateVersion
+from notifier.domain.templates import ANNOUNCEMENT, TemplateVersion
 from notifier.errors import (
     FieldError,
     InvalidPhoneNumber,
@@ -32,6 +32,9 @@ from notifier.templates.display_filters import DEFAULT_ZONE, ZONE_KEY
 from notifier.templates.rendering import RenderedMessage
 
 URGENT = "urgent: goes even in quiet hours, as the client asked"
+ANNOUNCEMENTS_AS_CAMPAIGNS = (
+    "announcements are sent as campaigns (POST /v1/campaigns), which check consent, opt-outs and quiet hours"
+)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ def _accept(
     version = template_library.find(ctx, body.template)
     if version is None:
         raise ValidationFailed([FieldError("/template", f"no template named {body.template!r}")])
+    refuse_announcement(version)
     channel = alimtalk_choice(ctx, body.channel, channel, center, version, recipient.locale)
     data = template_context(center, recipient, body.data, center_zone(ctx, center))
     rendered = render_for(ctx, version, channel, recipient.locale, data, may_fall_back=body.channel == "auto")
@@ -214,6 +218,18 @@ def _accept(
             raise RuntimeError("an idempotency record vanished after a conflict")
         return replay
     return 202, response
+
+
+def refuse_announcement(version: TemplateVersion) -> None:
+    """Refuse (422) an announcement sent as one message: it would pass by consent and opt-outs.
+
+    Only a campaign checks what an announcement needs (consent, opt-outs, quiet hours, the
+    advertising marking), so an opt-out of "all" stops every announcement only if they all go
+    as campaigns.
+    """
+    if version.spec.purpose == ANNOUNCEMENT:
+        reason = f"template {version.key!r} is an announcement; {ANNOUNCEMENTS_AS_CAMPAIGNS}"
+        raise ValidationFailed([FieldError("/template", reason)])
 
 
 def alimtalk_choice(

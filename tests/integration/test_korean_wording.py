@@ -13,8 +13,9 @@ from notifier.bootstrap import TEMPLATES_DIR
 from notifier.messages.sending import deliver
 from notifier.templates.files import load_directory
 from notifier.templates.rendering import Renderer
-from tests.factories import CENTER, appointment_data, message_body
+from tests.factories import appointment_data, message_body
 from tests.fakes.twilio_server import FakeTwilio
+from tests.integration.test_campaigns_api import campaign, create, send_all
 
 SHIPPED = load_directory(TEMPLATES_DIR)
 # After a verb's 아/어 form 드리다 is an auxiliary verb and is written apart (알려 드립니다);
@@ -63,20 +64,22 @@ def test_an_interview_confirmation_asks_once_what_to_bring(ctx, post, twilio) ->
     assert text.count("가져오") + text.count("가져와") == 1, text
 
 
-def announcement(to_name: str, **recipient: str) -> dict:
-    return message_body(
-        template="program_announcement_employers",
-        to={"phone": "010-1234-5678", "name": to_name},
-        center=dict(CENTER),
-        data={"recipient": recipient} if recipient else {},
-    )
+def test_a_company_is_greeted_through_its_contact_person(client, make_key, ctx, twilio) -> None:
+    admin = {"Authorization": f"Bearer {make_key('campaigns', name='admin', owner='seosan-admin')}"}
+    companies = [
+        {"phone": "010-2345-0001", "name": "㈜구미정밀"},
+        {"phone": "010-2345-0002", "name": "㈜구미정밀", "data": {"recipient": {"contact": "김민수"}}},
+    ]
+    body = campaign(template="program_announcement_employers", recipients=companies)
+    campaign_id = create(client, admin, body)["id"]  # an announcement goes only as a campaign
+    assert client.post(f"/v1/campaigns/{campaign_id}/start", headers=admin).status_code == 200
+    assert send_all(ctx, campaign_id) == 2
+    sent = {m.to: m.body for m in twilio.messages}
 
-
-def test_a_company_is_greeted_through_its_contact_person(ctx, post, twilio) -> None:
-    text = sent_body(ctx, post, twilio, announcement("㈜구미정밀"))
+    text = sent["+821023450001"]
     assert text.startswith("안녕하세요, ㈜구미정밀 담당자님. 서산고용복지+센터입니다.")
     assert "㈜구미정밀님" not in text
-    named = sent_body(ctx, post, twilio, announcement("㈜구미정밀", contact="김민수"))
+    named = sent["+821023450002"]
     assert named.startswith("안녕하세요, 김민수님. 서산고용복지+센터입니다.")
     assert "채용·인력유지 컨설팅" in named
 
