@@ -40,6 +40,7 @@ from notifier.context import Context
 from notifier.domain.campaign_status import CampaignStatus
 from notifier.domain.message_status import Status
 from notifier.domain.quiet_hours import QuietHours, in_quiet_hours, next_allowed_at
+from notifier.domain.templates import ANNOUNCEMENT
 from notifier.messages.accept import Recipient, new_message_row
 from notifier.messages.batches import insert_new
 from notifier.messages.publisher import publish
@@ -126,7 +127,7 @@ def _message(
         data={**campaign["data"], **person.data},
         now=now,
         send_at=send_at,
-        purpose="announcement",
+        purpose=ANNOUNCEMENT,
         category=campaign["category"],
         lane=BULK_QUEUE,
         body=None,

@@ -26,7 +26,7 @@ from notifier.consent.opt_out_links import list_unsubscribe_headers, opt_out_url
 from notifier.context import Context
 from notifier.domain.message_status import Status
 from notifier.domain.phones import format_phone_kr, parse_phone, require_mobile
-from notifier.domain.templates import TemplateVersion
+from notifier.domain.templates import ANNOUNCEMENT, TemplateVersion
 from notifier.errors import Conflict, FieldError, InvalidPhoneNumber, NotFound, ValidationFailed
 from notifier.messages import repository as repo
 from notifier.messages.accept import Recipient, center_zone, new_message_row, template_context
@@ -284,7 +284,7 @@ def send_test(
                 now=now,
                 send_at=now,
                 reference=f"campaign-test:{campaign_id}",
-                purpose="announcement",
+                purpose=ANNOUNCEMENT,
                 category=campaign["category"],
                 lane=TRANSACTIONAL_QUEUE,
             )

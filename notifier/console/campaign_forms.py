@@ -17,13 +17,13 @@ from notifier.centers import service as centers
 from notifier.console.i18n import said, word
 from notifier.console.pages import FormProblem
 from notifier.domain.phones import parse_phone, require_mobile
+from notifier.domain.templates import ANNOUNCEMENT
 from notifier.errors import ValidationFailed
 from notifier.staff.accounts import StaffAccount
 from notifier.staff.scope import may_see
 from notifier.templates import ownership
 from notifier.templates import repository as template_repo
 
-ANNOUNCEMENT = "announcement"
 CATEGORIES = ("informational", "advertising")
 CHANNELS = ("auto", "sms", "email")
 MAX_NAME = 200
