@@ -63,7 +63,7 @@ REMINDER_OUTCOME: Table = {
     "moved_for_quiet_hours": ("야간 발송 제한으로 시각 조정", "Moved out of quiet hours"),
     "dropped_past": ("시각이 지나 보내지 않음", "Not sent: its time had passed"),
     "dropped_quiet_hours": ("야간 발송 제한으로 보내지 않음", "Not sent: quiet hours"),
-    "dropped_too_close": ("상담 직전이라 보내지 않음", "Not sent: too close to the start"),
+    "dropped_too_close": ("확인 안내 직후라 보내지 않음", "Not sent: right after the confirmation"),
 }
 ROLE: Table = {role.value: (words["ko"], words["en"]) for role, words in ROLE_LABELS.items()}
 AUDIT_ACTION: Table = {

@@ -105,6 +105,7 @@ WORK_WORDS: dict[str, tuple[str, str]] = {
     "kind": ("종류", "Kind"),
     "counselor": ("상담사", "Counsellor"),
     "reminder_plan": ("알림 계획", "Reminder plan"),
+    "before_start": ("{} 전", "{} before"),
     "what_was_sent": ("보낸 메시지", "What was sent"),
     "answer": ("응답", "Answer"),
     "confirmed": ("참석 확인", "Confirmed"),

@@ -48,7 +48,7 @@ def test_a_centres_day_shows_plan_messages_and_answer_masked(ctx, client, booked
     assert "홍길동" not in html and "2345-6789" not in html and "hong@" not in html
     assert "참석 확인" in html  # the person's answer
     assert "확인 안내 · 문자 · 대기 중" in html  # what was sent (the workers are not running)
-    assert "h · 예약됨" in html  # the reminder plan
+    assert "24시간 전 · 예약됨" in html  # the reminder plan
     assert "김*수" not in html and "4321" not in html  # not the other centre's
     detail = client.get(f"/console/appointments/{mine}").get_data(as_text=True)
     assert "홍*동" in detail and "참석 확인" in detail

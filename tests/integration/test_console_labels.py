@@ -135,6 +135,12 @@ def test_the_appointment_card_says_kind_status_purposes_and_duration(
         assert pick(lang, "(1시간 30분)", "(1 hour 30 minutes)") in card
         hidden(card, lang, "in_depth_counseling", "booked", "confirmation", "sms", "queued", "scheduled")
         assert "90′" not in card
+        assert pick(lang, "24시간 전 · 예약됨", "24 hours before · Scheduled") in card  # the reminder plan
+        assert "24h" not in card
+    outcome = text_of(client, f"/console/appointments/{booked.json['id']}/outcome")
+    assert pick(lang, "1:1 심층상담", "1:1 in-depth counseling") in outcome
+    assert "서산고용복지+센터" in outcome
+    hidden(outcome, lang, "in_depth_counseling")
 
 
 def test_staff_and_audit_pages_say_roles_and_actions(ctx, client, lang) -> None:

@@ -180,7 +180,8 @@ def test_staff_add_an_opt_out_and_see_when_and_how(ctx, client) -> None:
     entry = next(e for e in rows(ctx, audit_log) if e["action"] == "opt_out_added")
     assert entry["actor"] == "kim@seosan.example.kr" and "2345-6789" not in entry["detail"]
     found = post(client, "/console/opt-outs/search", {"address": "+82 10-2345-6789"}, "/console/opt-outs")
-    assert "방문" in found.get_data(as_text=True)
+    listed = found.get_data(as_text=True)
+    assert "방문" in listed and "<td>문자</td>" in listed and "<td>sms</td>" not in listed
     nothing = post(client, "/console/opt-outs/search", {"address": "hong@example.com"}, "/console/opt-outs")
     assert "수신거부 기록이 없습니다" in nothing.get_data(as_text=True)
 

@@ -29,7 +29,7 @@ def test_the_reminder_plan_is_in_korea_time_like_the_messages_sent(ctx, client, 
     make_staff(ctx, "kim@seosan.example.kr")
     sign_in(client, "kim@seosan.example.kr")
     plan, sent = plan_and_sent(client.get(f"/console/appointments/{appointment_id}").get_data(as_text=True))
-    assert "24h · 예약됨 · 2026-12-02 14:00" in plan  # 05:00 UTC
+    assert "24시간 전 · 예약됨 · 2026-12-02 14:00" in plan  # 05:00 UTC
     assert all("05:00" not in item for item in plan)
     assert f"확인 안내 · 문자 · 대기 중 · {KST}" in sent
     assert "미리 알림 · 문자 · 예약됨 · 2026-12-02 14:00" in sent  # the same reminder, the same time
