@@ -53,8 +53,8 @@ def create() -> Response:
         raise FormProblem(
             422,
             said(
-                "센터 관리자는 자기 센터의 직원(staff) 계정만 만들 수 있습니다.",
-                "A centre manager can create only staff accounts of their own centre.",
+                "센터 관리자는 자기 센터의 센터 직원 계정만 만들 수 있습니다.",
+                "A centre manager can create only centre staff accounts of their own centre.",
             ),
         )
     try:

@@ -87,8 +87,8 @@ def check_shape(role: str, centers: Iterable[str]) -> tuple[Role, tuple[str, ...
     except ValueError as exc:
         raise AccountRefused(
             Words(
-                "역할은 staff, manager, ministry 중 하나여야 합니다.",
-                "The role must be staff, manager or ministry.",
+                "역할은 센터 직원(staff), 센터 관리자(manager), 고용노동부(ministry) 중 하나여야 합니다.",
+                "The role must be centre staff (staff), centre manager (manager) or the ministry (ministry).",
             ),
             "role",
         ) from exc
@@ -98,14 +98,17 @@ def check_shape(role: str, centers: Iterable[str]) -> tuple[Role, tuple[str, ...
     if not codes:
         raise AccountRefused(
             Words(
-                "staff와 manager 계정에는 센터가 하나 이상 필요합니다.",
-                "A staff or manager account needs at least one centre.",
+                "센터 직원과 센터 관리자 계정에는 센터가 하나 이상 필요합니다.",
+                "A centre staff or centre manager account needs at least one centre.",
             ),
             "centers",
         )
     if parsed is Role.MANAGER and len(codes) != 1:
         raise AccountRefused(
-            Words("manager 계정은 센터 하나만 맡습니다.", "A manager account runs exactly one centre."),
+            Words(
+                "센터 관리자 계정은 센터 하나만 맡습니다.",
+                "A centre manager account runs exactly one centre.",
+            ),
             "centers",
         )
     return parsed, codes

@@ -353,18 +353,24 @@ NEW_ACCOUNT = {"email": "new@seosan.example.kr", "name": "신입", "role": "staf
     [
         (
             {"role": "boss"},
-            ("역할", "역할은 staff, manager, ministry 중 하나여야 합니다."),
-            ("Role", "The role must be staff, manager or ministry."),
+            (
+                "역할",
+                "역할은 센터 직원(staff), 센터 관리자(manager), 고용노동부(ministry) 중 하나여야 합니다.",
+            ),
+            (
+                "Role",
+                "The role must be centre staff (staff), centre manager (manager) or the ministry (ministry).",
+            ),
         ),
         (
             {"centers": ""},
-            ("센터", "staff와 manager 계정에는 센터가 하나 이상 필요합니다."),
-            ("Centre", "A staff or manager account needs at least one centre."),
+            ("센터", "센터 직원과 센터 관리자 계정에는 센터가 하나 이상 필요합니다."),
+            ("Centre", "A centre staff or centre manager account needs at least one centre."),
         ),
         (
             {"role": "manager", "centers": "seosan,gumi"},
-            ("센터", "manager 계정은 센터 하나만 맡습니다."),
-            ("Centre", "A manager account runs exactly one centre."),
+            ("센터", "센터 관리자 계정은 센터 하나만 맡습니다."),
+            ("Centre", "A centre manager account runs exactly one centre."),
         ),
         (
             {"centers": "atlantis"},

@@ -50,6 +50,6 @@ def test_refusals_keep_their_korean_message() -> None:
 def test_an_account_of_the_wrong_shape_is_refused_in_both_languages() -> None:
     with pytest.raises(AccountRefused) as refused:
         check_shape("manager", ["seosan", "gumi"])
-    assert str(refused.value) == "manager 계정은 센터 하나만 맡습니다."
-    assert refused.value.words.en == "A manager account runs exactly one centre."
+    assert str(refused.value) == "센터 관리자 계정은 센터 하나만 맡습니다."
+    assert refused.value.words.en == "A centre manager account runs exactly one centre."
     assert refused.value.field == "centers"
