@@ -6,8 +6,8 @@ about it for some weeks (개인정보 보호법 제21조: destroyed once the pur
 ``NOTIFIER_RETENTION_DAYS`` (default 30, as for messages) after an appointment's start, the
 scheduler blanks them, as an erasure request does (``repository.erase_person``): the
 appointment stays, with its times, centre, kind, status, attendance and outcome (the centre's
-record and the attendance reports), and its short link is deleted (the code then leads to the
-"unknown link" page, not to a page that has long closed). A booking system that changes the
+record and the attendance reports). Its short link stays too (it names nobody), so an old SMS
+still leads to the "link expired" page with the centre's phone. A booking system that changes the
 appointment later gives the contacts again, and they are kept until the next pass finds them
 old.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from notifier.appointments import repository, short_links
+from notifier.appointments import repository
 from notifier.context import Context
 from notifier.storage.passes import bounded_pass
 
@@ -37,13 +37,10 @@ def blank_old_contacts(ctx: Context) -> dict[str, int]:
     """The tick hook: blank the contacts of a bounded number of appointments past the retention."""
     now = ctx.clock()
     cutoff = now - timedelta(days=ctx.settings.retention_days)
-    links: list[int] = []
 
     def step() -> int:
         with ctx.engine.begin() as conn:
-            ids = repository.blank_contacts_before(conn, cutoff, BATCH, now)
-            links.append(short_links.forget(conn, ids) if ids else 0)
-        return len(ids)
+            return len(repository.blank_contacts_before(conn, cutoff, BATCH, now))
 
     ran = bounded_pass(
         ctx, _ROUND, step, batch=BATCH, batches=BATCHES_PER_TICK, rest_seconds=PASS_EVERY_SECONDS
@@ -53,7 +50,6 @@ def blank_old_contacts(ctx: Context) -> dict[str, int]:
     blanked, more = ran
     log.info(
         "retention: blanked the contacts of old appointments",
-        extra={"appointments": blanked, "short_links_deleted": sum(links), "more": more},
+        extra={"appointments": blanked, "more": more},
     )
-    counts = {"appointment_contacts_blanked": blanked, "short_links_deleted": sum(links)}
-    return {name: count for name, count in counts.items() if count}
+    return {"appointment_contacts_blanked": blanked}

@@ -4,17 +4,15 @@ Threat: the code is the credential of the page, like the signed token it stands 
 random (``CODE_BYTES`` bytes, 64 bits, from ``secrets``), one per appointment, and good only
 while the page is: once the appointment has ended (``rules.page_closed``) the code leads to
 the "link expired" page. An unknown code leads to the "unknown link" page, the same as a
-forged token; so does a code whose appointment's contacts retention has blanked, since its
-row is then deleted (``appointments.retention``). The code is stored; the page's signed token
-is not, it is made on each visit.
+forged token. The code is stored (it names nobody, so retention keeps it); the page's signed
+token is not, it is made on each visit.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from notifier.appointments.tables import short_links
@@ -58,8 +56,3 @@ def appointment_id_for(ctx: Context, code: str) -> str | None:
             select(short_links.c.appointment_id).where(short_links.c.code == code)
         ).scalar_one_or_none()
     return str(found) if found is not None else None
-
-
-def forget(conn: Connection, appointment_ids: Sequence[str]) -> int:
-    """Delete the codes of these appointments; return how many there were."""
-    return conn.execute(delete(short_links).where(short_links.c.appointment_id.in_(appointment_ids))).rowcount
