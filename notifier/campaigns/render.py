@@ -43,6 +43,9 @@ log = logging.getLogger("notifier.campaigns")
 ADVERTISING = "advertising"
 HEADERS_KEY = "_headers"  # row data read by services.messages.email_for
 RENDER_ERROR = "render_error"
+# A test goes to addresses the client names, past consent and opt-outs: enough to check the
+# message on each channel a few times, too few to send the announcement itself this way.
+MAX_TEST_MESSAGES = 10
 # Everything a template can fail with while rendering with one recipient's values.
 RENDER_ERRORS = (ValidationFailed, *TEMPLATE_RUNTIME_ERRORS)
 _CACHE_LIMIT = 256
@@ -251,6 +254,7 @@ def send_test(
     if version is None:
         raise Conflict("the campaign's template version no longer exists")
     data = {**campaign["data"], **(sample.data if sample else {})}
+    reference = f"campaign-test:{campaign_id}"
     rows = []
     for channel, target, pointer in targets:
         name, locale = (sample.name, sample.locale) if sample else ("", "ko")
@@ -283,13 +287,19 @@ def send_test(
                 data={**data, "_headers": headers} if headers else data,
                 now=now,
                 send_at=now,
-                reference=f"campaign-test:{campaign_id}",
+                reference=reference,
                 purpose=ANNOUNCEMENT,
                 category=campaign["category"],
                 lane=TRANSACTIONAL_QUEUE,
             )
         )
     with ctx.engine.begin() as conn:
+        campaign_repo.find(conn, campaign_id, lock=True)  # two test sends at once count in turn
+        sent = repo.count_with_reference(conn, owner, reference)
+        if sent + len(rows) > MAX_TEST_MESSAGES:
+            raise Conflict(
+                f"a campaign sends at most {MAX_TEST_MESSAGES} test messages and this one has sent {sent}"
+            )
         repo.insert_many(conn, rows, now)
     publish(ctx, TRANSACTIONAL_QUEUE, [r["id"] for r in rows])
     return CampaignTestSend(items=[message_model(r) for r in rows]).dump()

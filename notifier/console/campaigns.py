@@ -20,7 +20,7 @@ from notifier.campaigns import by_center
 from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns import service as campaigns
 from notifier.campaigns.preview import campaign_preview
-from notifier.campaigns.render import ADVERTISING, send_test
+from notifier.campaigns.render import ADVERTISING, MAX_TEST_MESSAGES, send_test
 from notifier.campaigns.service import CampaignIn
 from notifier.console import campaign_forms as forms
 from notifier.console.i18n import language, said, word
@@ -180,6 +180,12 @@ def test(campaign_id: str) -> Response:
         raise FormProblem(
             422, said("테스트를 보낼 수 없습니다.", "The test cannot be sent."), details
         ) from exc
+    except Conflict as exc:  # its test messages are used up
+        enough = said(
+            f"이 캠페인은 테스트 메시지를 이미 {MAX_TEST_MESSAGES}건까지 보냈습니다.",
+            f"This campaign has already sent its {MAX_TEST_MESSAGES} test messages.",
+        )
+        raise FormProblem(409, enough) from exc
     with context().engine.begin() as conn:
         audit(
             conn,

@@ -318,3 +318,9 @@ def scrub_personal_data(conn: Connection, ids: list[str], now: datetime) -> None
             updated_at=now,
         )
     )
+
+
+def count_with_reference(conn: Connection, owner: str, reference: str) -> int:
+    """How many of the owner's messages carry this reference (``ix_messages_reference``)."""
+    query = select(func.count()).where(messages.c.owner == owner, messages.c.reference == reference)
+    return int(conn.execute(query).scalar_one())

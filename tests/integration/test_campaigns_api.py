@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from notifier.campaigns.render import MAX_TEST_MESSAGES
 from notifier.campaigns.tables import campaign_recipients, campaign_rejections, campaigns
 from notifier.messages import scheduler
 from notifier.messages.sending import deliver_many
@@ -366,6 +367,22 @@ def test_campaign_responses_match_the_documented_schemas(client, admin) -> None:
     check("MessageList", client.get(f"/v1/campaigns/{campaign_id}/messages", headers=admin).json)
     check("Campaign", client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=admin).json)
     check("Problem", client.post(f"/v1/campaigns/{campaign_id}/cancel", headers=admin).json)
+
+
+def test_a_campaign_sends_only_a_few_test_messages_so_tests_cannot_carry_the_announcement(
+    client, admin, ctx, twilio
+) -> None:
+    campaign_id = create(client, admin, campaign())["id"]
+    for n in range(MAX_TEST_MESSAGES // 2):  # a phone and an email each time
+        body = {"phone": f"010-9876-{n:04d}", "email": f"staff{n}@seosan.example.kr"}
+        assert client.post(f"/v1/campaigns/{campaign_id}/test", json=body, headers=admin).status_code == 202
+    before = count(ctx, messages)
+
+    more = client.post(f"/v1/campaigns/{campaign_id}/test", json={"phone": "010-9876-9999"}, headers=admin)
+
+    assert (more.status_code, more.mimetype) == (409, "application/problem+json")
+    assert f"at most {MAX_TEST_MESSAGES} test messages" in more.json["detail"]
+    assert count(ctx, messages) == before
 
 
 def test_what_a_key_does_to_a_campaign_is_in_the_centres_audit_log(client, admin, ctx) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from notifier.campaigns.render import MAX_TEST_MESSAGES
 from notifier.campaigns.tables import campaigns
 from notifier.staff.tables import audit_log
 from tests.console import form_token, make_staff, problems_of, sign_in
@@ -144,6 +145,13 @@ def test_a_test_send_goes_to_the_given_address_and_is_audited(ctx, client) -> No
     with ctx.engine.connect() as conn:
         detail = conn.execute(select(audit_log.c.detail).where(audit_log.c.action == "campaign_test_sent"))
         assert "9999-0000" not in detail.scalar_one()  # masked in the log
+    for n in range(MAX_TEST_MESSAGES - 1):
+        assert (
+            post(client, f"{page}/test", {"phone": f"010-9999-{n:04d}", "email": ""}, page).status_code == 303
+        )
+    used_up = post(client, f"{page}/test", {"phone": "010-9999-9999", "email": ""}, page)
+    assert used_up.status_code == 409
+    assert f"테스트 메시지를 이미 {MAX_TEST_MESSAGES}건까지 보냈습니다" in used_up.get_data(as_text=True)
 
 
 CONSENTED = {"sms_advertising": {"given_at": "2026-01-05T10:00:00+09:00"}}
