@@ -24,9 +24,9 @@ from pydantic.config import JsonDict
 from sqlalchemy import Connection
 from sqlalchemy.engine import RowMapping
 
+from notifier.campaigns import by_center, personal_data
 from notifier.campaigns import fanout as campaign_fanout
 from notifier.campaigns import lists as campaign_lists
-from notifier.campaigns import personal_data
 from notifier.campaigns import repository as campaign_repo
 from notifier.campaigns import upload as campaign_upload
 from notifier.campaigns.render import ADVERTISING, campaign_info, render_claimed
@@ -41,6 +41,8 @@ from notifier.messages import repository as repo
 from notifier.messages import throttle as rate_limit
 from notifier.messages.views import MessageList, decode_cursor, encode_cursor, message_model
 from notifier.schemas import NOT_BLANK, PHONE_SCHEMA, IsoTime, Locale, PhoneText, Strict
+from notifier.staff import audit
+from notifier.staff.audit import Actor
 from notifier.templates import repository as template_repo
 from notifier.templates.rendering import ADVERTISING_NOT_BY_ALIMTALK
 
@@ -188,9 +190,13 @@ def _center(ctx: Context, code: str) -> dict[str, str]:
 
 
 def create_campaign(
-    ctx: Context, owner: str, spec: CampaignIn, csv_file: IO[bytes] | None = None
+    ctx: Context, owner: str, spec: CampaignIn, csv_file: IO[bytes] | None = None, actor: Actor | None = None
 ) -> dict[str, Any]:
-    """Check the list row by row and store the campaign as a draft with its report."""
+    """Check the list row by row and store the campaign as a draft with its report.
+
+    With ``actor``, the audit log records who did it in the same transaction (so with every
+    action here).
+    """
     version, center, opt_out = _check_spec(ctx, spec, csv_file)
     now = ctx.clock()
     campaign_id = str(uuid.uuid4())
@@ -228,7 +234,32 @@ def create_campaign(
         count = campaign_upload.store_rows(ctx, conn, plan, campaign_id, rows)
         report = campaign_upload.report(conn, campaign_id, count)
         campaign_repo.set_report(conn, campaign_id, report)
+        detail = f"{spec.name[:100]} {spec.category} rows={report['rows']}"
+        _audit(conn, actor, "campaign_created", campaign_id, center.get("code"), now, detail)
     return get_campaign(ctx, owner, campaign_id)
+
+
+def _audit(
+    conn: Connection,
+    actor: Actor | None,
+    action: str,
+    campaign_id: str,
+    center_code: str | None,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    if actor is not None:
+        audit.record(
+            conn,
+            actor.who,
+            action,
+            "campaign",
+            campaign_id,
+            now,
+            center_code=center_code,
+            address=actor.address,
+            detail=detail,
+        )
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -322,7 +353,7 @@ def _cell(value: str) -> str:
 
 
 def start_campaign(
-    ctx: Context, owner: str | None, campaign_id: str, at: datetime | None = None
+    ctx: Context, owner: str | None, campaign_id: str, at: datetime | None = None, actor: Actor | None = None
 ) -> dict[str, Any]:
     """Start now, or at ``at``; only a draft with usable recipients can start."""
     now = ctx.clock()
@@ -342,6 +373,9 @@ def start_campaign(
             send_at=at if later else now,
             started_at=None if later else now,
         )
+        status = CampaignStatus.SCHEDULED if later else CampaignStatus.RUNNING
+        detail = f"{status.value} at={at.isoformat() if at else 'now'}"
+        _audit(conn, actor, "campaign_started", campaign_id, by_center.center_of(row), now, detail)
     if not later:
         campaign_fanout.fan_out_batch(
             ctx, campaign_id
@@ -349,7 +383,9 @@ def start_campaign(
     return get_campaign(ctx, owner, campaign_id)
 
 
-def cancel_campaign(ctx: Context, owner: str | None, campaign_id: str) -> dict[str, Any]:
+def cancel_campaign(
+    ctx: Context, owner: str | None, campaign_id: str, actor: Actor | None = None
+) -> dict[str, Any]:
     """Cancel everything not yet handed to a worker; what was sent stays sent."""
     now = ctx.clock()
     with ctx.engine.begin() as conn:
@@ -357,6 +393,9 @@ def cancel_campaign(ctx: Context, owner: str | None, campaign_id: str) -> dict[s
         if not campaign_can_move(CampaignStatus(row["status"]), CampaignStatus.CANCELLED):
             raise Conflict(f"campaign is already {row['status']}")
         campaign_repo.transition(conn, campaign_id, CampaignStatus.CANCELLED, now, cancelled_at=now)
+        _audit(
+            conn, actor, "campaign_cancelled", campaign_id, by_center.center_of(row), now, row["name"][:100]
+        )
     # Whatever does not fit in the budget the scheduler's tick cancels next.
     campaign_fanout.cancel_pending(ctx, campaign_id, "campaign cancelled", CANCEL_BUDGET_SECONDS)
     return get_campaign(ctx, owner, campaign_id)

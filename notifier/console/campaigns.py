@@ -26,7 +26,7 @@ from notifier.console import campaign_forms as forms
 from notifier.console.i18n import language, said, word
 from notifier.console.labels import label
 from notifier.console.pages import FormProblem, not_found, page
-from notifier.console.session import audit, current_staff, login_required
+from notifier.console.session import acting, audit, current_staff, login_required
 from notifier.errors import Conflict, ValidationFailed
 from notifier.messages.views import decode_cursor, encode_cursor
 from notifier.staff import audit as staff_audit
@@ -91,20 +91,11 @@ def create() -> Response:
     spec, upload = forms.campaign_form(staff, request.form, request.files)
     try:
         view = campaigns.create_campaign(
-            context(), context().settings.console_owner, CampaignIn.model_validate(spec), upload
+            context(), context().settings.console_owner, CampaignIn.model_validate(spec), upload, acting()
         )
     except ValidationFailed as exc:  # e.g. not a CSV file, or no usable header row
         details = [(e.pointer.lstrip("/") or word("recipient_file"), e.detail) for e in exc.errors]
         raise FormProblem(422, word("campaign_refused"), details) from exc
-    with context().engine.begin() as conn:
-        audit(
-            conn,
-            "campaign_created",
-            "campaign",
-            view["id"],
-            center_code=spec["center"],
-            detail=f"{spec['name'][:100]} {spec['category']} rows={view['report']['rows']}",
-        )
     return _redirect(view["id"])
 
 
@@ -234,22 +225,13 @@ def start(campaign_id: str) -> Response:
     if row["category"] == ADVERTISING and not _approvals(row["id"]):
         raise FormProblem(409, word("needs_approval"))
     try:
-        view = campaigns.start_campaign(context(), None, row["id"], at)
+        campaigns.start_campaign(context(), None, row["id"], at, acting())
     except Conflict as exc:  # started or cancelled meanwhile, or nobody to send to
         only = said(
             "작성 중이고 보낼 사람이 있는 캠페인만 시작할 수 있습니다.",
             "Only a draft campaign with people to send to can be started.",
         )
         raise FormProblem(409, only, [(word("status"), exc.detail)]) from exc
-    with context().engine.begin() as conn:
-        audit(
-            conn,
-            "campaign_started",
-            "campaign",
-            row["id"],
-            center_code=by_center.center_of(row),
-            detail=f"{view['status']} at={at.isoformat() if at else 'now'}",
-        )
     return _redirect(row["id"])
 
 
@@ -258,12 +240,10 @@ def start(campaign_id: str) -> Response:
 def cancel(campaign_id: str) -> Response:
     row = _campaign(campaign_id)
     try:
-        campaigns.cancel_campaign(context(), None, row["id"])
+        campaigns.cancel_campaign(context(), None, row["id"], acting())
     except Conflict as exc:  # already finished or cancelled
         ended = said(
             "이미 끝났거나 취소된 캠페인입니다.", "The campaign has already finished or was cancelled."
         )
         raise FormProblem(409, ended, [(word("status"), exc.detail)]) from exc
-    with context().engine.begin() as conn:
-        audit(conn, "campaign_cancelled", "campaign", row["id"], center_code=by_center.center_of(row))
     return _redirect(row["id"])

@@ -22,6 +22,7 @@ from notifier.api.context import context
 from notifier.staff import audit as audit_log
 from notifier.staff import sessions
 from notifier.staff.accounts import StaffAccount
+from notifier.staff.audit import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_COOKIE = "notifier_console"
@@ -92,6 +93,11 @@ def forget_session(response: Response) -> None:
         samesite="Lax",
         secure=context().settings.secure_cookies,
     )
+
+
+def acting() -> Actor:
+    """The signed-in account and its address, for a use case that writes its own audit entry."""
+    return Actor(current_staff(), client_address())
 
 
 def audit(

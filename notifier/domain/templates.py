@@ -14,7 +14,7 @@ CHANNEL_PARTS = {"sms": ("sms.txt",), "email": ("email_subject.txt", "email.html
 DEFAULT_LOCALE = "ko"
 ANNOUNCEMENT = "announcement"  # sent only as a campaign, which checks consent and opt-outs
 PURPOSES = frozenset(
-    {"message", "confirmation", "reminder", "change", "cancellation", "announcement", "opt_out_confirmation"}
+    {"message", "confirmation", "reminder", "change", "cancellation", ANNOUNCEMENT, "opt_out_confirmation"}
 )
 
 

@@ -21,6 +21,15 @@ PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who makes a change and from where, for a use case that records it in its own transaction:
+    a staff account, another named actor (e.g. ``api key booking``), or None for the command line."""
+
+    who: StaffAccount | str | None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     id: int
     at: datetime
