@@ -14,6 +14,7 @@ from notifier.messages import repository as message_repo
 from notifier.messages.tables import messages
 from tests.console import form_token, make_staff, shows_code, sign_in, visible_text
 from tests.factories import message_body
+from tests.integration.test_appointments_api import booking
 from tests.integration.test_console_campaigns import created_id, upload
 
 LIST = "phone,name,deadline\n010-2345-6789,홍길동,12월 19일(금)\n02-555-1234,김철수,\n"
@@ -110,17 +111,8 @@ def test_campaign_pages_say_statuses_channels_and_rejections_masked(ctx, client,
 def test_the_appointment_card_says_kind_status_purposes_and_duration(
     ctx, client, make_key, clock, lang
 ) -> None:
-    body = {
-        "recipient": {"name": "홍길동", "phone": "010-2345-6789"},
-        "center": "seosan",
-        "kind": "in_depth_counseling",
-        "starts_at": "2026-12-03T14:00:00+09:00",
-        "duration_minutes": 90,
-        "counselor": "김상담",
-        "location": "2층 상담실",
-    }
     headers = {"Authorization": f"Bearer {make_key('appointments')}"}
-    booked = client.put("/v1/appointments/bk-1", json=body, headers=headers)
+    booked = client.put("/v1/appointments/bk-1", json=booking(duration_minutes=90), headers=headers)
     assert booked.status_code == 201, booked.json
     make_staff(ctx, "kim@seosan.example.kr")
     sign_in(client, "kim@seosan.example.kr")
