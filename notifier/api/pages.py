@@ -17,6 +17,7 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from notifier.api.openapi import text
+from notifier.api.problems import add_routing_page
 from notifier.centers.service import Center
 from notifier.domain.phones import format_phone_kr
 
@@ -50,11 +51,15 @@ def keep_private(
 
 
 def register(app: Flask) -> None:
-    """Keep every answer under a person's link private, whatever made it (a page, a redirect, an error)."""
+    """Keep every answer under a person's link private, whatever made it (a page, a redirect, an
+    error), and let the router's 404 and 405 there be pages too."""
 
     @app.after_request
     def _private(response: Response) -> Response:
         return keep_private(response) if request.path.startswith(PERSON_PATHS) else response
+
+    for prefix in PERSON_PATHS:
+        add_routing_page(app, prefix.rstrip("/"), routing_problem)
 
 
 def language(locale: str | None = None) -> str:
@@ -92,10 +97,6 @@ def link_problem(
         center_phone=format_phone_kr(center.phone) if center is not None else None,
         again=again,
     )
-
-
-def is_person_path(path: str) -> bool:
-    return path.startswith(PERSON_PATHS)
 
 
 def routing_problem(exc: HTTPException) -> Response:

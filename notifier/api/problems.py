@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -151,7 +152,30 @@ def http_problem(exc: HTTPException) -> Response:
     return problem(status, exc.name, exc.description or exc.name, headers=allow)
 
 
+# app.extensions[ROUTING_PAGES]: path prefix (e.g. "/console") -> what a 404 or 405 of the
+# router under it answers, for the parts of the service that people read (``add_routing_page``).
+ROUTING_PAGES = "notifier.routing_pages"
+
+
+def add_routing_page(app: Flask, prefix: str, page: Callable[[HTTPException], Response]) -> None:
+    """Let ``page`` answer the router's 404 and 405 under ``prefix`` instead of problem+json."""
+    app.extensions.setdefault(ROUTING_PAGES, {})[prefix] = page
+
+
+def routing_error(exc: HTTPException) -> Response:
+    """A URL that matches no view (404) or not with this method (405): no blueprint's handler
+    is asked, so the app's one handler chooses by path between a page and problem+json."""
+    pages: dict[str, Callable[[HTTPException], Response]] = current_app.extensions.get(ROUTING_PAGES, {})
+    for prefix, page in pages.items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return page(exc)
+    return http_problem(exc)
+
+
 def register(app: Flask) -> None:
+    for status in (404, 405):  # per status: these win over the handler of every HTTPException
+        app.register_error_handler(status, routing_error)
+
     @app.errorhandler(NotifierError)
     def _notifier_error(exc: NotifierError) -> Response:
         errors = exc.errors if isinstance(exc, ValidationFailed) else None

@@ -12,8 +12,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import HTTPException
 from wtforms import ValidationError as CsrfInvalid
 
-from notifier.api.pages import is_person_path, routing_problem
-from notifier.api.problems import http_problem
+from notifier.api.problems import add_routing_page
 from notifier.console import (
     appointments,
     attendance,
@@ -99,15 +98,7 @@ def _page_above(path: str) -> str:
 
 def _routing_error(exc: HTTPException) -> Response:
     """A console address that does not exist (404) or is only for forms (405): the console's own
-    page in the page's language; under a person's link, the person's page (``api.pages``);
-    anywhere else, the API's problem+json answer.
-
-    Registered on the app: the URL matched no view, so no blueprint's handler is asked.
-    """
-    if is_person_path(request.path):
-        return routing_problem(exc)
-    if request.path != "/console" and not request.path.startswith("/console/"):
-        return http_problem(exc)
+    page in the page's language (``api.problems.add_routing_page``)."""
     if "staff" not in g:
         g.staff = signed_in()  # the menu of the page, for whoever is signed in
     if exc.code != 405:
@@ -151,5 +142,4 @@ def register_console(app: Flask) -> None:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
     )
     app.register_blueprint(bp)
-    for status in (404, 405):  # before the API's handler of every HTTP error: it is per status
-        app.register_error_handler(status, _routing_error)
+    add_routing_page(app, "/console", _routing_error)
