@@ -15,13 +15,17 @@ from flask import g
 
 from notifier.api.context import context
 from notifier.appointments.notices import KIND_LABELS
+from notifier.campaigns.fanout import NIGHT_HOLD, QUIET_HOLD
 from notifier.centers import service as centers_service
+from notifier.consent.opt_outs import SCOPE_LABELS
 from notifier.console.work_words import WORK_WORDS
 from notifier.domain.phones import mask_personal_data, mask_phone
+from notifier.messages.accept import URGENT
 from notifier.staff.accounts import ROLE_LABELS
 from notifier.templates import repository as template_repo
 
 Table = Mapping[str, tuple[str, str]]  # code -> (Korean, English)
+_Say = Callable[[re.Match[str]], tuple[str, str]]  # what a matched note or reason says: (Korean, English)
 
 MESSAGE_STATUS: Table = {
     "scheduled": ("예약됨", "Scheduled"),
@@ -96,8 +100,43 @@ AUDIT_OBJECT: Table = {
     "appointment": ("예약", "Appointment"),
 }
 # What a message's history says about a change (``detail`` of its status history).
+# How an opt-out reached us (the opt-outs page and history notes).
+SOURCE_LABELS = {
+    "api": ("API", "API"),
+    "unsubscribe_link": ("수신거부 링크", "Unsubscribe link"),
+    "sms_reply": ("문자 회신", "SMS reply"),
+    "call_center": ("전화", "Phone call"),
+    "email_reply": ("이메일 회신", "Email reply"),
+    "in_person": ("방문", "In person"),
+    "written": ("서면", "In writing"),
+}
 HISTORY_DETAIL: Table = {
     "due": ("보낼 시각이 됨", "Its time came"),
+    URGENT: (
+        "긴급: 요청에 따라 야간 발송 제한 중에도 보냄",
+        "Urgent: sent in quiet hours, as the client asked",
+    ),
+    NIGHT_HOLD: (
+        "야간 수신 동의가 없어 광고 문자를 오전 8시까지 보류",
+        "Held: advertising SMS at night without night-time consent; sent at 08:00 Korea time",
+    ),
+    QUIET_HOLD: (
+        "센터의 야간 발송 제한 시간이라 끝날 때까지 보류",
+        "Held: the centre's quiet hours; sent when they end",
+    ),
+    "campaign cancelled": ("캠페인이 취소됨", "The campaign was cancelled"),
+    "appointment no longer exists": (
+        "예약이 없어져 보내지 않음",
+        "Not sent: the appointment no longer exists",
+    ),
+    "the appointment has already started": (
+        "상담이 이미 시작되어 보내지 않음",
+        "Not sent: the appointment had started",
+    ),
+    "a reminder due now would arrive in quiet hours": (
+        "지금 보내면 야간 발송 제한 시간에 도착해 보내지 않음",
+        "Not sent: it would arrive in quiet hours",
+    ),
     "validity window passed": ("유효 기간이 지나 보내지 않음", "Past its validity window"),
     "the recipient's data was erased": ("받는 사람의 정보가 삭제됨", "The recipient's data was erased"),
     "recovered: the provider had accepted it": (
@@ -134,14 +173,57 @@ def label(kind: str, code: object, lang: str) -> str:
     return words[1] if lang == "en" else words[0]
 
 
+def _opted_out(match: re.Match[str]) -> tuple[str, str]:
+    scope, source = match[1], match[2]
+    how = SOURCE_LABELS.get(source, (source, source))
+    return (
+        f"받는 사람이 수신거부함 ({SCOPE_LABELS['ko'].get(scope, scope)}, {how[0]})",
+        f"The recipient opted out ({SCOPE_LABELS['en'].get(scope, scope)}, {how[1]})",
+    )
+
+
+# Notes that carry values: the pattern the service writes, and what it says in each language.
+_NOTES: list[tuple[re.Pattern[str], _Say]] = [
+    (
+        re.compile(r"held for quiet hours \((\d\d:\d\d-\d\d:\d\d) [^)]*\) until (\d{4}-\d\d-\d\d \d\d:\d\d)"),
+        lambda m: (
+            f"야간 발송 제한({m[1]}) 때문에 {m[2]}까지 보류",
+            f"Held for quiet hours ({m[1]}) until {m[2]}",
+        ),
+    ),
+    (
+        re.compile(r"appointment changed \(revision (\d+)\)"),
+        lambda m: (f"예약이 바뀜 ({m[1]}번째 내용)", f"The appointment changed (revision {m[1]})"),
+    ),
+    (
+        re.compile(r"appointment changed \(now revision (\d+)\)"),
+        lambda m: (
+            f"예약이 바뀌어 보내지 않음 (지금 {m[1]}번째 내용)",
+            f"Not sent: the appointment changed (now revision {m[1]})",
+        ),
+    ),
+    (re.compile(r"recipient opted out \((\w+), via (\w+)\)"), _opted_out),
+    (
+        re.compile(r"gave up after (\d+) attempts"),
+        lambda m: (f"{m[1]}번 시도한 뒤 그만둠", f"Gave up after {m[1]} attempts"),
+    ),
+]
+
+
 def history_detail(detail: str | None, lang: str) -> str:
-    """A message history entry's note: known notes in words, any other masked as it is."""
-    return label("history_detail", detail or "", lang)
+    """A message history entry's note in ``lang``: known notes in words, any other masked as it is."""
+    text = detail or ""
+    if text in HISTORY_DETAIL:
+        return label("history_detail", text, lang)
+    for pattern, say in _NOTES:
+        match = pattern.fullmatch(text)
+        if match:
+            ko, en = say(match)
+            return en if lang == "en" else ko
+    return mask_personal_data(text)
 
 
 # ---- campaign rejection reasons ---------------------------------------------------------
-
-_Say = Callable[[re.Match[str]], tuple[str, str]]
 
 
 def _lines_ko(lines: str) -> str:

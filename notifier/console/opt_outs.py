@@ -13,6 +13,7 @@ from notifier.consent.addresses import normalise_address
 from notifier.consent.coverage import SCOPES
 from notifier.consent.opt_outs import SCOPE_LABELS
 from notifier.console.i18n import language, said, word
+from notifier.console.labels import SOURCE_LABELS
 from notifier.console.pages import FormProblem, page
 from notifier.console.session import audit, current_staff, login_required
 from notifier.domain.phones import mask_email, mask_phone
@@ -21,15 +22,6 @@ from notifier.errors import ValidationFailed
 bp = Blueprint("opt_outs", __name__)
 # How a person can ask staff directly; the other sources (link, reply, API) record themselves.
 CONSOLE_SOURCES = ("call_center", "in_person", "written", "email_reply")
-SOURCE_LABELS = {
-    "api": ("API", "API"),
-    "unsubscribe_link": ("수신거부 링크", "Unsubscribe link"),
-    "sms_reply": ("문자 회신", "SMS reply"),
-    "call_center": ("전화", "Phone call"),
-    "email_reply": ("이메일 회신", "Email reply"),
-    "in_person": ("방문", "In person"),
-    "written": ("서면", "In writing"),
-}
 
 
 def _bad_address() -> FormProblem:

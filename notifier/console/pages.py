@@ -110,6 +110,7 @@ def page(template: str, status: int = 200, **values: object) -> Response:
         center_name=labels.center_name,
         template_name=lambda key: labels.template_name(key, lang),
         rejection_reason=lambda reason: labels.rejection_reason(reason, lang),
+        history_note=lambda detail: labels.history_detail(detail, lang),
         minutes=lambda n: format_duration_minutes(n, lang),
         csrf_token=generate_csrf,
         menu=_menu(staff),

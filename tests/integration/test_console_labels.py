@@ -8,9 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from notifier.console.labels import label
+from notifier.consent.coverage import reason_text
+from notifier.console.labels import history_detail, label
 from notifier.domain.message_status import Status
 from notifier.messages import repository as message_repo
+from notifier.messages.accept import URGENT
 from notifier.messages.tables import messages
 from tests.console import form_token, make_staff, shows_code, sign_in, visible_text
 from tests.factories import message_body
@@ -173,3 +175,31 @@ def test_an_unknown_code_is_shown_as_itself() -> None:
         label("channel", "kakao", "ko") == "알림톡"
         and label("channel", "kakao", "en") == "KakaoTalk AlimTalk"
     )
+
+
+def test_history_notes_that_carry_values_are_said_in_the_pages_language() -> None:
+    notes = {
+        "held for quiet hours (21:00-08:00 Asia/Seoul) until 2026-12-02 08:00": (
+            "야간 발송 제한(21:00-08:00) 때문에 2026-12-02 08:00까지 보류",
+            "Held for quiet hours (21:00-08:00) until 2026-12-02 08:00",
+        ),
+        "appointment changed (now revision 3)": (
+            "예약이 바뀌어 보내지 않음 (지금 3번째 내용)",
+            "Not sent: the appointment changed (now revision 3)",
+        ),
+        reason_text("advertising", "unsubscribe_link"): (
+            "받는 사람이 수신거부함 (광고성 정보, 수신거부 링크)",
+            "The recipient opted out (advertising, Unsubscribe link)",
+        ),
+        "gave up after 5 attempts": ("5번 시도한 뒤 그만둠", "Gave up after 5 attempts"),
+        URGENT: (
+            "긴급: 요청에 따라 야간 발송 제한 중에도 보냄",
+            "Urgent: sent in quiet hours, as the client asked",
+        ),
+        "campaign cancelled": ("캠페인이 취소됨", "The campaign was cancelled"),
+    }
+    for note, (ko, en) in notes.items():
+        assert (history_detail(note, "ko"), history_detail(note, "en")) == (ko, en)
+    assert (
+        history_detail("E30: 010-1234-5678 refused", "ko") == "E30: 010-****-5678 refused"
+    )  # as stored, masked
