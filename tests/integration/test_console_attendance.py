@@ -101,7 +101,8 @@ def test_the_ministry_sees_every_centre(ctx, client, headers, clock) -> None:
     html = re.sub(r">\s+<", "><", client.get("/console/attendance?group_by=center").get_data(as_text=True))
     assert '<th scope="row">gumi</th><td>5</td>' in html
     assert '<th scope="row">seosan</th><td>9</td>' in html
-    assert client.get("/console/attendance?center=gumi").status_code == 200
+    one = client.get("/console/attendance?center=gumi&shown=1")
+    assert one.status_code == 200 and "· 구미고용복지+센터 (gumi)" in one.get_data(as_text=True)
     total = re.sub(r">\s+<", "><", client.get("/console/attendance?shown=1").get_data(as_text=True))
     assert '<th scope="row">전체</th><td>14</td>' in total  # no group ticked: every centre together
     csv_link = re.search(r'id="csv-link" href="([^"]+)"', total).group(1).replace("&amp;", "&")
@@ -168,6 +169,7 @@ def test_staff_read_experiments_but_cannot_start_or_stop_them(ctx, client, clock
     assert "48시간 전 안내 비교" in listing and 'action="/console/experiments"' not in listing
     report = client.get(f"/console/experiments/{stored['id']}").get_data(as_text=True)
     assert "수치를 읽는 방법" in report and "/stop" not in report
+    assert "<dd>서산고용복지+센터 (seosan)</dd>" in report  # the centre by its name
     refused = post(client, "/console/experiments", {**TRIAL, "name": "다른 실험"}, "/console/experiments")
     assert refused.status_code == 403 and "센터 관리자와 고용노동부" in refused.get_data(as_text=True)
     stop = post(client, f"/console/experiments/{stored['id']}/stop", {}, "/console/experiments")
